@@ -1,0 +1,10 @@
+"""Command-line subcommands. Each module exposes add(subparsers); handlers set args.func."""
+from __future__ import annotations
+
+MODULES = [
+    "run",         # run, console, migrate
+    "ask",         # ask (FAQ)                                   issue 2
+    "dossier",     # flow-diagram                                issue 3
+    "certs",       # import-certificates, remind, add-round      issue 4
+    "officers",    # broadcast, import-fairs, export-questions   issue 5
+]

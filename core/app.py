@@ -1,0 +1,106 @@
+"""The channel-neutral bot: one `handle(Incoming) -> list[Reply]` used by every channel."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import date, datetime
+from typing import Any, Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.config import Settings
+from core.context import Ctx
+from core.messages import Incoming, Reply
+from core.router import Router, as_list
+from core.templates import render
+from core.text import clean_input
+from storage import users
+from storage.db import make_engine, make_sessionmaker
+
+log = logging.getLogger("ocop.update")
+
+MAX_TEXT = 4000          # longer messages are refused politely and change nothing
+MAX_CALLBACK = 64
+
+
+class Core:
+    def __init__(self, settings: Settings, engine: AsyncEngine | None = None,
+                 router: Router | None = None, services: dict[str, Any] | None = None,
+                 today: Callable[[], date] | None = None):
+        self.settings = settings
+        self.engine = engine or make_engine(settings.database_url)
+        self.sessionmaker = make_sessionmaker(self.engine)
+        if router is None:
+            from handlers import build_router
+            router = build_router()
+        self.router = router
+        self.services: dict[str, Any] = services if services is not None else {}
+        self._today = today
+
+    def today(self) -> date:
+        if self._today:
+            return self._today()
+        return datetime.now(self.settings.tz).date()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # ------------------------------------------------------------------------------------
+    async def handle(self, msg: Incoming) -> list[Reply]:
+        """Process one incoming message; never raises (a failure becomes a polite apology)."""
+        started = time.perf_counter()
+        route = "?"
+        try:
+            msg.text = clean_input(msg.text)
+            if len(msg.text) > MAX_TEXT:
+                route = "too_long"
+                return [Reply(render("errors/too_long", limit=MAX_TEXT))]
+            if msg.callback and (len(msg.callback.encode()) > MAX_CALLBACK or ":" not in msg.callback):
+                route = "bad_callback"
+                return [Reply(render("errors/stale_button"))]
+            async with self.sessionmaker() as session:
+                async with session.begin():
+                    user, identity = await users.touch(session, msg)
+                user_id = user.id
+                # handler work runs in its own transaction: an exception rolls it back entirely
+                try:
+                    async with session.begin():
+                        ctx = Ctx(self, session, user, identity, msg)
+                        route, replies = await self._route(ctx, msg)
+                        return as_list(replies)
+                except Exception:
+                    log.exception("handler failed route=%s channel=%s user=%s", route, msg.channel, user_id)
+                    route = f"error:{route}"
+                    return [Reply(render("errors/internal"))]
+        except Exception:
+            log.exception("update failed channel=%s", msg.channel)
+            route = "error"
+            return [Reply(render("errors/internal"))]
+        finally:
+            log.info(json.dumps({"ev": "update", "channel": msg.channel, "user": msg.user_key,
+                                 "route": route, "ms": round((time.perf_counter() - started) * 1000, 2)}))
+
+    async def _route(self, ctx: Ctx, msg: Incoming):
+        r = self.router
+        if msg.callback:
+            ns = msg.callback.split(":", 1)[0]
+            handler = r.callbacks.get(ns)
+            if handler is None:
+                return "cb:unknown", Reply(render("errors/stale_button"))
+            return f"cb:{ns}", await handler(ctx, msg)
+        if msg.command:
+            handler = r.commands.get(msg.command)
+            if handler is None:
+                return "cmd:unknown", await r.unknown_command(ctx, msg)
+            return f"cmd:{msg.command}", await handler(ctx, msg)
+        if msg.contact_phone and r.contact:
+            return "contact", await r.contact(ctx, msg)
+        if msg.file and r.file:
+            return "file", await r.file(ctx, msg)
+        conv = await ctx.get_flow()
+        if conv is not None and conv.flow in r.flows:
+            return f"flow:{conv.flow}", await r.flows[conv.flow](ctx, msg)
+        if not msg.text:
+            return "empty", Reply(render("errors/unsupported"))
+        return "text", await r.text(ctx, msg)

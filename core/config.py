@@ -1,0 +1,128 @@
+"""Typed settings read from the environment (and an optional .env file)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_dotenv() -> None:
+    try:
+        from dotenv import load_dotenv
+    except ImportError:  # pragma: no cover
+        return
+    load_dotenv(ROOT / ".env", override=False)
+
+
+def _ids(raw: str) -> frozenset[str]:
+    """'123, zalo:abc' -> {'telegram:123', 'zalo:abc'} (bare numbers are Telegram user ids)."""
+    out = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        out.add(part if ":" in part else f"telegram:{part}")
+    return frozenset(out)
+
+
+def _offsets(raw: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    vals = sorted({int(p) for p in raw.replace(";", ",").split(",") if p.strip().isdigit()}, reverse=True)
+    return tuple(vals) or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    telegram_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    admin_ids: frozenset[str] = frozenset()
+    timezone: str = "Asia/Ho_Chi_Minh"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
+    send_rate: float = 25.0
+    per_chat_interval: float = 1.0
+    max_attempts: int = 5
+    reminder_time: str = "08:00"
+    expiry_offsets: tuple[int, ...] = (90, 60, 30, 7, 0)
+    round_offsets: tuple[int, ...] = (14, 7, 1)
+    bot_username: str = ""
+    zalo_mode: str = ""
+    zalo_bot_token: str = ""
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_secret: str = ""
+    zalo_webhook_url: str = ""
+    zalo_oa_app_id: str = ""
+    zalo_oa_app_secret: str = ""
+    zalo_oa_secret_key: str = ""
+    zalo_oa_access_token: str = ""
+    zalo_oa_refresh_token: str = ""
+    zalo_oa_api_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    content_dir: Path = field(default=ROOT / "content")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    @property
+    def zalo_enabled(self) -> bool:
+        if self.zalo_mode == "bot":
+            return bool(self.zalo_bot_token)
+        if self.zalo_mode == "oa":
+            return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key)
+        return False
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.webhook_url)
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{ROOT / 'data' / 'ocop.db'}"
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings from the environment; keyword overrides win (used by tests)."""
+    _load_dotenv()
+    env = os.environ.get
+    values = dict(
+        database_url=env("DATABASE_URL") or default_database_url(),
+        telegram_token=env("TELEGRAM_BOT_TOKEN", ""),
+        telegram_api_url=(env("TELEGRAM_API_URL") or "https://api.telegram.org").rstrip("/"),
+        admin_ids=_ids(env("ADMIN_IDS", "")),
+        timezone=env("TIMEZONE") or "Asia/Ho_Chi_Minh",
+        webhook_url=env("WEBHOOK_URL", ""),
+        webhook_secret=env("WEBHOOK_SECRET", ""),
+        http_host=env("HTTP_HOST") or "0.0.0.0",
+        http_port=int(env("HTTP_PORT") or 8080),
+        send_rate=float(env("SEND_RATE") or 25),
+        per_chat_interval=float(env("PER_CHAT_INTERVAL") or 1.0),
+        max_attempts=int(env("SEND_MAX_ATTEMPTS") or 5),
+        reminder_time=env("REMINDER_TIME") or "08:00",
+        expiry_offsets=_offsets(env("REMINDER_OFFSETS", ""), (90, 60, 30, 7, 0)),
+        round_offsets=_offsets(env("ROUND_REMINDER_OFFSETS", ""), (14, 7, 1)),
+        bot_username=env("BOT_USERNAME", ""),
+        zalo_mode=(env("ZALO_MODE") or "").lower(),
+        zalo_bot_token=env("ZALO_BOT_TOKEN", ""),
+        zalo_api_url=(env("ZALO_API_URL") or "https://bot-api.zaloplatforms.com").rstrip("/"),
+        zalo_webhook_secret=env("ZALO_WEBHOOK_SECRET", ""),
+        zalo_webhook_url=env("ZALO_WEBHOOK_URL", ""),
+        zalo_oa_app_id=env("ZALO_OA_APP_ID", ""),
+        zalo_oa_app_secret=env("ZALO_OA_APP_SECRET", ""),
+        zalo_oa_secret_key=env("ZALO_OA_SECRET_KEY", ""),
+        zalo_oa_access_token=env("ZALO_OA_ACCESS_TOKEN", ""),
+        zalo_oa_refresh_token=env("ZALO_OA_REFRESH_TOKEN", ""),
+        zalo_oa_api_url=(env("ZALO_OA_API_URL") or "https://openapi.zalo.me").rstrip("/"),
+        zalo_oauth_url=(env("ZALO_OAUTH_URL") or "https://oauth.zaloapp.com").rstrip("/"),
+    )
+    values.update(overrides)
+    return Settings(**values)

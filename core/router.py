@@ -1,0 +1,80 @@
+"""Routes a neutral Incoming message to the feature handler that owns it.
+
+Order: callback (by namespace prefix) -> command -> contact/file -> active guided flow ->
+free text (FAQ). Feature modules register themselves in handlers/__init__.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Union
+
+from core.messages import Incoming, Reply
+
+Replies = Union[Reply, list[Reply], None]
+Handler = Callable[["Ctx", Incoming], Awaitable[Replies]]  # noqa: F821
+
+
+@dataclass
+class JobSpec:
+    name: str
+    func: Callable
+    cron: dict
+    interval: float | None
+    run_at_start: bool
+
+
+@dataclass
+class MenuItem:
+    key: str          # callback "m:<key>"
+    label: str
+    handler: Handler | None = None
+
+
+@dataclass
+class Router:
+    commands: dict[str, Handler] = field(default_factory=dict)
+    command_help: dict[str, str] = field(default_factory=dict)      # setMyCommands descriptions
+    callbacks: dict[str, Handler] = field(default_factory=dict)     # namespace -> handler
+    flows: dict[str, Handler] = field(default_factory=dict)         # conversation flow -> text handler
+    deeplinks: dict[str, Handler] = field(default_factory=dict)     # payload prefix -> handler
+    menu: dict[str, MenuItem] = field(default_factory=dict)
+    contact: Handler | None = None
+    file: Handler | None = None
+    text: Handler | None = None                                     # free text (FAQ)
+    unknown_command: Handler | None = None
+    jobs: list["JobSpec"] = field(default_factory=list)             # scheduled work (APScheduler)
+    startup: list[Callable] = field(default_factory=list)           # async fn(core, worker) at start
+
+    def job(self, name: str, func: Callable, *, cron: dict | None = None, interval: float | None = None,
+            run_at_start: bool = False) -> None:
+        """Register scheduled work: func(core) -> awaitable. cron uses core.settings.tz."""
+        self.jobs.append(JobSpec(name, func, cron or {}, interval, run_at_start))
+
+    def on_startup(self, func: Callable) -> None:
+        self.startup.append(func)
+
+    def command(self, names: str | list[str], handler: Handler, help: str = "") -> None:
+        for i, name in enumerate([names] if isinstance(names, str) else names):
+            self.commands[name] = handler
+            if help and i == 0:
+                self.command_help[name] = help
+
+    def callback(self, namespace: str, handler: Handler) -> None:
+        if namespace in self.callbacks:
+            raise ValueError(f"callback namespace {namespace!r} registered twice")
+        self.callbacks[namespace] = handler
+
+    def flow(self, name: str, handler: Handler) -> None:
+        self.flows[name] = handler
+
+    def deeplink(self, prefix: str, handler: Handler) -> None:
+        self.deeplinks[prefix] = handler
+
+    def menu_handler(self, key: str, handler: Handler) -> None:
+        self.menu[key].handler = handler
+
+
+def as_list(replies: Replies) -> list[Reply]:
+    if replies is None:
+        return []
+    return [replies] if isinstance(replies, Reply) else list(replies)

@@ -1,0 +1,41 @@
+"""Jinja2 rendering of the content/ templates (HTML autoescape, StrictUndefined)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from core.config import ROOT
+
+TEMPLATE_DIR = ROOT / "content" / "vi" / "templates"
+
+
+def _vn_date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _vn_number(value) -> str:
+    return f"{int(value):,}".replace(",", ".")
+
+
+@lru_cache(maxsize=4)
+def environment(path: str = str(TEMPLATE_DIR)) -> Environment:
+    env = Environment(loader=FileSystemLoader(path), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters["vndate"] = _vn_date
+    env.filters["vnnum"] = _vn_number
+    return env
+
+
+def render(name: str, /, **ctx) -> str:
+    """Render content/vi/templates/<name>.j2 (name without extension)."""
+    return environment().get_template(f"{name}.j2").render(**ctx).strip()
+
+
+def render_string(source: str, **ctx) -> str:
+    return environment().from_string(source).render(**ctx).strip()
+
+
+__all__ = ["render", "render_string", "environment", "Markup", "escape", "TEMPLATE_DIR", "Path"]

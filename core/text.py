@@ -1,0 +1,57 @@
+"""Vietnamese text helpers: NFC normalisation, diacritic folding, HTML->plain, splitting."""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\ufeff]")
+_TAG = re.compile(r"<\s*(/?)\s*(b|strong|i|em|u|s|code|pre|a)(\s[^>]*)?>", re.I)
+
+
+def clean_input(text: str) -> str:
+    """NFC-normalise user input and drop control / bidi characters."""
+    return _CTRL.sub("", unicodedata.normalize("NFC", text or "")).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case, remove Vietnamese tones/marks (đ->d), collapse whitespace."""
+    t = unicodedata.normalize("NFD", (text or "").lower().replace("đ", "d").replace("Đ", "d"))
+    t = "".join(ch for ch in t if unicodedata.category(ch) != "Mn")
+    return _WS.sub(" ", t).strip()
+
+
+def html_to_plain(text: str) -> str:
+    """Telegram-HTML subset -> plain text for Zalo and the console (links keep their URL)."""
+    def link(m: re.Match) -> str:
+        return m.group(2) if m.group(2) == m.group(1) else f"{m.group(2)} ({m.group(1)})"
+    text = re.sub(r'<a\s+href="([^"]*)"\s*>(.*?)</a>', link, text, flags=re.I | re.S)
+    text = _TAG.sub("", text)
+    return html.unescape(text)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split on line boundaries into chunks of at most `limit` characters (hard-cut long lines)."""
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    cur = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if cur:
+                chunks.append(cur)
+                cur = ""
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            chunks.append(line[:cut])
+            line = line[cut:].lstrip(" ")
+        candidate = f"{cur}\n{line}" if cur else line
+        if len(candidate) > limit:
+            chunks.append(cur)
+            cur = line
+        else:
+            cur = candidate
+    if cur:
+        chunks.append(cur)
+    return [c for c in chunks if c.strip()]

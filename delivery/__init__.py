@@ -1,0 +1,1 @@
+"""The single delivery path for every proactive message (reminders, broadcasts, answers)."""

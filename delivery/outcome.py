@@ -1,0 +1,20 @@
+"""What a channel sender reports for one attempt."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# final statuses a channel can report besides 'sent'
+PERMANENT = {"blocked", "failed", "outside_window", "quota", "unreachable"}
+
+
+@dataclass
+class SendResult:
+    status: str                    # sent | retry | blocked | failed | outside_window | quota | unreachable
+    error: str = ""
+    retry_after: float | None = None   # seconds; set for flood control (429) -> global pause
+    message_id: str = ""
+    deactivate: bool = False       # mark the identity inactive (blocked / deactivated / chat not found)
+
+    @classmethod
+    def ok(cls, message_id: str = "") -> "SendResult":
+        return cls("sent", message_id=str(message_id or ""))

@@ -1,0 +1,38 @@
+"""Pacing: an overall token bucket, a minimum gap per chat, and a global pause on 429."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class Pacer:
+    def __init__(self, rate: float, per_chat_interval: float = 1.0, clock=time.monotonic):
+        self.rate = max(rate, 0.1)
+        self.per_chat = per_chat_interval
+        self.clock = clock
+        self._next_slot = clock()
+        self._chat_next: dict[str, float] = {}
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Flood control: nobody sends before now + seconds."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def chat_ready_in(self, chat: str) -> float:
+        return max(0.0, self._chat_next.get(chat, 0.0) - self.clock())
+
+    async def acquire(self, chat: str) -> None:
+        """Wait for an overall slot and for this chat's own gap."""
+        async with self._lock:
+            while True:
+                now = self.clock()
+                wait = max(self._paused_until - now, self._next_slot - now, self.chat_ready_in(chat))
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            now = self.clock()
+            self._next_slot = max(self._next_slot, now) + 1.0 / self.rate
+            self._chat_next[chat] = now + self.per_chat
+            if len(self._chat_next) > 50_000:
+                self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}

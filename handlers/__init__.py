@@ -1,0 +1,42 @@
+"""Feature handlers. Each module exposes register(router); order matters only for the menu.
+
+Handlers are channel-neutral: (Ctx, Incoming) -> Reply | list[Reply] | None.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+
+from core.router import MenuItem, Router
+
+# main menu: key -> label (callback "m:<key>"); a feature module attaches the handler
+MENU = [
+    ("faq", "❓ Hỏi đáp OCOP"),
+    ("hoso", "📋 Hướng dẫn hồ sơ"),
+    ("sanpham", "⭐ Sản phẩm của tôi / nhắc hạn"),
+    ("hoicho", "🎪 Hội chợ & đợt đánh giá"),
+    ("dangky", "🔔 Đăng ký nhận tin"),
+    ("lienhe", "👤 Liên hệ cán bộ"),
+]
+
+MODULES = [
+    "start",          # /start, /help, /huy, menu, unknown commands
+    "faq",            # free-text questions, suggestions, feedback, question to an officer
+    "dossier",        # /hoso guided dossier walkthrough (issue 3)
+    "products",       # /sanpham certificates, claiming (issue 4)
+    "rounds",         # evaluation rounds (issue 4)
+    "subscriptions",  # /dangky /huydangky /stop (issue 5)
+    "fairs",          # /hoicho trade fairs (issue 5)
+    "broadcast",      # /thongbao officer broadcasts (issue 5)
+    "officer",        # /cauhoi officer answers questions (issue 5)
+    "roles",          # /capquyen /thuhoiquyen (issue 5)
+    "link",           # link Telegram and Zalo accounts (issue 6)
+]
+
+
+def build_router() -> Router:
+    router = Router()
+    for key, label in MENU:
+        router.menu[key] = MenuItem(key, label)
+    for name in MODULES:
+        import_module(f"handlers.{name}").register(router)
+    return router

@@ -1,0 +1,74 @@
+"""/start (with deep-link payloads), the main menu, /help, /huy and unknown commands."""
+from __future__ import annotations
+
+import re
+
+from core.context import Ctx
+from core.messages import Button, Incoming, Reply
+
+PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def menu_buttons(router) -> list[list[Button]]:
+    items = list(router.menu.values())
+    return [[Button(i.label, f"m:{i.key}")] for i in items]
+
+
+async def start(ctx: Ctx, msg: Incoming):
+    """Greet, remember a deep-link payload and route it to its feature."""
+    replies = []
+    payload = msg.args[0] if msg.args else ""
+    if payload and PAYLOAD_RE.match(payload):
+        ctx.user.start_payload = payload
+        prefix = payload.split("_", 1)[0].lower()
+        handler = ctx.core.router.deeplinks.get(prefix)
+        if handler is not None:
+            routed = await handler(ctx, msg)
+            if routed:
+                return routed
+    await ctx.clear_flow()
+    replies.append(Reply(ctx.render("start", name=ctx.user.display_name or ""), menu_buttons(ctx.core.router)))
+    return replies
+
+
+async def show_menu(ctx: Ctx, msg: Incoming):
+    """/menu: the main menu again."""
+    return Reply(ctx.render("menu"), menu_buttons(ctx.core.router))
+
+
+async def help_(ctx: Ctx, msg: Incoming):
+    """/help and /huongdan: what the bot can do."""
+    r = ctx.core.router
+    cmds = [(name, text) for name, text in r.command_help.items()]
+    return Reply(ctx.render("help", commands=cmds), menu_buttons(r))
+
+
+async def cancel(ctx: Ctx, msg: Incoming):
+    """/huy and /cancel: leave whatever flow the user is in."""
+    left = await ctx.clear_flow()
+    return Reply(ctx.render("cancelled", left=left), menu_buttons(ctx.core.router))
+
+
+async def menu_tap(ctx: Ctx, msg: Incoming):
+    """A tap on a main-menu button (callback m:<key>)."""
+    key = msg.callback.split(":", 1)[1]
+    item = ctx.core.router.menu.get(key)
+    if item is None:
+        return Reply(ctx.render("errors/stale_button"), menu_buttons(ctx.core.router))
+    if item.handler is None:
+        return Reply(ctx.render("not_ready", label=item.label), menu_buttons(ctx.core.router))
+    return await item.handler(ctx, msg)
+
+
+async def unknown_command(ctx: Ctx, msg: Incoming):
+    """Any /command nobody registered."""
+    return Reply(ctx.render("errors/unknown_command", command=msg.command[:32]), menu_buttons(ctx.core.router))
+
+
+def register(router) -> None:
+    router.command("start", start, "Bắt đầu, xem menu chính")
+    router.command(["help", "huongdan"], help_, "Bot làm được gì")
+    router.command("menu", show_menu)
+    router.command(["huy", "cancel"], cancel, "Thoát khỏi bước đang làm")
+    router.callback("m", menu_tap)
+    router.unknown_command = unknown_command

@@ -1,0 +1,36 @@
+"""Alembic environment (async engine, batch mode on SQLite)."""
+import asyncio
+
+from alembic import context
+from sqlalchemy.pool import NullPool
+
+from storage.db import is_sqlite, make_engine
+from storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection):
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=is_sqlite(config.get_main_option("sqlalchemy.url")),
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _online():
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=NullPool)
+    async with engine.connect() as conn:
+        await conn.run_sync(_run)
+        await conn.commit()
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(_online())

@@ -1,0 +1,290 @@
+"""All tables. One Base; Alembic migrations in storage/migrations are generated from it."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, list: JSON}
+
+
+# --- people ---------------------------------------------------------------------------------
+class User(Base):
+    """A person; may have several channel identities (Telegram + Zalo)."""
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    province: Mapped[str | None] = mapped_column(String(64))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_payload: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Identity(Base):
+    """A user's account on one channel. `active` goes false on 403 blocked / chat not found."""
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))          # telegram | zalo | console
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    inactive_reason: Mapped[str | None] = mapped_column(String(64))
+    last_interaction_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_id: Mapped[str | None] = mapped_column(String(64))   # Zalo OA replies reference it
+
+
+class Conversation(Base):
+    """The one guided flow a user is in (if any) and its small scratch data."""
+    __tablename__ = "conversations"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FlowAnswer(Base):
+    """Answers of a Smart-Answers style flow, keyed by node id; the step is derived by replay."""
+    __tablename__ = "flow_answers"
+    __table_args__ = (UniqueConstraint("user_id", "flow", "node"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Role(Base):
+    """Officer role; province NULL = national scope. Revoked rows are kept (revoked_at)."""
+    __tablename__ = "roles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="officer")
+    province: Mapped[str | None] = mapped_column(String(64))
+    granted_by: Mapped[int | None] = mapped_column(Integer)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    province: Mapped[str | None] = mapped_column(String(64), index=True)
+    groups: Mapped[list] = mapped_column(JSON, default=list)      # product group ids
+    topics: Mapped[list] = mapped_column(JSON, default=list)      # hoi_cho, dot_danh_gia, tap_huan, chinh_sach
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- FAQ ------------------------------------------------------------------------------------
+class FaqLog(Base):
+    """Every free-text question and what the engine did with it (no personal data but user id)."""
+    __tablename__ = "faq_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    question: Mapped[str] = mapped_column(Text)
+    faq_id: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    outcome: Mapped[str] = mapped_column(String(16))      # answer | suggest | fallback | smalltalk
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    faq_id: Mapped[str] = mapped_column(String(64))
+    vote: Mapped[int] = mapped_column(Integer)            # +1 / -1
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficerQuestion(Base):
+    """A question a producer sent to officers from the FAQ fallback."""
+    __tablename__ = "officer_questions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    province: Mapped[str | None] = mapped_column(String(64), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")   # open | answered
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None] = mapped_column()
+    faq_candidate: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- certificates, rounds, fairs --------------------------------------------------------------
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("province", "decision_no", "product", name="uq_cert_register"),
+                      Index("ix_cert_expires", "expires_on"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    product: Mapped[str] = mapped_column(String(200))
+    producer: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    commune: Mapped[str | None] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(64), default="")
+    group: Mapped[str] = mapped_column(String(32), default="")
+    stars: Mapped[int] = mapped_column(Integer)
+    decision_no: Mapped[str] = mapped_column(String(64), default="")
+    authority: Mapped[str] = mapped_column(String(16), default="province")   # province | ministry
+    recognized_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default="user")          # user | import
+    claim_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EvaluationRound(Base):
+    __tablename__ = "evaluation_rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    registration_deadline: Mapped[date] = mapped_column(Date)
+    evaluation_date: Mapped[date | None] = mapped_column(Date)
+    where_to_submit: Mapped[str] = mapped_column(String(300), default="")
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Fair(Base):
+    __tablename__ = "fairs"
+    __table_args__ = (UniqueConstraint("name", "start_date", "province", name="uq_fair"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    organiser: Mapped[str] = mapped_column(String(300), default="")
+    place: Mapped[str] = mapped_column(String(300), default="")
+    province: Mapped[str] = mapped_column(String(64), index=True)
+    start_date: Mapped[date] = mapped_column(Date, index=True)
+    end_date: Mapped[date] = mapped_column(Date)
+    registration_deadline: Mapped[date | None] = mapped_column(Date)
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    target_groups: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Code(Base):
+    """One-time codes: claim imported certificates, link a Telegram and a Zalo account."""
+    __tablename__ = "codes"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))          # claim | link
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    ref: Mapped[dict] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- outgoing messages ------------------------------------------------------------------------
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    segment: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|scheduled|running|done|cancelled
+    scheduled_at: Mapped[datetime | None] = mapped_column()
+    progress_identity_id: Mapped[int | None] = mapped_column(Integer)
+    progress_message_id: Mapped[str | None] = mapped_column(String(64))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class Reminder(Base):
+    """A reminder that became due; the unique key makes the sweep idempotent."""
+    __tablename__ = "reminders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)   # e.g. cert:12:2027-03-05:30
+    kind: Mapped[str] = mapped_column(String(16))                # cert | round | fair
+    ref_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    offset_days: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | skipped (superseded)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """One outgoing message to one identity. The single delivery path works off these rows.
+
+    status: queued -> claimed -> sending -> sent
+            | failed | blocked | opted_out | cancelled | outside_window | quota | unknown
+    'sending' is committed right before the network call: a row found in 'sending' after a
+    crash may or may not have reached the user and is never re-sent (marked 'unknown').
+    """
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
+                      Index("ix_deliveries_broadcast", "broadcast_id", "status"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))        # broadcast | reminder | answer | notice
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- channel plumbing -----------------------------------------------------------------------
+class ProcessedEvent(Base):
+    """Webhook de-duplication: an event id seen once is not processed again."""
+    __tablename__ = "processed_events"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OAuthToken(Base):
+    """Zalo OA tokens; refresh tokens are single-use and rotate, so they live here, not in env."""
+    __tablename__ = "oauth_tokens"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)     # e.g. zalo_oa
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    access_expires_at: Mapped[datetime] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class KeyValue(Base):
+    """Small persistent settings/markers (e.g. last reminder sweep date)."""
+    __tablename__ = "kv"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
