@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     for noisy in ("httpx", "apscheduler", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if args.command in (None, "run", "console", "ask") and not args.verbose:
-        logging.getLogger("ocop.update").setLevel(logging.WARNING if args.command != "run" and args.command is not None else logging.INFO)
+    if args.command not in (None, "run") and not args.verbose:
+        logging.getLogger("ocop").setLevel(logging.WARNING)   # keep the terminal for the conversation
     from core.config import load_settings
     settings = load_settings()
     if args.command is None:
