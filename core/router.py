@@ -55,6 +55,8 @@ class Router:
 
     def command(self, names: str | list[str], handler: Handler, help: str = "") -> None:
         for i, name in enumerate([names] if isinstance(names, str) else names):
+            if name in self.commands:
+                raise ValueError(f"command /{name} registered twice")
             self.commands[name] = handler
             if help and i == 0:
                 self.command_help[name] = help
