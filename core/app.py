@@ -59,20 +59,21 @@ class Core:
             if msg.callback and (len(msg.callback.encode()) > MAX_CALLBACK or ":" not in msg.callback):
                 route = "bad_callback"
                 return [Reply(render("errors/stale_button"))]
-            async with self.sessionmaker() as session:
-                async with session.begin():
+            user_id = None
+            try:
+                # one transaction per update: the interaction record and the handler's work
+                async with self.sessionmaker() as session, session.begin():
                     user, identity = await users.touch(session, msg)
-                user_id = user.id
-                # handler work runs in its own transaction: an exception rolls it back entirely
-                try:
-                    async with session.begin():
-                        ctx = Ctx(self, session, user, identity, msg)
-                        route, replies = await self._route(ctx, msg)
-                        return as_list(replies)
-                except Exception:
-                    log.exception("handler failed route=%s channel=%s user=%s", route, msg.channel, user_id)
-                    route = f"error:{route}"
-                    return [Reply(render("errors/internal"))]
+                    user_id = user.id
+                    route, replies = await self._route(Ctx(self, session, user, identity, msg), msg)
+                return as_list(replies)
+            except Exception:
+                # everything the handler did is rolled back; still record that the person wrote
+                log.exception("handler failed route=%s channel=%s user=%s", route, msg.channel, user_id)
+                route = f"error:{route}"
+                async with self.sessionmaker() as session, session.begin():
+                    await users.touch(session, msg)
+                return [Reply(render("errors/internal"))]
         except Exception:
             log.exception("update failed channel=%s", msg.channel)
             route = "error"
