@@ -1,0 +1,396 @@
+"""A fake Telegram Bot API server (aiohttp, real HTTP on 127.0.0.1) for end-to-end tests and benches.
+
+    async with FakeTelegram() as tg:                    # random port; tg.url = "http://127.0.0.1:N"
+        settings = make_settings(url, telegram_token=tg.token, telegram_api_url=tg.url)
+        tg.push_text(42, "xin chào")                    # goes into the getUpdates queue
+        await tg.wait_sent(1, chat_id=42)               # messages the bot sent, in order
+        tg.block(42)                                    # next sends answer 403 blocked
+
+It speaks the Bot API envelope ({"ok":true,"result":…} / {"ok":false,"error_code","description",
+"parameters"} with the same HTTP status), accepts query strings, form bodies (PTB JSON-encodes nested
+fields), JSON and multipart, and refuses what Telegram refuses (see telegram_methods.py).
+Subprocess use: `python -m tests.fakes.telegram_api --port N` plus the /_fake/* control routes.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+from tests.fakes.telegram_methods import ApiError, MethodsMixin, RateRule, Sent  # noqa: F401 (re-export)
+from tests.fakes.telegram_updates import UpdateFactory
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class FakeTelegram(MethodsMixin):
+    def __init__(self, token: str = "123456:TEST-fake-token", *, bot_username: str = "ocop_test_bot",
+                 overall_rate: tuple[int, float] | None = None, per_chat_rate: tuple[int, float] | None = None,
+                 seed: int = 0, auto_webhook: bool = True):
+        import random
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.bot_username = bot_username
+        self.lock = threading.RLock()
+        self.random = random.Random(seed)
+        self.factory = UpdateFactory()
+        self.auto_webhook = auto_webhook
+        self.overall = RateRule(*overall_rate) if overall_rate else None
+        self.per_chat = RateRule(*per_chat_rate) if per_chat_rate else None
+        self.host, self.port = "127.0.0.1", 0
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._bg: set[asyncio.Task] = set()
+        self.reset()
+
+    # --- state ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything recorded and scripted (keeps the port and rate settings)."""
+        with self.lock:
+            self.updates: list[dict] = []
+            self.sent: list[Sent] = []
+            self.edits: list[Sent] = []
+            self.calls: list[tuple[str, int | None, int, str]] = []    # method, chat, status, description
+            self.violations: list[tuple[int, str, float]] = []          # chat, rule, time
+            self.chat_actions: list[tuple[int, str]] = []
+            self.callback_answers: list[dict] = []
+            self.open_callbacks: set[str] = set()
+            self.commands: dict[tuple[str, str], list[dict]] = {}
+            self.webhook: dict[str, Any] = {"url": ""}
+            self.webhook_deliveries: list[tuple[int, int]] = []         # update_id, HTTP status
+            self.messages: dict[tuple[int, int], dict] = {}
+            self.files: dict[str, tuple[str, bytes]] = {}
+            self.chat_state: dict[int, tuple] = {}
+            self.faults: dict[int | None, deque] = {}
+            self.flood_probability, self.flood_retry_after = 0.0, 1
+            self.error_probability = 0.0
+            self._poll_gen = 0
+            self._next_message_id = 100_000
+            if self.overall:
+                self.overall.clear()
+            if self.per_chat:
+                self.per_chat.clear()
+
+    @property
+    def url(self) -> str:
+        """The Bot API root to put in TELEGRAM_API_URL."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def violation_count(self) -> int:
+        return len(self.violations)
+
+    # --- scripting ------------------------------------------------------------------------
+    def block(self, chat_id: int) -> None:
+        self.chat_state[int(chat_id)] = ("blocked",)
+
+    def deactivate(self, chat_id: int) -> None:
+        self.chat_state[int(chat_id)] = ("deactivated",)
+
+    def not_found(self, chat_id: int) -> None:
+        self.chat_state[int(chat_id)] = ("not_found",)
+
+    def cant_initiate(self, chat_id: int) -> None:
+        self.chat_state[int(chat_id)] = ("cant_initiate",)
+
+    def migrate(self, chat_id: int, new_chat_id: int) -> None:
+        self.chat_state[int(chat_id)] = ("migrated", int(new_chat_id))
+
+    def unblock(self, chat_id: int) -> None:
+        self.chat_state.pop(int(chat_id), None)
+
+    def script_errors(self, errors: list, chat_id: int | None = None, retry_after: int = 1) -> None:
+        """Next sends to chat_id (None = any chat) answer these, in order: 429, 500, 502, 504…"""
+        with self.lock:
+            q = self.faults.setdefault(None if chat_id is None else int(chat_id), deque())
+            for code in errors:
+                q.append((int(code), retry_after))
+
+    def flood(self, probability: float, retry_after: int = 1) -> None:
+        """Answer this share of sends with 429 retry_after."""
+        self.flood_probability, self.flood_retry_after = probability, retry_after
+
+    def transient_errors(self, probability: float) -> None:
+        """Answer this share of sends with 502 Bad Gateway."""
+        self.error_probability = probability
+
+    def set_rates(self, overall: tuple[int, float] | None = None,
+                  per_chat: tuple[int, float] | None = None) -> None:
+        """Enforce at most `count` sends per `window` seconds overall / per chat (429 + counted)."""
+        with self.lock:
+            self.overall = RateRule(*overall) if overall else None
+            self.per_chat = RateRule(*per_chat) if per_chat else None
+
+    # --- updates for the bot ---------------------------------------------------------------
+    def push(self, update: dict) -> dict:
+        """Queue an update for getUpdates, or POST it to the webhook when one is set."""
+        with self.lock:
+            if "callback_query" in update:
+                self.open_callbacks.add(update["callback_query"]["id"])
+            hook = dict(self.webhook)
+            if not (hook["url"] and self.auto_webhook):
+                self.updates.append(update)
+        if hook["url"] and self.auto_webhook:
+            self._call_in_loop(self._spawn_webhook, update, hook)
+        else:
+            self._notify()
+        return update
+
+    def push_text(self, chat_id: int, text: str, **kw) -> dict:
+        return self.push(self.factory.text(chat_id, text, **kw))
+
+    def push_command(self, chat_id: int, command: str, payload: str = "", **kw) -> dict:
+        return self.push(self.factory.command(chat_id, command, payload, **kw))
+
+    def push_contact(self, chat_id: int, phone: str, **kw) -> dict:
+        return self.push(self.factory.contact(chat_id, phone, **kw))
+
+    def push_document(self, chat_id: int, filename: str, content: bytes, mime: str = "", **kw) -> dict:
+        file_id = self.add_file(filename, content)
+        return self.push(self.factory.document(chat_id, file_id, filename, len(content), mime, **kw))
+
+    def push_callback(self, chat_id: int, data: str, message_id: int | None = None, **kw) -> dict:
+        """A button tap; the message is the bot's message `message_id` (default: the latest with that data)."""
+        message = None
+        with self.lock:
+            if message_id is not None:
+                message = self.messages.get((int(chat_id), int(message_id)))
+            else:
+                for s in reversed(self.sent):
+                    if s.chat_id == int(chat_id) and any(b.get("callback_data") == data for b in s.buttons()):
+                        message = self.messages.get((s.chat_id, s.message_id))
+                        break
+        return self.push(self.factory.callback(chat_id, data, message, **kw))
+
+    def press(self, chat_id: int, label_contains: str) -> dict:
+        """Tap the button whose label contains `label_contains` in the latest keyboard sent to the chat."""
+        with self.lock:
+            for s in reversed(self.sent):
+                if s.chat_id == int(chat_id) and s.buttons():
+                    for b in s.buttons():
+                        if label_contains.lower() in b.get("text", "").lower() and b.get("callback_data"):
+                            return self.push_callback(chat_id, b["callback_data"], s.message_id)
+        raise AssertionError(f"no button containing {label_contains!r} sent to chat {chat_id}")
+
+    def add_file(self, filename: str, content: bytes) -> str:
+        with self.lock:
+            file_id = f"F{len(self.files) + 1:05d}"
+            self.files[file_id] = (f"documents/{file_id}_{filename}", bytes(content))
+            return file_id
+
+    async def post_webhook(self, url: str, update: dict, secret: str | None = None) -> int:
+        """POST an update to a webhook URL like Telegram does; returns the HTTP status."""
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with ClientSession(timeout=ClientTimeout(total=10)) as http:
+            async with http.post(url, json=update, headers=headers) as resp:
+                await resp.read()
+                return resp.status
+
+    # --- what the bot did -------------------------------------------------------------------
+    def sent_to(self, chat_id: int) -> list[Sent]:
+        with self.lock:
+            return [s for s in self.sent if s.chat_id == int(chat_id)]
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [s.text or s.caption for s in self.sent_to(chat_id)]
+
+    def rejected(self) -> list[tuple[str, int | None, int, str]]:
+        with self.lock:
+            return [c for c in self.calls if c[2] != 200]
+
+    async def wait_sent(self, count: int, chat_id: int | None = None, timeout: float = 5.0) -> list[Sent]:
+        """Wait until at least `count` messages were sent (to `chat_id`); returns them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                got = [s for s in self.sent if chat_id is None or s.chat_id == int(chat_id)]
+            if len(got) >= count:
+                return got
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} messages to {chat_id}, got {len(got)}: "
+                                     f"{[g.text[:80] for g in got]}; rejected: {self.rejected()}")
+            await asyncio.sleep(0.005)
+
+    async def wait_for(self, predicate, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not reached in time")
+            await asyncio.sleep(0.005)
+
+    # --- HTTP plumbing --------------------------------------------------------------------
+    def _notify(self) -> None:
+        self._call_in_loop(self._wake)
+
+    def _call_in_loop(self, fn, *args) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn(*args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
+
+    def _wake(self) -> None:
+        old, self._changed = self._changed, asyncio.Event()
+        old.set()
+
+    def _spawn_webhook(self, update: dict, hook: dict) -> None:
+        async def deliver():
+            try:
+                status = await self.post_webhook(hook["url"], update, hook.get("secret_token") or None)
+            except Exception:
+                status = 0
+            with self.lock:
+                self.webhook_deliveries.append((update["update_id"], status))
+        task = asyncio.get_running_loop().create_task(deliver())
+        self._bg.add(task)
+        task.add_done_callback(self._bg.discard)
+
+    async def _read_params(self, request: web.Request) -> tuple[dict, dict]:
+        params: dict[str, Any] = dict(request.query)
+        files: dict[str, tuple[str, bytes, str]] = {}
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+                if not isinstance(body, dict):
+                    raise ApiError(400, "Bad Request: request body must be a JSON object")
+                params.update(body)
+            else:
+                form = await request.post()
+                for key, value in form.items():
+                    if isinstance(value, web.FileField):
+                        files[key] = (value.filename or key, value.file.read(), value.content_type or "")
+                    else:
+                        params[key] = value
+        return params, files
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"].lower()
+        if request.match_info["token"] != self.token:
+            return _error(ApiError(401, "Unauthorized"))
+        handler = self.METHODS.get(method)
+        if handler is None:
+            return _error(ApiError(404, "Not Found: method not found"))
+        chat = None
+        try:
+            params, files = await self._read_params(request)
+            chat = _maybe_int(params.get("chat_id"))
+            result = getattr(self, handler)(params, files)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except ApiError as exc:
+            with self.lock:
+                self.calls.append((method, chat, exc.status, exc.description))
+            return _error(exc)
+        with self.lock:
+            self.calls.append((method, chat, 200, ""))
+        return web.json_response({"ok": True, "result": result})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["path"]
+        with self.lock:
+            for stored_path, content in self.files.values():
+                if stored_path == path:
+                    return web.Response(body=content, content_type="application/octet-stream")
+        return web.Response(status=404, text="Not Found")
+
+    def make_app(self) -> web.Application:
+        from tests.fakes.telegram_control import add_control_routes
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        add_control_routes(app, self)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeTelegram":
+        self._loop = asyncio.get_running_loop()
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.host, self.port = host, self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._wake()
+        for task in list(self._bg):
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> "FakeTelegram":
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> "FakeTelegram":
+        """Serve from a daemon thread with its own event loop (push_* are thread-safe)."""
+        ready = threading.Event()
+
+        def run():
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(self.start(host, port))
+            ready.set()
+            loop.run_forever()
+        threading.Thread(target=run, name="fake-telegram", daemon=True).start()
+        ready.wait(10)
+        return self
+
+
+def _maybe_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error(exc: ApiError) -> web.Response:
+    body = {"ok": False, "error_code": exc.status, "description": exc.description}
+    if exc.parameters:
+        body["parameters"] = exc.parameters
+    return web.json_response(body, status=exc.status)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Fake Telegram Bot API server")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--token", default="123456:TEST-fake-token")
+    ap.add_argument("--rate", type=int, default=0, help="overall sends per second enforced (0 = off)")
+    ap.add_argument("--per-chat", type=int, default=0, help="sends per chat per second enforced (0 = off)")
+    args = ap.parse_args(argv)
+    fake = FakeTelegram(args.token, overall_rate=(args.rate, 1.0) if args.rate else None,
+                        per_chat_rate=(args.per_chat, 1.0) if args.per_chat else None)
+
+    async def serve():
+        await fake.start(args.host, args.port)
+        print(json.dumps({"ready": True, "url": fake.url, "token": fake.token}), flush=True)
+        await asyncio.Event().wait()
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
