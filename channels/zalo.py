@@ -1,0 +1,186 @@
+"""Zalo channel: one interface, two adapters chosen by ZALO_MODE ("bot" | "oa").
+
+Shared here (both adapters):
+- inbound: de-duplication in table processed_events (holds across restarts and instances),
+  mapping of a typed number / label to the button's callback data using the choices last shown
+  to that identity (table kv, key "zalo_choices:<identity id>"), then core.handle();
+- outbound: render to plain text (channels.zalo_render), persist the shown choices, send chunk
+  by chunk through the adapter's `send_text`;
+- webhook work runs in background tasks so the HTTP answer is immediate.
+Adapters implement `send_text(chat_id, text) -> SendResult` and, for proactive messages,
+`precheck(chat_id) -> SendResult | None` (e.g. OA interaction window).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from channels.zalo_render import Choices, as_phone, pick, render
+from core.messages import Incoming, Reply
+from core.templates import render as render_template
+from core.text import html_to_plain
+from delivery.outcome import SendResult
+from storage.models import Identity, KeyValue, ProcessedEvent
+
+log = logging.getLogger("ocop.zalo")
+CHANNEL = "zalo"
+
+
+def make_zalo_channel(runtime):
+    """The configured Zalo adapter (settings.zalo_mode)."""
+    mode = runtime.settings.zalo_mode
+    if mode == "bot":
+        from channels.zalo_bot import ZaloBotChannel
+        return ZaloBotChannel(runtime)
+    if mode == "oa":
+        from channels.zalo_oa import ZaloOAChannel
+        return ZaloOAChannel(runtime)
+    raise ValueError(f"ZALO_MODE must be 'bot' or 'oa', not {mode!r}")
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they are UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _insert(session):
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+class ZaloSender:
+    """Delivery-path sender for channel 'zalo' (broadcasts, reminders, officer answers)."""
+
+    def __init__(self, channel: "ZaloChannelBase"):
+        self.channel = channel
+
+    async def send(self, chat_id: str, reply: Reply) -> SendResult:
+        pre = await self.channel.precheck(chat_id)
+        if pre is not None:
+            return pre
+        return await self.channel.send_replies(chat_id, [reply], remember=bool(reply.buttons))
+
+
+class ZaloChannelBase:
+    name = CHANNEL
+    needs_http = False
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.core = runtime.core
+        self.sessionmaker = runtime.core.sessionmaker
+        self.sender = ZaloSender(self)
+        self._tasks: set[asyncio.Task] = set()
+
+    # --- adapter hooks ----------------------------------------------------------------------
+    async def send_text(self, chat_id: str, text: str) -> SendResult:  # pragma: no cover
+        raise NotImplementedError
+
+    async def precheck(self, chat_id: str) -> SendResult | None:
+        return None
+
+    # --- background work --------------------------------------------------------------------
+    def spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("zalo background task failed", exc_info=task.exception())
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every webhook event received so far has been processed (tests, shutdown)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while self._tasks and loop.time() < end:
+            await asyncio.wait(set(self._tasks), timeout=max(0.01, end - loop.time()))
+
+    async def stop_tasks(self) -> None:
+        await self.wait_idle(5.0)
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- inbound ----------------------------------------------------------------------------
+    async def claim_event(self, event_id: str) -> bool:
+        """True the first time an event id is seen (any process, any restart)."""
+        if not event_id:
+            return True
+        async with self.sessionmaker() as s, s.begin():
+            stmt = _insert(s)(ProcessedEvent).values(channel=CHANNEL, event_id=event_id[:128]) \
+                .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+            res = await s.execute(stmt)
+            return (res.rowcount or 0) == 1
+
+    async def process(self, msg: Incoming, event_id: str = "") -> list[Reply]:
+        """One user message: dedup, numbered answer -> callback, core.handle, send the answer."""
+        if not await self.claim_event(event_id):
+            log.info("zalo duplicate event %s ignored", event_id)
+            return []
+        if msg.text and not msg.callback:
+            choices = await self.load_choices(msg.chat_id)
+            data = pick(msg.text, choices)
+            phone = "" if data else as_phone(msg.text, choices)
+            if data:
+                msg.callback, msg.text = data, ""
+            elif phone:
+                msg.contact_phone, msg.text = phone, ""
+        replies = await self.core.handle(msg)
+        await self.send_replies(msg.chat_id, replies, remember=True)
+        return replies
+
+    async def deactivate(self, user_key: str, reason: str) -> None:
+        async with self.sessionmaker() as s, s.begin():
+            await s.execute(update(Identity).where(Identity.channel == CHANNEL, Identity.external_id == user_key)
+                            .values(active=False, inactive_reason=reason[:64]))
+
+    # --- choices (DB) -----------------------------------------------------------------------
+    async def _identity(self, session, chat_id: str) -> Identity | None:
+        return await session.scalar(select(Identity).where(Identity.channel == CHANNEL, Identity.chat_id == chat_id)
+                                     .order_by(Identity.last_interaction_at.desc()).limit(1))
+
+    async def load_choices(self, chat_id: str) -> Choices | None:
+        async with self.sessionmaker() as s:
+            ident = await self._identity(s, chat_id)
+            if ident is None:
+                return None
+            row = await s.get(KeyValue, f"zalo_choices:{ident.id}")
+            return Choices.from_json(json.loads(row.value)) if row else None
+
+    async def save_choices(self, chat_id: str, choices: Choices | None) -> None:
+        async with self.sessionmaker() as s, s.begin():
+            ident = await self._identity(s, chat_id)
+            if ident is None:
+                return
+            value = json.dumps((choices or Choices()).to_json(), ensure_ascii=False)
+            stmt = _insert(s)(KeyValue).values(key=f"zalo_choices:{ident.id}", value=value)
+            await s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    # --- outbound ---------------------------------------------------------------------------
+    async def send_replies(self, chat_id: str, replies: list[Reply], *, remember: bool) -> SendResult:
+        """Render and send; `remember` stores the shown choices (an answer without any clears them)."""
+        outs, choices = render(replies)
+        if remember:
+            await self.save_choices(chat_id, choices)
+        result = SendResult("failed", error="nothing to send")
+        for og in outs:
+            texts = list(og.texts)
+            if og.file_name:
+                texts.append(html_to_plain(render_template("zalo/file_unavailable", filename=og.file_name,
+                                                           caption=og.file_caption)))
+            for text in texts:
+                result = await self.send_text(chat_id, text)
+                if result.status != "sent":
+                    log.warning("zalo send to %s: %s %s", chat_id, result.status, result.error)
+                    return result
+        return result

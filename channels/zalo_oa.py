@@ -1,0 +1,195 @@
+"""Zalo Official Account (Open API v3) adapter.
+
+Inbound: webhook events signed with X-ZEvent-Signature. Accepted signature variants (and only
+these, see verify_signature): sha256_hex(app_id + raw_body + timestamp + OA_secret_key) where
+app_id and timestamp are read from the JSON body and must match our app id; the header value may
+carry the "mac=" prefix or not, hex in any case. Anything else answers 401 and is not processed.
+Outbound: POST {ZALO_OA_API_URL}/v3.0/oa/message/cs with header access_token (channels.zalo_tokens).
+Proactive messages (delivery path) are not attempted outside the 7-day interaction window or
+while the OA quota is known to be exhausted: the sender reports outside_window / quota.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import aiohttp
+from aiohttp import web
+
+from channels.zalo import CHANNEL, ZaloChannelBase, as_utc
+from channels.zalo_tokens import OATokens, TokenError
+from core.messages import InFile, Incoming
+from delivery.outcome import SendResult
+from storage.models import KeyValue, utcnow
+
+log = logging.getLogger("ocop.zalo.oa")
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+WINDOW = timedelta(days=7)                 # CS messages only within 7 days of the last interaction
+QUOTA_KEY = "zalo_oa:quota_until"
+QUOTA_PAUSE = timedelta(hours=24)          # after -211 (OA out of quota) stop trying for a day
+TOKEN_ERRORS = {-216, -220}
+UNREACHABLE = {-213: "not following the OA", -244: "user restricted this message type",
+               -227: "user banned or inactive"}
+FILE_EVENTS = {"user_send_image", "user_send_file", "user_send_audio", "user_send_video", "user_send_gif"}
+IGNORED = {"user_received_message", "user_seen_message", "anonymous_send_text"}
+
+
+def expected_signature(app_id: str, raw_body: bytes, timestamp: str, secret_key: str) -> str:
+    return hashlib.sha256(app_id.encode() + raw_body + timestamp.encode() + secret_key.encode()).hexdigest()
+
+
+def verify_signature(header: str, raw_body: bytes, body: dict, app_id: str, secret_key: str) -> bool:
+    """Chatwoot's production formula, with or without the 'mac=' prefix (constant-time compare)."""
+    if not header or not secret_key or str(body.get("app_id", "")) != app_id:
+        return False
+    value = header.strip()
+    if value[:4].lower() == "mac=":
+        value = value[4:]
+    want = expected_signature(app_id, raw_body, str(body.get("timestamp", "")), secret_key)
+    return hmac.compare_digest(value.lower().encode(), want.encode())
+
+
+def parse_event(event: dict) -> tuple[str, Incoming | None, str]:
+    """(event name, Incoming or None, event id for de-duplication)."""
+    name = str(event.get("event_name") or "")
+    message = event.get("message") or {}
+    if name in ("follow", "unfollow"):
+        uid = str((event.get("follower") or {}).get("id") or (event.get("sender") or {}).get("id") or "")
+        msg = Incoming(channel=CHANNEL, user_key=uid, chat_id=uid) if uid else None
+        return name, msg, f"oa:{name}:{uid}:{event.get('timestamp', '')}"
+    uid = str((event.get("sender") or {}).get("id") or "")
+    if not name.startswith("user_send_") or not uid:
+        return name, None, ""
+    msg = Incoming(channel=CHANNEL, user_key=uid, chat_id=uid, message_id=str(message.get("msg_id") or ""))
+    if name == "user_send_text":
+        msg.text = str(message.get("text") or "")
+    elif name in FILE_EVENTS:
+        att = (message.get("attachments") or [{}])[0] or {}
+        payload = att.get("payload") or {}
+        msg.file = InFile(filename=str(payload.get("name") or "tep"), size=int(payload.get("size") or 0),
+                          mime=str(payload.get("type") or att.get("type") or ""))
+        msg.text = str(message.get("text") or "")
+    event_id = f"oa:{msg.message_id}" if msg.message_id else f"oa:{name}:{uid}:{event.get('timestamp', '')}"
+    return name, msg, event_id
+
+
+def classify(code: int, message: str) -> SendResult:
+    err = f"zalo_oa {code}: {message}"[:300]
+    if code == -230:
+        return SendResult("outside_window", error=err)
+    if code in UNREACHABLE:
+        return SendResult("unreachable", error=f"zalo_oa {code}: {UNREACHABLE[code]}", deactivate=True)
+    if code in (-211, -218):
+        return SendResult("quota", error=err)
+    if code == -32 or code in TOKEN_ERRORS:
+        return SendResult("retry", error=err)          # rate limit / token still bad: back off
+    return SendResult("failed", error=err)
+
+
+class ZaloOAChannel(ZaloChannelBase):
+    needs_http = True
+
+    def __init__(self, runtime):
+        super().__init__(runtime)
+        s = self.settings
+        self.path = urlparse(s.zalo_webhook_url).path or "/zalo/webhook"
+        self._http: aiohttp.ClientSession | None = None
+        self.tokens = OATokens(self.sessionmaker, s, http=lambda: self.http)
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def start(self, runtime) -> None:
+        try:
+            await self.tokens.access_token()
+        except TokenError as exc:          # the bot still answers nothing until fixed: say so loudly
+            log.error("Zalo OA token: %s", exc)
+
+    async def stop(self) -> None:
+        await self.stop_tasks()
+        if self._http is not None:
+            await self._http.close()
+
+    # --- webhook ------------------------------------------------------------------------------
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post(self.path, self.on_webhook)
+
+    async def on_webhook(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        s = self.settings
+        if not isinstance(body, dict) or not verify_signature(request.headers.get(SIGNATURE_HEADER, ""), raw, body,
+                                                              s.zalo_oa_app_id, s.zalo_oa_secret_key):
+            log.warning("zalo oa webhook: bad signature from %s", request.remote)
+            return web.json_response({"error": 401, "message": "invalid signature"}, status=401)
+        name, msg, event_id = parse_event(body)
+        if msg is not None:
+            self.spawn(self.on_event(name, msg, event_id))
+        return web.json_response({"error": 0, "message": "ok"})
+
+    async def on_event(self, name: str, msg: Incoming, event_id: str) -> None:
+        if name == "unfollow":
+            if await self.claim_event(event_id):
+                await self.deactivate(msg.user_key, "unfollowed")
+            return
+        if name == "follow":
+            msg.text = "/start"            # greet and create/refresh the identity
+        await self.process(msg, event_id)
+
+    # --- sending ------------------------------------------------------------------------------
+    async def precheck(self, chat_id: str) -> SendResult | None:
+        now = utcnow()
+        async with self.sessionmaker() as s:
+            marker = await s.get(KeyValue, QUOTA_KEY)
+            ident = await self._identity(s, chat_id)
+        if marker is not None and marker.value > now.isoformat():
+            return SendResult("quota", error=f"OA quota exhausted until {marker.value}")
+        last = as_utc(ident.last_interaction_at) if ident is not None else None
+        if last is not None and now - last > WINDOW:
+            return SendResult("outside_window", error=f"last interaction {last:%Y-%m-%d}")
+        return None
+
+    async def _post_cs(self, token: str, chat_id: str, text: str) -> dict:
+        async with self.http.post(f"{self.settings.zalo_oa_api_url}/v3.0/oa/message/cs",
+                                  headers={"access_token": token},
+                                  json={"recipient": {"user_id": chat_id}, "message": {"text": text}},
+                                  timeout=aiohttp.ClientTimeout(total=20)) as resp:
+            data = await resp.json(content_type=None)
+        return data if isinstance(data, dict) else {"error": -1, "message": f"HTTP {resp.status}"}
+
+    async def send_text(self, chat_id: str, text: str) -> SendResult:
+        try:
+            token = await self.tokens.access_token()
+            data = await self._post_cs(token, chat_id, text)
+            code = int(data.get("error") or 0)
+            if code in TOKEN_ERRORS:                    # refresh then retry once
+                token = await self.tokens.refresh(bad=token)
+                data = await self._post_cs(token, chat_id, text)
+                code = int(data.get("error") or 0)
+        except TokenError as exc:
+            return SendResult("retry", error=str(exc)[:300])
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            return SendResult("retry", error=f"network: {type(exc).__name__}: {exc}"[:300])
+        if code == 0:
+            return SendResult.ok(str((data.get("data") or {}).get("message_id") or ""))
+        if code == -211:
+            await self._mark_quota_exhausted()
+        return classify(code, str(data.get("message") or ""))
+
+    async def _mark_quota_exhausted(self) -> None:
+        from channels.zalo import _insert
+        until = (utcnow() + QUOTA_PAUSE).isoformat()
+        async with self.sessionmaker() as s, s.begin():
+            stmt = _insert(s)(KeyValue).values(key=QUOTA_KEY, value=until)
+            await s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": until}))

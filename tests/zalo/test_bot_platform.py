@@ -1,0 +1,111 @@
+"""Zalo Bot Platform adapter end to end: real aiohttp server, fake Bot Platform API (real HTTP)."""
+import asyncio
+
+from sqlalchemy import func, select
+
+from channels.zalo_render import LIMIT
+from core.messages import Reply
+from core.router import Router
+from core.text import html_to_plain
+from storage.models import ProcessedEvent, User
+from tests.helpers import msg, texts
+from tests.zalo.conftest import SECRET, TAG
+
+
+async def count(core, model) -> int:
+    async with core.sessionmaker() as s:
+        return await s.scalar(select(func.count()).select_from(model))
+
+
+async def reference(core, **kw) -> str:
+    """What the neutral core answers (console user), as plain text: the Zalo answer must match."""
+    return html_to_plain(texts(await core.handle(msg(user="ref", **kw))))
+
+
+async def test_webhook_menu_numbered_answers_and_labels(db_url, zalo_env):
+    h = await zalo_env("bot", db_url)
+    assert h.fake.webhook == {"url": h.webhook_url, "secret_token": SECRET}
+    out = await h.say("u1", "/start")
+    menu = "\n".join(out)
+    assert "1. ❓ Hỏi đáp OCOP" in menu and "6. 👤 Liên hệ cán bộ" in menu and not TAG.search(menu)
+    out = await h.say("u1", "2")                        # = tapping "📋 Hướng dẫn hồ sơ"
+    assert "\n".join(out).startswith((await reference(h.core, callback="m:hoso"))[:60])
+    await h.say("u1", "/menu")
+    out = await h.say("u1", "hoi dap ocop")             # the label's words, no diacritics
+    assert "\n".join(out).startswith((await reference(h.core, callback="m:faq"))[:60])
+
+
+async def test_faq_question_gets_a_plain_text_answer(sqlite_url, zalo_env):
+    h = await zalo_env("bot", sqlite_url)
+    out = await h.say("u2", "Sản phẩm OCOP 3 sao có thời hạn bao lâu?")
+    assert out and all(0 < len(t) <= LIMIT and not TAG.search(t) for t in out)
+    assert "\n".join(out).startswith((await reference(h.core, text="Sản phẩm OCOP 3 sao có thời hạn bao lâu?"))[:40])
+
+
+async def test_wrong_secret_is_refused_and_nothing_is_processed(db_url, zalo_env):
+    h = await zalo_env("bot", db_url)
+    for secret in ("wrong-secret-xx", ""):
+        assert await h.push(h.event("u3", "/start"), secret=secret) == 401
+    assert h.fake.sent == [] and await count(h.core, User) == 0 and await count(h.core, ProcessedEvent) == 0
+
+
+async def test_replayed_event_is_processed_once(db_url, zalo_env):
+    h = await zalo_env("bot", db_url)
+    first = await h.say("u4", "/start", msg_id="m-replay")
+    again = await h.say("u4", "/start", msg_id="m-replay")
+    assert first and again == []
+    assert await count(h.core, ProcessedEvent) == 1
+
+
+async def test_concurrent_duplicate_deliveries_are_processed_once(sqlite_url, zalo_env):
+    h = await zalo_env("bot", sqlite_url)
+    ev = h.event("u5", "/start", "m-dup")
+    statuses = await asyncio.gather(*(h.fake.push(ev) for _ in range(4)))
+    await h.channel.wait_idle()
+    assert statuses == [200] * 4
+    assert len(h.fake.texts_to("u5")) == len(await h.say("u6", "/start"))
+
+
+async def test_polling_mode_one_update_per_call_and_408_loops(sqlite_url, zalo_env):
+    h = await zalo_env("bot", sqlite_url, webhook=False)
+    assert h.fake.webhook is None and not h.channel.needs_http
+    await asyncio.sleep(0.5)                            # a few empty polls (408) first
+    h.fake.queue_update(h.event("p1", "/start"))
+    h.fake.queue_update(h.event("p1", "1"))
+    for _ in range(100):
+        if len(h.fake.texts_to("p1")) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    sent = h.fake.texts_to("p1")
+    assert "1. ❓ Hỏi đáp OCOP" in sent[0]
+    assert sent[1].startswith((await reference(h.core, callback="m:faq"))[:40])
+    assert h.fake.calls.count("getUpdates") >= 3
+
+
+def _long_router() -> Router:
+    router = Router()
+
+    async def long_answer(ctx, m):
+        body = "\n".join(f"<b>Mục {i}</b>: nội dung &amp; giải thích <i>chi tiết</i> cho người sản xuất"
+                         for i in range(150))
+        return Reply(body)
+    router.text = long_answer
+    return router
+
+
+async def test_long_answer_is_split_under_2000_chars_without_tags(sqlite_url, zalo_env):
+    h = await zalo_env("bot", sqlite_url, router=_long_router())
+    out = await h.say("u7", "dài")
+    assert len(out) >= 3 and all(len(t) <= LIMIT for t in out)
+    joined = "\n".join(out)
+    assert not TAG.search(joined) and "&amp;" not in joined and "Mục 149: nội dung & giải thích" in joined
+
+
+async def test_sender_maps_platform_errors(sqlite_url, zalo_env):
+    h = await zalo_env("bot", sqlite_url)
+    h.fake.fail_chat("gone", 403, "Forbidden: user blocked the bot")
+    r = await h.channel.sender.send("gone", Reply("xin chào"))
+    assert (r.status, r.deactivate) == ("blocked", True)
+    h.fake.fail_next("sendMessage", 429, "Too many requests")
+    assert (await h.channel.sender.send("u8", Reply("x"))).status == "retry"
+    assert (await h.channel.sender.send("u8", Reply("x"))).status == "sent"

@@ -1,0 +1,55 @@
+"""Plain-text rendering for Zalo and the mapping of typed numbers / labels back to buttons."""
+from channels.zalo_render import CHUNK, LIMIT, Choices, as_phone, pick, render
+from core.messages import Button, OutFile, Reply
+from tests.zalo.conftest import TAG
+
+
+def test_html_is_stripped_and_buttons_become_a_numbered_list():
+    reply = Reply("<b>Chọn</b> một mục &amp; gửi", [[Button("❓ Hỏi đáp OCOP", "m:faq")],
+                                                     [Button("📋 Hướng dẫn hồ sơ", "m:hoso")]])
+    outs, choices = render([reply])
+    text = outs[0].texts[0]
+    assert not TAG.search(text) and "Chọn một mục & gửi" in text
+    assert "1. ❓ Hỏi đáp OCOP" in text and "2. 📋 Hướng dẫn hồ sơ" in text
+    assert choices.items == [("❓ Hỏi đáp OCOP", "m:faq"), ("📋 Hướng dẫn hồ sơ", "m:hoso")]
+
+
+def test_numbering_continues_across_replies_and_url_buttons_are_not_numbered():
+    outs, choices = render([Reply("a", [[Button("Có", "x:1")]]),
+                            Reply("b", [[Button("Không", "x:0"), Button("Trang web", url="https://x.vn")]])])
+    assert "1. Có" in outs[0].texts[0]
+    assert "2. Không" in outs[1].texts[0] and "🔗 Trang web: https://x.vn" in outs[1].texts[0]
+    assert [d for _, d in choices.items] == ["x:1", "x:0"]
+
+
+def test_no_buttons_means_no_choices():
+    outs, choices = render([Reply("chỉ có chữ")])
+    assert choices is None and outs[0].texts == ["chỉ có chữ"]
+
+
+def test_long_text_is_split_on_line_boundaries_under_the_limit():
+    lines = [f"Dòng {i}: <i>nội dung khá dài để thử tách tin nhắn Zalo</i>" for i in range(200)]
+    outs, _ = render([Reply("\n".join(lines))])
+    parts = outs[0].texts
+    assert len(parts) > 1 and all(len(p) <= CHUNK < LIMIT for p in parts)
+    assert all(not TAG.search(p) for p in parts)
+    assert "\n".join(parts).split("\n") == [TAG.sub("", ln) for ln in lines]
+
+
+def test_pick_by_number_or_label_words_without_diacritics():
+    ch = Choices([("❓ Hỏi đáp OCOP", "m:faq"), ("📋 Hướng dẫn hồ sơ", "m:hoso")])
+    assert pick("2", ch) == "m:hoso" and pick(" 1. ", ch) == "m:faq" and pick("số 2", ch) == "m:hoso"
+    assert pick("huong dan ho so", ch) == "m:hoso" and pick("Hỏi đáp OCOP", ch) == "m:faq"
+    assert pick("3", ch) == "" and pick("hồ sơ cần gì?", ch) == "" and pick("2", None) == ""
+
+
+def test_contact_request_lets_a_typed_phone_through():
+    outs, ch = render([Reply("Chia sẻ số điện thoại", request_contact=True)])
+    assert "số điện thoại" in outs[0].texts[0] and ch.contact
+    assert as_phone("0912 345 678", ch) == "0912345678" and as_phone("+84912345678", ch) == "+84912345678"
+    assert as_phone("xin chào", ch) == "" and as_phone("0912345678", Choices()) == ""
+
+
+def test_a_file_is_announced_not_lost():
+    outs, _ = render([Reply("Hồ sơ của bạn", file=OutFile("ho-so.pdf", b"%PDF", "application/pdf"))])
+    assert outs[0].file_name == "ho-so.pdf"
