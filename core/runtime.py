@@ -83,6 +83,8 @@ class Runtime:
         self.stop_event.set()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        if self._tasks:   # let the delivery worker finish the calls in flight (no 'unknown' rows)
+            await asyncio.wait(self._tasks, timeout=15)
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,4 +1,8 @@
-"""Pacing: an overall token bucket, a minimum gap per chat, and a global pause on 429."""
+"""Pacing: an overall token bucket, a minimum gap per chat, and a global pause on 429.
+
+A chat that is not ready yet never holds up the others (no head-of-line blocking): the caller
+waits for its own chat outside the lock and only the overall slot is handed out under the lock.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -23,16 +27,24 @@ class Pacer:
         return max(0.0, self._chat_next.get(chat, 0.0) - self.clock())
 
     async def acquire(self, chat: str) -> None:
-        """Wait for an overall slot and for this chat's own gap."""
-        async with self._lock:
-            while True:
-                now = self.clock()
-                wait = max(self._paused_until - now, self._next_slot - now, self.chat_ready_in(chat))
-                if wait <= 0:
-                    break
+        """Wait for this chat's own gap, then for an overall slot (and any 429 pause)."""
+        while True:
+            wait = self.chat_ready_in(chat)
+            if wait > 0:
                 await asyncio.sleep(wait)
-            now = self.clock()
-            self._next_slot = max(self._next_slot, now) + 1.0 / self.rate
-            self._chat_next[chat] = now + self.per_chat
-            if len(self._chat_next) > 50_000:
-                self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
+            async with self._lock:
+                while True:
+                    now = self.clock()
+                    wait = max(self._paused_until - now, self._next_slot - now)
+                    if wait <= 0:
+                        break
+                    await asyncio.sleep(wait)
+                if self.chat_ready_in(chat) > 0:     # another task for the same chat got in first
+                    continue
+                now = self.clock()
+                # strict spacing; a short idle gap does not build up a burst
+                self._next_slot = max(self._next_slot, now) + 1.0 / self.rate
+                self._chat_next[chat] = now + self.per_chat
+                if len(self._chat_next) > 50_000:
+                    self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
+                return

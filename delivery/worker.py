@@ -1,13 +1,17 @@
 """The delivery worker: claims due rows from the database and sends them through channel senders.
 
 Row life-cycle and crash guarantees
-- queued  -> claimed : a batch is claimed in one transaction (PostgreSQL: FOR UPDATE SKIP LOCKED,
-                       so two workers never claim the same row; SQLite: a single writer).
-- claimed -> sending : committed immediately before the network call.
+- queued  -> claimed : one UPDATE … WHERE id IN (due rows) AND status='queued' RETURNING
+                       (PostgreSQL: the sub-select uses FOR UPDATE SKIP LOCKED, so two workers
+                       never claim the same row; SQLite: one statement = one writer).
+- claimed -> sending : committed immediately before the network call, and only if the row is
+                       still 'claimed' by this worker (a cancelled or re-queued row is never sent).
 - sending -> sent / failed / blocked / … : committed right after the call.
-After a crash, rows left in 'claimed' were never attempted and are re-queued after the lease
-expires; rows left in 'sending' may or may not have reached the person and are marked 'unknown'
-(never re-sent): at most the messages in flight at the moment of the crash.
+After a crash, rows left in 'claimed' were never attempted and are re-queued (at start-up when
+their worker's process is gone, otherwise after the lease expires); rows left in 'sending' may or
+may not have reached the person and are marked 'unknown' (never re-sent): at most the messages in
+flight at the moment of the crash. A graceful stop (stop event, SIGINT/SIGTERM) lets the calls in
+flight finish and releases the claimed rows, so it leaves no 'unknown' row.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import socket
 from datetime import timedelta
 from typing import Awaitable, Callable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.messages import Reply
@@ -32,7 +36,9 @@ log = logging.getLogger("ocop.delivery")
 
 FINAL = {"sent", "failed", "blocked", "opted_out", "cancelled", "outside_window", "quota",
          "unreachable", "unknown"}
+LIVE = ("queued", "claimed", "sending")
 LEASE = timedelta(seconds=120)
+HOST = socket.gethostname()[:30]
 
 
 def backoff(attempt: int) -> float:
@@ -40,42 +46,76 @@ def backoff(attempt: int) -> float:
     return min(300.0, 2.0 ** attempt) * (0.8 + 0.4 * random.random())
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_is_dead(claimed_by: str | None) -> bool:
+    """True when `claimed_by` names a process on this host that no longer exists."""
+    if not claimed_by:
+        return True
+    parts = claimed_by.split(":")
+    if len(parts) < 2 or parts[0] != HOST or not parts[1].isdigit():
+        return False
+    return not _pid_alive(int(parts[1]))
+
+
 class DeliveryWorker:
     def __init__(self, sessionmaker: async_sessionmaker, senders: Senders, *, rate: float = 25.0,
                  per_chat_interval: float = 1.0, max_attempts: int = 5, concurrency: int = 16,
-                 batch: int = 100, worker_id: str | None = None):
+                 batch: int | None = None, worker_id: str | None = None):
         self.sessionmaker = sessionmaker
         self.senders = senders
         self.pacer = Pacer(rate, per_chat_interval)
         self.max_attempts = max_attempts
         self.concurrency = concurrency
-        self.batch = batch
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self) & 0xffff:x}"
+        self.batch = batch or max(100, int(rate * 4))
+        self.worker_id = worker_id or f"{HOST}:{os.getpid()}:{id(self) & 0xffff:x}"
         self.wakeup = asyncio.Event()
+        self.stopping = False          # graceful stop: finish calls in flight, release the rest
         self.after_batch: list[Callable[[], Awaitable[None]]] = []   # e.g. broadcast progress
-        self.stats = {"sent": 0, "retry": 0, "failed": 0}
+        self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "released": 0}
+        self.in_flight = 0
 
     # --- recovery -------------------------------------------------------------------------
-    async def recover(self) -> dict[str, int]:
-        """Requeue expired 'claimed' rows; mark stale 'sending' rows 'unknown' (never re-sent)."""
-        cutoff = utcnow() - LEASE
+    async def _recover_where(self, owner_filter) -> dict[str, int]:
         async with self.sessionmaker() as s, s.begin():
-            r1 = await s.execute(update(Delivery).where(Delivery.status == "claimed", Delivery.claimed_at < cutoff)
-                                 .values(status="queued", claimed_by=None, claimed_at=None))
-            r2 = await s.execute(update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < cutoff)
-                                 .values(status="unknown", last_error="in flight during a crash"))
-        return {"requeued": r1.rowcount or 0, "unknown": r2.rowcount or 0}
+            r1 = await s.execute(update(Delivery).where(Delivery.status == "claimed", owner_filter)
+                                 .values(status="queued", claimed_by=None, claimed_at=None)
+                                 .execution_options(synchronize_session=False))
+            r2 = await s.execute(update(Delivery).where(Delivery.status == "sending", owner_filter)
+                                 .values(status="unknown", last_error="in flight during a crash")
+                                 .execution_options(synchronize_session=False))
+        out = {"requeued": r1.rowcount or 0, "unknown": r2.rowcount or 0}
+        if any(out.values()):
+            log.warning("delivery recovery: %s", out)
+        return out
+
+    async def recover(self) -> dict[str, int]:
+        """Requeue 'claimed' rows of dead or expired workers; mark their 'sending' rows 'unknown'."""
+        cutoff = utcnow() - LEASE
+        async with self.sessionmaker() as s:
+            owners = set(await s.scalars(select(Delivery.claimed_by).where(
+                Delivery.status.in_(("claimed", "sending")), Delivery.claimed_by != self.worker_id)
+                .distinct()))
+        dead = [o for o in owners if owner_is_dead(o)]
+        cond = Delivery.claimed_at < cutoff
+        if dead:
+            cond = or_(cond, Delivery.claimed_by.in_(dead))
+        return await self._recover_where(and_(cond, or_(Delivery.claimed_by.is_(None),
+                                                        Delivery.claimed_by != self.worker_id)))
 
     async def recover_own_and_dead(self) -> dict[str, int]:
-        """At start-up of a single process: everything claimed/sending by earlier runs is stale."""
-        async with self.sessionmaker() as s, s.begin():
-            r1 = await s.execute(update(Delivery).where(Delivery.status == "claimed",
-                                                        Delivery.claimed_by != self.worker_id)
-                                 .values(status="queued", claimed_by=None, claimed_at=None))
-            r2 = await s.execute(update(Delivery).where(Delivery.status == "sending",
-                                                        Delivery.claimed_by != self.worker_id)
-                                 .values(status="unknown", last_error="in flight during a crash"))
-        return {"requeued": r1.rowcount or 0, "unknown": r2.rowcount or 0}
+        """At start-up: rows of processes that are gone (or whose lease expired) are recovered.
+
+        Rows held by another live worker (a second process on PostgreSQL) are left alone."""
+        return await self.recover()
 
     # --- claiming -------------------------------------------------------------------------
     async def claim(self, limit: int | None = None) -> list[Delivery]:
@@ -86,56 +126,89 @@ class DeliveryWorker:
                     .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
             if s.bind.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
-            ids = list(await s.scalars(pick))
-            if not ids:
-                return []
-            res = await s.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == "queued")
+            res = await s.execute(update(Delivery).where(Delivery.id.in_(pick.scalar_subquery()),
+                                                         Delivery.status == "queued")
                                   .values(status="claimed", claimed_by=self.worker_id, claimed_at=now)
-                                  .returning(Delivery))
+                                  .returning(Delivery).execution_options(synchronize_session=False))
             rows = list(res.scalars())
+            if rows:
+                rows = await self._skip_unreachable(s, rows)
         rows.sort(key=lambda r: r.id)
         return rows
 
-    # --- sending --------------------------------------------------------------------------
-    async def _finish(self, row: Delivery, **values) -> None:
-        async with self.sessionmaker() as s, s.begin():
-            await s.execute(update(Delivery).where(Delivery.id == row.id, Delivery.claimed_by == self.worker_id)
-                            .values(**values))
+    async def _skip_unreachable(self, s, rows: list[Delivery]) -> list[Delivery]:
+        """Rows whose recipient became unreachable or opted out since enqueueing end here."""
+        q = (select(Delivery.id, Identity.active, User.opted_out)
+             .join(Identity, Identity.id == Delivery.identity_id).join(User, User.id == Identity.user_id)
+             .where(Delivery.id.in_([r.id for r in rows])))
+        state = {rid: (active, opted) for rid, active, opted in await s.execute(q)}
+        keep, blocked, opted = [], [], []
+        for r in rows:
+            active, opted_out = state.get(r.id, (False, False))
+            if not active:
+                blocked.append(r.id)
+            elif r.kind == "broadcast" and opted_out:
+                opted.append(r.id)
+            else:
+                keep.append(r)
+        for status, ids in (("blocked", blocked), ("opted_out", opted)):
+            if ids:
+                await s.execute(update(Delivery).where(Delivery.id.in_(ids))
+                                .values(status=status, last_error="recipient unreachable" if status == "blocked"
+                                        else "opted out").execution_options(synchronize_session=False))
+                self.stats["skipped"] += len(ids)
+        return keep
 
-    async def _precheck(self, row: Delivery) -> str | None:
-        """Skip rows whose recipient became unreachable or opted out since enqueueing."""
-        async with self.sessionmaker() as s:
-            ident = await s.get(Identity, row.identity_id)
-            if ident is None or not ident.active:
-                return "blocked"
-            if row.kind == "broadcast":
-                user = await s.get(User, ident.user_id)
-                if user is not None and user.opted_out:
-                    return "opted_out"
-        return None
+    # --- sending --------------------------------------------------------------------------
+    async def _finish(self, row: Delivery, **values) -> int:
+        async with self.sessionmaker() as s, s.begin():
+            res = await s.execute(update(Delivery).where(Delivery.id == row.id, Delivery.claimed_by == self.worker_id)
+                                  .values(**values).execution_options(synchronize_session=False))
+            return res.rowcount or 0
+
+    async def _release(self, row: Delivery) -> None:
+        async with self.sessionmaker() as s, s.begin():
+            await s.execute(update(Delivery).where(Delivery.id == row.id, Delivery.status == "claimed",
+                                                   Delivery.claimed_by == self.worker_id)
+                            .values(status="queued", claimed_by=None, claimed_at=None)
+                            .execution_options(synchronize_session=False))
+        self.stats["released"] += 1
+
+    async def _mark_sending(self, row: Delivery) -> bool:
+        """claimed -> sending, committed; False when the row was cancelled or taken back meanwhile."""
+        async with self.sessionmaker() as s, s.begin():
+            res = await s.execute(update(Delivery).where(Delivery.id == row.id, Delivery.status == "claimed",
+                                                         Delivery.claimed_by == self.worker_id)
+                                  .values(status="sending", attempts=row.attempts + 1, claimed_at=utcnow())
+                                  .execution_options(synchronize_session=False))
+            return bool(res.rowcount)
 
     async def send_one(self, row: Delivery) -> str:
-        skip = await self._precheck(row)
-        if skip:
-            await self._finish(row, status=skip, claimed_at=utcnow())
-            return skip
+        if self.stopping:
+            await self._release(row)
+            return "released"
         sender = self.senders.for_channel(row.channel)
         if sender is None:
             await self._finish(row, status="queued", claimed_by=None,
                                next_attempt_at=utcnow() + timedelta(seconds=60))
             return "no_sender"
-        wait = self.pacer.chat_ready_in(row.chat_id)
-        if wait > 0:
-            await asyncio.sleep(wait)
         await self.pacer.acquire(row.chat_id)
+        if self.stopping:
+            await self._release(row)
+            return "released"
         # 'sending' is committed before the call: see the module docstring
-        await self._finish(row, status="sending", attempts=row.attempts + 1, claimed_at=utcnow())
+        if not await self._mark_sending(row):
+            return "skipped"
+        self.in_flight += 1
         try:
-            result = await sender.send(row.chat_id, Reply.from_payload(row.payload))
-        except Exception as exc:  # a sender bug or an unexpected network error: retry later
-            log.exception("sender raised for delivery %s", row.id)
-            result = SendResult("retry", error=f"{type(exc).__name__}: {exc}"[:300])
-        return await self._record(row, result)
+            try:
+                result = await sender.send(row.chat_id, Reply.from_payload(row.payload))
+            except Exception as exc:  # a sender bug or an unexpected network error: retry later
+                log.exception("sender raised for delivery %s", row.id)
+                result = SendResult("retry", error=f"{type(exc).__name__}: {exc}"[:300])
+            return await self._record(row, result)
+        finally:
+            self.in_flight -= 1
 
     async def _record(self, row: Delivery, result: SendResult) -> str:
         attempts = row.attempts + 1
@@ -152,6 +225,7 @@ class DeliveryWorker:
                 await self._finish(row, status="failed", last_error=result.error[:300])
                 self.stats["failed"] += 1
                 return "failed"
+            # flood control is not the message's fault: it does not count as an attempt
             delay = result.retry_after if result.retry_after else backoff(attempts)
             await self._finish(row, status="queued", claimed_by=None, last_error=result.error[:300],
                                attempts=attempts if not result.retry_after else row.attempts,
@@ -169,62 +243,87 @@ class DeliveryWorker:
 
     # --- loops ----------------------------------------------------------------------------
     async def run_batch(self) -> int:
-        rows = await self.claim()
-        if not rows:
+        if self.stopping:
             return 0
-        sem = asyncio.Semaphore(self.concurrency)
+        rows = await self.claim()
+        if rows:
+            sem = asyncio.Semaphore(self.concurrency)
 
-        async def one(r):
-            async with sem:
-                return await self.send_one(r)
-        await asyncio.gather(*(one(r) for r in rows))
+            async def one(r):
+                async with sem:
+                    return await self.send_one(r)
+            await asyncio.gather(*(one(r) for r in rows))
+        await self.run_hooks()
+        return len(rows)
+
+    async def run_hooks(self) -> None:
         for hook in self.after_batch:
             try:
                 await hook()
             except Exception:
                 log.exception("after_batch hook failed")
-        return len(rows)
 
     async def pending(self) -> int:
-        from sqlalchemy import func
         async with self.sessionmaker() as s:
             return await s.scalar(select(func.count()).select_from(Delivery)
                                   .where(Delivery.status.in_(("queued", "claimed"))))
 
-    async def drain(self, timeout: float | None = None, idle_exit: bool = True) -> None:
-        """Send until nothing is queued (waiting for retries that are due within `timeout`)."""
+    async def drain(self, timeout: float | None = None, idle_exit: bool = True,
+                    done: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Send until nothing is queued (waiting for retries that come due), or until `done()`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout else None
-        while True:
+        while not self.stopping:
             n = await self.run_batch()
+            if done is not None and await done():
+                return
             if n:
                 continue
-            if idle_exit and not await self._has_live_rows():
+            if idle_exit and done is None and not await self._has_live_rows():
                 return
             if deadline and loop.time() > deadline:
                 return
-            await asyncio.sleep(0.2)
+            await self._idle(0.2)
+
+    async def _idle(self, seconds: float) -> None:
+        self.wakeup.clear()
+        try:
+            await asyncio.wait_for(self.wakeup.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
 
     async def _has_live_rows(self) -> bool:
         async with self.sessionmaker() as s:
             row = await s.scalar(select(Delivery.id).where(or_(
                 Delivery.status == "queued",
-                and_(Delivery.status == "claimed", Delivery.claimed_by == self.worker_id))).limit(1))
+                and_(Delivery.status.in_(("claimed", "sending")), Delivery.claimed_by == self.worker_id)))
+                .limit(1))
             return row is not None
 
     async def run_forever(self, stop: asyncio.Event, poll: float = 1.0) -> None:
-        await self.recover()
-        while not stop.is_set():
-            try:
-                n = await self.run_batch()
-            except Exception:
-                log.exception("delivery batch failed")
-                n = 0
-            if n == 0:
-                self.wakeup.clear()
+        """Send until `stop` is set; then finish the calls in flight and release claimed rows."""
+        async def watch():
+            await stop.wait()
+            self.stopping = True
+            self.wakeup.set()
+        watcher = asyncio.create_task(watch())
+        loop = asyncio.get_running_loop()
+        next_recover = loop.time() + 60
+        try:
+            await self.recover()
+            while not stop.is_set():
                 try:
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=poll)
-                except asyncio.TimeoutError:
-                    pass
-                if int(asyncio.get_running_loop().time()) % 60 == 0:
-                    await self.recover()
+                    n = await self.run_batch()
+                except Exception:
+                    log.exception("delivery batch failed")
+                    n = 0
+                if n == 0 and not stop.is_set():
+                    await self._idle(poll)
+                if loop.time() >= next_recover:
+                    next_recover = loop.time() + 60
+                    try:
+                        await self.recover()
+                    except Exception:
+                        log.exception("delivery recovery failed")
+        finally:
+            watcher.cancel()

@@ -1,0 +1,1 @@
+"""Officer broadcasts: segments, templates, sending, progress and reports."""

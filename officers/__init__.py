@@ -1,0 +1,1 @@
+"""Officer roles, scopes and the audit trail."""

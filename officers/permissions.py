@@ -1,0 +1,99 @@
+"""Who may do officer work, and for which provinces.
+
+Admins come from settings.admin_ids (ctx.is_admin) and have national scope. Officers come from
+active rows in `roles` (revoked_at IS NULL): province NULL = national, otherwise that province
+(stored as a province id such as "dong_thap"). Handlers call `require_officer(ctx)` first:
+it returns a polite refusal Reply (and nothing else happens) or None.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from core.messages import Reply
+from core.reference import match_province, province_by_id
+from core.templates import render
+from storage.models import Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    national: bool
+    provinces: frozenset[str] = frozenset()    # province ids (empty when national)
+    admin: bool = False
+
+    def allows(self, province_id: str | None) -> bool:
+        """May this officer act for `province_id` (None = not tied to a province)?"""
+        if self.national:
+            return True
+        return province_id is not None and province_id in self.provinces
+
+    def allows_all(self, province_ids) -> bool:
+        return all(self.allows(p) for p in province_ids)
+
+    def label(self) -> str:
+        if self.national:
+            return "toàn quốc"
+        return ", ".join(province_name(p) for p in sorted(self.provinces))
+
+
+def province_name(pid: str | None) -> str:
+    p = province_by_id(pid or "")
+    return p.name if p else (pid or "")
+
+
+def province_values(pid: str) -> list[str]:
+    """Values a province may be stored as (id or display name), for SQL IN filters."""
+    p = province_by_id(pid)
+    return [pid, p.name] if p else [pid]
+
+
+def province_id_of(value: str | None) -> str | None:
+    """Normalise a stored or typed province (id, name or old name) to its id."""
+    if not value:
+        return None
+    if province_by_id(value):
+        return value
+    m = match_province(value)
+    return m.province.id if m else None
+
+
+async def roles_of(session, user_id: int) -> list[Role]:
+    rows = await session.scalars(select(Role).where(Role.user_id == user_id, Role.revoked_at.is_(None),
+                                                    Role.role == "officer"))
+    return list(rows)
+
+
+async def officer_scope(ctx) -> Scope | None:
+    """The caller's scope, or None for a producer."""
+    if ctx.is_admin:
+        return Scope(national=True, admin=True)
+    roles = await roles_of(ctx.session, ctx.user.id)
+    if not roles:
+        return None
+    if any(r.province is None for r in roles):
+        return Scope(national=True)
+    return Scope(national=False, provinces=frozenset(province_id_of(r.province) or r.province for r in roles))
+
+
+async def is_officer(ctx) -> bool:
+    return await officer_scope(ctx) is not None
+
+
+async def require_officer(ctx) -> Reply | None:
+    """None when the caller is an officer or admin; otherwise the polite refusal to return."""
+    if await officer_scope(ctx) is not None:
+        return None
+    return Reply(render("officer/not_allowed"))
+
+
+def require_admin(ctx) -> Reply | None:
+    if ctx.is_admin:
+        return None
+    return Reply(render("officer/not_allowed", admin_only=True))
+
+
+def refuse_province(pid: str | None) -> Reply:
+    """An officer tried to act for a province outside their scope."""
+    return Reply(render("officer/other_province", province=province_name(pid) or "không rõ"))
