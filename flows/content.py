@@ -1,0 +1,63 @@
+"""Loads the dossier content (documents.yml, questions.yml) into plain objects, once."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import yaml
+
+from core.config import ROOT
+from rules.dossier import CONDITION_KEYS, Document
+
+CONTENT = ROOT / "content" / "vi" / "dossier"
+
+
+def _conds(raw: dict | None, where: str) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for key, values in (raw or {}).items():
+        if key not in CONDITION_KEYS:
+            raise ValueError(f"{where}: unknown condition key {key!r}")
+        out[key] = tuple(str(v) for v in (values if isinstance(values, list) else [values]))
+    return out
+
+
+def parse_documents(raw: dict) -> list[Document]:
+    docs = []
+    for entry in raw["documents"]:
+        where = f"documents.yml:{entry.get('id')}"
+        docs.append(Document(
+            id=entry["id"], name=entry["name"], description=entry["description"], why=entry["why"],
+            issuer=entry["issuer"], source=entry["source"], url=entry.get("url", ""),
+            more=entry.get("more", ""), when=_conds(entry.get("when"), where),
+            unless=_conds(entry.get("unless"), where), required=bool(entry.get("required", False)),
+            required_when=_conds(entry.get("required_when"), where)))
+    return docs
+
+
+@lru_cache(maxsize=1)
+def documents() -> tuple[Document, ...]:
+    raw = yaml.safe_load((CONTENT / "documents.yml").read_text(encoding="utf-8"))
+    return tuple(parse_documents(raw))
+
+
+def document(doc_id: str) -> Document | None:
+    return next((d for d in documents() if d.id == doc_id), None)
+
+
+@lru_cache(maxsize=1)
+def questions() -> dict:
+    return yaml.safe_load((CONTENT / "questions.yml").read_text(encoding="utf-8"))
+
+
+def title(node: str) -> str:
+    return questions()[node]["title"]
+
+
+def label(node: str, option: str) -> str:
+    return questions()[node]["options"][option]
+
+
+def button(key: str) -> str:
+    return questions()["buttons"][key]
+
+
+__all__ = ["documents", "document", "questions", "title", "label", "button", "parse_documents"]

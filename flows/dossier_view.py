@@ -1,0 +1,86 @@
+"""Turns a replayed dossier walk into neutral Replies (text from templates, stable callback data)."""
+from __future__ import annotations
+
+from core.messages import Button, Reply
+from core.templates import render
+from flows import content
+from flows import dossier as flow
+from rules import dossier as rules
+
+# callback data: d:a:<node>:<option>  d:back:<node>  d:more:<doc>  d:cont  d:view  d:pdf
+#                d:edit  d:edit:<node>  d:reset  d:reset:ok  d:start  d:start:reeval
+
+
+def answer_summary(walk: flow.Walk) -> list[tuple[str, str]]:
+    """(question title, chosen label) for the profile questions answered so far."""
+    return [(content.title(n), content.label(n, v)) for n, v in walk.given.items()
+            if n in flow.NODES and flow.NODES[n].kind == "question"]
+
+
+def _back_row(walk: flow.Walk) -> list[list[Button]]:
+    return [[Button(content.button("back"), f"d:back:{walk.current}")]] if walk.previous() else []
+
+
+def node_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
+    """The current question or document, with its answer buttons."""
+    step, total = flow.progress(answers)
+    node = walk.current
+    if flow.is_document(node):
+        doc = content.document(flow.doc_id(node))
+        required = rules.is_required(doc, flow.profile(walk.given))
+        text = render("dossier/document", step=step, total=total, doc=doc, required=required)
+        rows = [[Button(content.label("document", o), f"d:a:{node}:{o}") for o in flow.DOC_OPTIONS],
+                [Button(content.button("more"), f"d:more:{doc.id}")]]
+        return Reply(text, rows + _back_row(walk))
+    text = render(f"dossier/{node}", step=step, total=total)
+    rows = [[Button(content.label(node, o), f"d:a:{node}:{o}")] for o in flow.options(node, walk.given)]
+    return Reply(text, rows + _back_row(walk))
+
+
+def outcome_reply(walk: flow.Walk) -> Reply:
+    """The personal checklist (also for a partly answered walk)."""
+    text = render("dossier/outcome", answers=answer_summary(walk), list=flow.checklist(walk))
+    rows = [[Button(content.button("pdf"), "d:pdf")],
+            [Button(content.button("edit"), "d:edit"), Button(content.button("reset"), "d:reset")]]
+    if not walk.done:
+        rows.insert(0, [Button(content.button("cont"), "d:cont")])
+    else:
+        rows.append([Button(content.button("back"), f"d:back:{flow.RESULT}")])
+    return Reply(text, rows)
+
+
+def resume_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
+    step, total = flow.progress(answers)
+    docs = sum(1 for n in walk.given if flow.is_document(n))
+    text = render("dossier/resume", step=step, total=total, answers=answer_summary(walk), done_docs=docs)
+    return Reply(text, [[Button(content.button("cont"), "d:cont")],
+                        [Button(content.button("view"), "d:view"), Button(content.button("reset"), "d:reset")]])
+
+
+def more_reply(doc, walk: flow.Walk) -> Reply:
+    """'Giải thích thêm' for a document; answer buttons again when it is still the current step."""
+    rows = []
+    if walk.current == flow.DOC + doc.id:
+        rows.append([Button(content.label("document", o), f"d:a:{walk.current}:{o}") for o in flow.DOC_OPTIONS])
+    else:
+        rows.append([Button(content.button("cont"), "d:cont")])
+    return Reply(render("dossier/document_more", doc=doc), rows)
+
+
+def edit_reply(walk: flow.Walk) -> Reply:
+    rows = [[Button(f"{t}: {v}", f"d:edit:{n}")] for n, (t, v) in
+            zip([n for n in walk.given if n in flow.NODES and flow.NODES[n].kind == "question"],
+                answer_summary(walk))]
+    rows.append([Button(content.button("cont"), "d:cont")])
+    return Reply(render("dossier/edit"), rows)
+
+
+def digression_reply(answers: dict[str, str]) -> Reply:
+    step, total = flow.progress(answers)
+    return Reply(render("dossier/digression", step=step, total=total),
+                 [[Button(content.button("cont"), "d:cont")]])
+
+
+def reset_confirm_reply() -> Reply:
+    return Reply(render("dossier/reset_confirm"),
+                 [[Button(content.button("reset_ok"), "d:reset:ok"), Button(content.button("cont"), "d:cont")]])
