@@ -1,0 +1,210 @@
+"""Telegram channel: a real PTB Application (polling or webhook) that only converts and renders.
+
+Every Update becomes a core.messages.Incoming (channel "telegram", user_key = Telegram user id,
+chat_id = chat id), goes through runtime.core.handle, and the replies are rendered by
+channels.telegram_render. Proactive messages use channels.telegram_sender via the delivery worker.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import secrets
+from collections import defaultdict
+from urllib.parse import urlparse
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults, TypeHandler
+
+from channels.telegram_render import send_reply
+from channels.telegram_sender import TelegramSender
+from core.messages import InFile, Incoming
+from core.templates import render
+from storage.models import ProcessedEvent
+
+log = logging.getLogger("ocop.telegram")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_DOWNLOAD = 10 * 1024 * 1024
+ALLOWED_UPDATES = ["message", "callback_query"]
+COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; updates of one chat run in arrival order."""
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[object, asyncio.Lock] = {}
+        self._users: dict[object, int] = defaultdict(int)
+
+    async def do_process_update(self, update, coroutine) -> None:
+        chat = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        self._users[chat] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[chat] -= 1
+            if not self._users[chat]:
+                del self._users[chat], self._locks[chat]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+async def to_incoming(update: Update, bot) -> Incoming | None:
+    """Update -> Incoming; None for what the bot ignores (channel posts, groups, edits)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != "private":
+        return None
+    msg = Incoming(channel="telegram", user_key=str(user.id), chat_id=str(chat.id),
+                   display_name=user.full_name or "")
+    if update.callback_query is not None:
+        q = update.callback_query
+        msg.callback = q.data or ""
+        msg.raw_message_id = str(q.message.message_id) if q.message else ""
+        return msg
+    m = update.message
+    if m is None:
+        return None
+    msg.message_id = str(m.message_id)
+    msg.text = m.text or m.caption or ""
+    if m.contact is not None and m.contact.user_id == user.id:   # only the sender's own number
+        msg.contact_phone = m.contact.phone_number or ""
+    if m.document is not None:
+        d = m.document
+        msg.file = InFile(d.file_name or "tep", d.file_size or 0, d.mime_type or "")
+        if d.file_size is not None and d.file_size <= MAX_DOWNLOAD:
+            tg_file = await bot.get_file(d.file_id)
+            msg.file.data = bytes(await tg_file.download_as_bytearray())
+    return msg
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(self, runtime, *, poll_timeout: float = 30.0, concurrency: int = 64):
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.poll_timeout = poll_timeout
+        self.concurrency = concurrency
+        self.app: Application | None = None
+        self.sender = TelegramSender(lambda: self.app.bot if self.app else None)
+        self.webhook_secret = self.settings.webhook_secret or ""
+        self.webhook_path = urlparse(self.settings.webhook_url).path or "/telegram"
+
+    @property
+    def needs_http(self) -> bool:
+        return self.settings.webhook_mode
+
+    def build_application(self) -> Application:
+        api = self.settings.telegram_api_url.rstrip("/")
+        builder = (Application.builder().token(self.settings.telegram_token)
+                   .base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+                   .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=self.settings.tz))
+                   .concurrent_updates(ChatOrderedProcessor(self.concurrency))
+                   .get_updates_read_timeout(self.poll_timeout + 10))
+        if self.settings.webhook_mode:
+            builder = builder.updater(None)
+        app = builder.build()
+        app.add_handler(TypeHandler(Update, self.on_update))
+        app.add_error_handler(self.on_error)
+        return app
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self, runtime) -> None:
+        self.app = self.build_application()
+        await self.app.initialize()
+        await self.register_commands()
+        await self.app.start()
+        if self.settings.webhook_mode:
+            if not self.webhook_secret:
+                self.webhook_secret = secrets.token_urlsafe(32)
+                log.warning("WEBHOOK_SECRET is not set: using a random secret for this run")
+            runtime.web_app.on_startup.append(self._set_webhook)
+        else:
+            await self.app.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout,
+                                                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        log.info("telegram channel started (%s) as @%s", "webhook" if self.needs_http else "polling",
+                 self.app.bot.username)
+
+    async def _set_webhook(self, _web_app) -> None:
+        await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.webhook_secret,
+                                       allowed_updates=ALLOWED_UPDATES)
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def register_commands(self) -> None:
+        """setMyCommands with the Vietnamese descriptions handlers registered (valid names only)."""
+        cmds = [BotCommand(name, desc[:256]) for name, desc in self.runtime.core.router.command_help.items()
+                if COMMAND_RE.match(name) and desc.strip()]
+        await self.app.bot.set_my_commands(cmds[:100])
+
+    # --- webhook --------------------------------------------------------------------------
+    def add_routes(self, web_app: web.Application) -> None:
+        web_app.router.add_post(self.webhook_path, self.webhook)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        got = request.headers.get(SECRET_HEADER, "")
+        if not self.webhook_secret or not hmac.compare_digest(got.encode(), self.webhook_secret.encode()):
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.app.bot)
+        except Exception:
+            return web.Response(status=400, text="bad update")
+        if update is None or not await self._first_time(update.update_id):
+            return web.Response(text="ok")
+        await self.app.update_queue.put(update)
+        return web.Response(text="ok")
+
+    async def _first_time(self, update_id: int) -> bool:
+        """Telegram re-delivers a webhook update it thinks failed: process each update_id once."""
+        try:
+            async with self.runtime.core.sessionmaker() as s, s.begin():
+                s.add(ProcessedEvent(channel="telegram", event_id=str(update_id)))
+        except IntegrityError:
+            return False
+        return True
+
+    # --- updates --------------------------------------------------------------------------
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()        # always stop the client's spinner
+            except Exception:
+                log.warning("answerCallbackQuery failed for update %s", update.update_id, exc_info=True)
+        msg = await to_incoming(update, context.bot)
+        if msg is None:
+            return
+        replies = await self.runtime.core.handle(msg)
+        for reply in replies:
+            await send_reply(context.bot, msg.chat_id, reply, remove_keyboard=bool(msg.contact_phone))
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log with context, apologise to the user, keep running."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        log.error("telegram update failed update_id=%s chat=%s", getattr(update, "update_id", None),
+                  chat.id if chat else None, exc_info=context.error)
+        if chat is None:
+            return
+        try:
+            await context.bot.send_message(chat.id, render("errors/internal"))
+        except Exception:
+            log.warning("could not send the apology to chat %s", chat.id, exc_info=True)

@@ -1,0 +1,122 @@
+"""Reply -> Telegram messages: valid HTML, chunks under 4096 characters, keyboards, documents.
+
+Template text is already escaped (Jinja2 autoescape); `safe_html` still guarantees that whatever
+reaches Telegram parses: allowed tags are kept (and balanced), every other `<`, `>` or `&` is escaped.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, Message,
+                      ReplyKeyboardMarkup, ReplyKeyboardRemove)
+
+from core.messages import Reply
+from core.text import split_text
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+CHUNK = 3900                 # room for tags re-opened across a split
+CONTACT_LABEL = "📱 Gửi số điện thoại của tôi"
+CONTACT_PROMPT = "👇 Bấm nút bên dưới để gửi số điện thoại."
+
+_ALLOWED = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a", "blockquote"}
+_TOKEN = re.compile(r"<(/?)([a-zA-Z]+)((?:\s+[a-zA-Z-]+=\"[^\"<>]*\")*)\s*>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|lt|gt|amp|quot);"
+                    r"|[<>&]")
+
+
+def safe_html(text: str) -> str:
+    """Keep the Telegram tag subset (balanced), escape any stray markup characters."""
+    out: list[str] = []
+    stack: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        out.append(text[pos:m.start()])
+        pos = m.end()
+        tok = m.group(0)
+        name = (m.group(2) or "").lower()
+        if tok in "<>&":
+            out.append(html.escape(tok, quote=False))
+        elif tok.startswith("&"):
+            out.append(tok)
+        elif name not in _ALLOWED or (name == "a" and not m.group(1) and "href=" not in (m.group(3) or "")):
+            out.append(html.escape(tok, quote=False))
+        elif m.group(1):                      # closing tag
+            if name in stack:
+                while stack[-1] != name:
+                    out.append(f"</{stack.pop()}>")
+                stack.pop()
+                out.append(f"</{name}>")
+            else:
+                out.append(html.escape(tok, quote=False))
+        else:
+            stack.append(name)
+            out.append(f"<{name}{m.group(3) or ''}>")
+    out.append(text[pos:])
+    out.extend(f"</{name}>" for name in reversed(stack))
+    return "".join(out)
+
+
+def _open_tags(chunk: str) -> list[str]:
+    """Opening tags (with attributes) still open at the end of a valid chunk."""
+    stack: list[tuple[str, str]] = []
+    for m in _TOKEN.finditer(chunk):
+        if m.group(2):
+            name = m.group(2).lower()
+            if m.group(1):
+                if stack and stack[-1][0] == name:
+                    stack.pop()
+            else:
+                stack.append((name, m.group(0)))
+    return [tag for _, tag in stack]
+
+
+def split_html(text: str, limit: int = CHUNK) -> list[str]:
+    """split_text on line boundaries, closing tags at a chunk's end and re-opening them in the next."""
+    chunks = split_text(text, limit)
+    if len(chunks) == 1:
+        return chunks
+    out, carry = [], []
+    for chunk in chunks:
+        chunk = "".join(carry) + chunk
+        carry = _open_tags(chunk)
+        closing = "".join(f"</{re.match(r'<([a-zA-Z]+)', t).group(1)}>" for t in reversed(carry))
+        out.append(safe_html(chunk + closing))      # a hard-cut line may have split a tag
+    return out
+
+
+def inline_markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(b.label, url=b.url) if b.url else InlineKeyboardButton(b.label, callback_data=b.data)
+             for b in row] for row in reply.buttons if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def contact_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup([[KeyboardButton(CONTACT_LABEL, request_contact=True)]], resize_keyboard=True,
+                               one_time_keyboard=True)
+
+
+async def send_reply(bot, chat_id: int | str, reply: Reply, *, remove_keyboard: bool = False) -> list[Message]:
+    """Send one Reply: text chunks, then the file; the keyboard goes on the last message."""
+    text = safe_html(reply.text or "")
+    markup = inline_markup(reply)
+    caption = safe_html(reply.file.caption) if reply.file else ""
+    if reply.file and len(caption) > MAX_CAPTION:
+        text, caption = (f"{text}\n\n{caption}" if text else caption), ""
+    chunks = split_html(text) if text.strip() else []
+    sent: list[Message] = []
+    contact_in_text = reply.request_contact and markup is None and not reply.file
+    for i, chunk in enumerate(chunks):
+        last = i == len(chunks) - 1
+        kb = None
+        if last and not reply.file:
+            kb = markup or (contact_keyboard() if contact_in_text else None)
+            if kb is None and remove_keyboard:
+                kb = ReplyKeyboardRemove()
+        sent.append(await bot.send_message(chat_id, chunk, reply_markup=kb))
+    if reply.file:
+        doc = InputFile(reply.file.content, filename=reply.file.filename)
+        sent.append(await bot.send_document(chat_id, doc, caption=caption or None, reply_markup=markup))
+    if reply.request_contact and not contact_in_text:
+        sent.append(await bot.send_message(chat_id, CONTACT_PROMPT, reply_markup=contact_keyboard()))
+    return sent
