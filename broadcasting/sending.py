@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select, update
 
@@ -51,6 +51,8 @@ async def create(session, *, actor_user_id: int | None, text: str, segment: dict
     prep = await prepare(session, text, segment, scope)
     if prep.errors:
         return None, prep.errors
+    if scheduled_at is not None:      # stored in UTC (SQLite keeps no offset)
+        scheduled_at = scheduled_at.astimezone(timezone.utc)
     bc = Broadcast(created_by=actor_user_id, text=text, segment=segment,
                    status="scheduled" if scheduled_at else "running", scheduled_at=scheduled_at,
                    total=len(prep.recipients),
