@@ -1,0 +1,1 @@
+"""Reminders: the idempotent sweep (certificate expiries, evaluation rounds) feeding delivery/."""
