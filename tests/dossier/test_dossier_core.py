@@ -1,0 +1,220 @@
+"""The dossier walkthrough end to end through the neutral core, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from io import BytesIO
+
+import pypdf
+from sqlalchemy import func, select
+
+from flows import dossier as flow
+from storage.models import Conversation, FlowAnswer
+from tests.helpers import button_data, msg, texts
+
+PROFILE = [("goal", "lan_dau"), ("producer", "htx"), ("group", "thuc_pham"), ("food_sub", "che_bien")]
+
+
+async def tap(core, data: str, user: str = "u1"):
+    return await core.handle(msg(callback=data, user=user))
+
+
+def answer_buttons(replies) -> list[str]:
+    return [d for d in button_data(replies) if d.startswith("d:a:")]
+
+
+def current_node(replies) -> str:
+    """The node the last question's answer buttons belong to."""
+    return answer_buttons(replies)[-1].split(":")[2]
+
+
+async def answer_profile(core, profile=PROFILE):
+    replies = await core.handle(msg("/hoso"))
+    for node, option in profile:
+        assert current_node(replies) == node
+        replies = await tap(core, f"d:a:{node}:{option}")
+    return replies
+
+
+async def answer_documents(core, replies, pattern=("co", "chua"), stop_after: int | None = None):
+    """Tap Đã có / Chưa có alternately until the outcome arrives (or stop_after documents)."""
+    n = 0
+    while answer_buttons(replies):
+        node = current_node(replies)
+        replies = await tap(core, f"d:a:{node}:{pattern[n % len(pattern)]}")
+        n += 1
+        if stop_after is not None and n >= stop_after:
+            break
+    return replies
+
+
+def pdf_text(replies) -> str:
+    files = [r.file for r in replies if r.file]
+    assert files and files[0].mime == "application/pdf" and files[0].filename.endswith(".pdf")
+    return " ".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(files[0].content)).pages)
+
+
+async def stored(core) -> dict[str, str]:
+    async with core.sessionmaker() as s:
+        rows = await s.execute(select(FlowAnswer.node, FlowAnswer.value).where(FlowAnswer.flow == "dossier"))
+        return dict(rows.all())
+
+
+async def in_flow(core) -> bool:
+    async with core.sessionmaker() as s:
+        conv = await s.scalar(select(Conversation))
+        return conv is not None and conv.flow == "dossier"
+
+
+async def test_full_walk_gives_checklist_and_pdf(db_url, make_core):
+    core = make_core(db_url)
+    replies = await answer_profile(core)
+    assert "Bước 5/22" in texts(replies) and "Phiếu đăng ký sản phẩm" in texts(replies)
+    assert {"d:more:phieu_dang_ky", "d:back:doc.phieu_dang_ky"} <= set(button_data(replies))
+    replies = await answer_documents(core, replies)
+    out = texts(replies)
+    assert "Danh mục hồ sơ OCOP của bạn" in out and "UBND xã/phường" in out
+    assert "Giấy tờ bắt buộc đã sẵn sàng: <b>3/6</b>" in out
+    text = pdf_text(replies)
+    for name in ("Phiếu đăng ký sản phẩm", "Báo cáo tự đánh giá sản phẩm theo Bộ tiêu chí",
+                 "Hồ sơ công bố tiêu chuẩn / chất lượng sản phẩm", "Hợp tác xã (HTX)", "Đã chế biến"):
+        assert name in text
+    assert not await in_flow(core)
+    assert len(await stored(core)) == 4 + 18
+    # /hoso later shows the saved checklist, derived from the stored answers
+    again = await core.handle(msg("/hoso"))
+    assert "Giấy tờ bắt buộc đã sẵn sàng: <b>3/6</b>" in texts(again)
+    assert {"d:pdf", "d:edit", "d:reset"} <= set(button_data(again))
+    assert "Phiếu đăng ký sản phẩm" in pdf_text(await tap(core, "d:pdf"))
+
+
+async def test_leave_restart_and_resume(db_url, make_core):
+    core = make_core(db_url)
+    replies = await answer_documents(core, await answer_profile(core), stop_after=3)
+    where = current_node(replies)
+    assert "Bước 8/22" in texts(replies)
+    assert "Đã thoát" in texts(await core.handle(msg("/huy")))
+    assert not await in_flow(core)
+    await core.close()
+
+    core2 = make_core(db_url)                     # a new Core on the same database = a restart
+    replies = await core2.handle(msg("/hoso"))
+    assert "Bước 8/22" in texts(replies) and "d:cont" in button_data(replies)
+    replies = await tap(core2, "d:cont")
+    assert current_node(replies) == where and await in_flow(core2)
+    replies = await answer_documents(core2, replies)
+    assert "Giấy tờ bắt buộc đã sẵn sàng" in texts(replies)
+
+
+async def test_change_an_earlier_answer_recomputes_the_checklist(db_url, make_core):
+    core = make_core(db_url)
+    await answer_documents(core, await answer_profile(core), pattern=("co",))
+    replies = await tap(core, "d:edit")
+    assert "d:edit:group" in button_data(replies)
+    replies = await tap(core, "d:edit:group")
+    assert current_node(replies) == "group"
+    replies = await tap(core, "d:a:group:du_lich")
+    # documents already answered are kept; only the new tourism item is asked
+    assert current_node(replies) == "doc.tham_dinh_thuc_dia"
+    replies = await tap(core, "d:a:doc.tham_dinh_thuc_dia:chua")
+    out = texts(replies)
+    assert "Sản phẩm mẫu" not in out and "Hồ sơ giới thiệu điểm / dịch vụ du lịch" in out
+    assert "Giấy tờ bắt buộc đã sẵn sàng: <b>4/4</b>" in out
+
+
+async def test_back_button_asks_the_previous_question_again(db_url, make_core):
+    core = make_core(db_url)
+    replies = await answer_profile(core)
+    replies = await tap(core, "d:back:doc.phieu_dang_ky")
+    assert current_node(replies) == "food_sub"
+    replies = await tap(core, "d:a:food_sub:tuoi_song")
+    assert current_node(replies) == "doc.phieu_dang_ky"
+    assert (await stored(core))["food_sub"] == "tuoi_song"
+
+
+async def test_faq_question_mid_flow_is_answered_then_offers_to_continue(db_url, make_core, monkeypatch):
+    import handlers.faq
+    asked = []
+
+    async def faq_replies(ctx, text):
+        from core.messages import Reply
+        asked.append(text)
+        return [Reply("Giấy chứng nhận OCOP có hiệu lực 36 tháng.")]
+    monkeypatch.setattr(handlers.faq, "faq_replies", faq_replies, raising=False)
+    core = make_core(db_url)
+    await answer_profile(core)
+    before = await stored(core)
+    replies = await core.handle(msg("giấy chứng nhận OCOP có thời hạn bao lâu?"))
+    assert asked == ["giấy chứng nhận OCOP có thời hạn bao lâu?"]
+    assert "36 tháng" in replies[0].text and button_data(replies)[-1] == "d:cont"
+    assert "Bước 5/22" in texts(replies)
+    assert await stored(core) == before and await in_flow(core)
+    replies = await tap(core, "d:cont")
+    assert current_node(replies) == "doc.phieu_dang_ky"
+    replies = await core.handle(msg("đã có"))                 # a typed answer is recognised
+    assert current_node(replies) == "doc.bao_cao_tu_danh_gia"
+    assert (await stored(core))["doc.phieu_dang_ky"] == "co"
+
+
+async def test_faq_digression_without_faq_engine_still_keeps_the_flow(sqlite_url, make_core, monkeypatch):
+    import handlers.faq
+    monkeypatch.delattr(handlers.faq, "faq_replies", raising=False)
+    core = make_core(sqlite_url)
+    await answer_profile(core, PROFILE[:2])
+    replies = await core.handle(msg("hộ kinh doanh đăng ký ở đâu?"))
+    assert button_data(replies)[-1] == "d:cont" and await in_flow(core)
+    replies = await core.handle(msg("1"))                      # typed option number answers "group"
+    assert current_node(replies) == "food_sub"
+
+
+async def test_stale_buttons_resume_and_never_change_answers(db_url, make_core):
+    core = make_core(db_url)
+    await answer_profile(core)
+    before = await stored(core)
+    for data in ("d:a:goal:nang_hang", "d:a:doc.ke_toan:co", "d:a:doc.nope:co", "d:a:food_sub:xx",
+                 "d:back:group", "d:edit:drink_sub", "d:zzz", "d:a:x"):
+        replies = await tap(core, data)
+        assert "bước" in texts(replies).lower(), data
+        assert current_node(replies) == "doc.phieu_dang_ky", data
+    assert await stored(core) == before
+    # after /huy a stale tap of the current step still works (resumes the flow)
+    await core.handle(msg("/huy"))
+    replies = await tap(core, "d:a:doc.phieu_dang_ky:co")
+    assert current_node(replies) == "doc.bao_cao_tu_danh_gia" and await in_flow(core)
+
+
+async def test_unregistered_household_is_told_to_register_then_continues(sqlite_url, make_core):
+    core = make_core(sqlite_url)
+    replies = await answer_profile(core, [("goal", "lan_dau"), ("producer", "chua_dk")])
+    assert current_node(replies) == "register_household"
+    assert "đăng ký hộ kinh doanh" in texts(replies) and "UBND xã/phường" in texts(replies)
+    replies = await tap(core, "d:a:register_household:tiep")
+    assert current_node(replies) == "group"
+
+
+async def test_re_evaluation_entry_points_preset_the_goal(db_url, make_core):
+    core = make_core(db_url)
+    await answer_profile(core)                                          # an earlier first-evaluation walk
+    replies = await tap(core, "d:start:reeval")
+    assert "đánh giá lại" in texts(replies) and current_node(replies) == "stars"
+    assert await stored(core) == {"goal": "danh_gia_lai"}
+    replies = await core.handle(msg("/start hoso_danhgialai", user="u2"))
+    assert current_node(replies) == "stars"
+    for node, option in [("stars", "4"), ("producer", "dn"), ("group", "do_uong"), ("drink_sub", "khong_con")]:
+        replies = await tap(core, f"d:a:{node}:{option}", user="u2")
+    assert current_node(replies) == "doc.phieu_dang_ky"
+    assert "Bước 6/24" in texts(replies)
+
+
+async def test_menu_entry_cancel_and_reset(sqlite_url, make_core):
+    core = make_core(sqlite_url)
+    replies = await tap(core, "m:hoso")
+    assert current_node(replies) == "goal" and "Hướng dẫn chuẩn bị hồ sơ" in texts(replies)
+    await tap(core, "d:a:goal:lan_dau")
+    await core.handle(msg("/huy"))
+    assert not await in_flow(core)
+    replies = await tap(core, "d:reset")
+    assert "d:reset:ok" in button_data(replies)
+    replies = await tap(core, "d:reset:ok")
+    assert current_node(replies) == "goal" and await stored(core) == {}
+    async with core.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(FlowAnswer)) == 0
+    assert flow.replay({}).current == "goal"
