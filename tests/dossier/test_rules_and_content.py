@@ -56,6 +56,8 @@ def test_every_node_renders_with_its_buttons():
         answers = walk_to(prof)
         full = flow.replay(answers)
         assert full.done
+        if set(full.path) <= rendered:
+            continue
         for i in range(len(full.path)):
             partial = {n: answers[n] for n in full.path[:i]}
             w = flow.replay(partial)
