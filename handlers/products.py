@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from certificates import fields
-from certificates.repo import get_owned, list_owned, set_recognized, view
+from certificates.repo import find_by_register_key, get_owned, list_owned, set_recognized, view
 from core.messages import Button, Incoming, Reply
 from handlers import products_add, products_claim
 from handlers.products_add import group_buttons, offsets_text, star_buttons
@@ -17,6 +17,7 @@ from reminders.sweep import schedule
 from storage.models import Delivery, utcnow
 
 EDIT_FLOW = "sanpham_sua"
+LIST = [[Button("⭐ Sản phẩm của tôi", "p:list")]]
 TEXT_FIELDS = {"name": "edit_name", "dec": "edit_decision", "date": "edit_date", "prov": "edit_province"}
 
 
@@ -45,7 +46,7 @@ def _view_reply(ctx, cert) -> Reply:
 
 
 def _not_found(ctx) -> Reply:
-    return Reply(ctx.render("products/not_found"), [[Button("⭐ Sản phẩm của tôi", "p:list")]])
+    return Reply(ctx.render("products/not_found"), LIST)
 
 
 async def _cancel_queued(ctx, cert_id: int) -> None:
@@ -99,12 +100,16 @@ async def on_edit_text(ctx, msg: Incoming):
     if error:
         return Reply(ctx.render("products/ask", step=conv.step, error=error))
     note = ""
-    if conv.step == "edit_name":
-        cert.product = value
-    elif conv.step == "edit_decision":
-        cert.decision_no = value
-    elif conv.step == "edit_province":
-        cert.province, note = value
+    key = {"edit_name": "product", "edit_decision": "decision_no", "edit_province": "province"}.get(conv.step)
+    if key:
+        new = {"product": cert.product, "decision_no": cert.decision_no, "province": cert.province}
+        new[key], note = value if key == "province" else (value, "")
+        other = await find_by_register_key(ctx.session, new["province"], new["decision_no"], new["product"])
+        if other is not None and other.id != cert.id:
+            await ctx.clear_flow()
+            return Reply(ctx.render("products/duplicate", own=other.owner_user_id == ctx.user.id,
+                                    product=new["product"], decision_no=new["decision_no"]), LIST)
+        setattr(cert, key, new[key])
     else:
         set_recognized(cert, value)
     await ctx.clear_flow()
@@ -147,7 +152,7 @@ async def on_callback(ctx, msg: Incoming):
         if cert.muted:
             await _cancel_queued(ctx, cert.id)
         return Reply(ctx.render("products/muted", muted=cert.muted, product=cert.product),
-                     [[Button("⭐ Sản phẩm của tôi", "p:list")]])
+                     LIST)
     return _not_found(ctx)
 
 
@@ -160,7 +165,7 @@ async def _remove(ctx, cert):
     else:
         await ctx.session.delete(cert)
     await ctx.session.flush()
-    return Reply(ctx.render("products/deleted", product=product), [[Button("⭐ Sản phẩm của tôi", "p:list")]])
+    return Reply(ctx.render("products/deleted", product=product), LIST)
 
 
 def register(router) -> None:
