@@ -1,0 +1,81 @@
+"""FAQ content as data: entries from content/vi/faq/*.yml and matching data from _synonyms.yml."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from core.config import ROOT
+from core.text import fold
+
+FAQ_DIR = ROOT / "content" / "vi" / "faq"
+SYNONYMS_FILE = "_synonyms.yml"
+ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    question: str
+    paraphrases: tuple[str, ...]
+    answer: str              # Jinja2 source (Telegram-HTML subset), rendered with autoescape
+    basis: str
+    sources: tuple[str, ...]
+    reviewed: date | None
+    file: str = ""
+
+
+@dataclass
+class MatchData:
+    abbreviations: dict[str, list[str]] = field(default_factory=dict)   # folded key -> folded meanings
+    stopwords: frozenset[str] = frozenset()
+    domain_terms: tuple[str, ...] = ()
+    smalltalk: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> folded phrases
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def load_entries(directory: Path = FAQ_DIR) -> list[Entry]:
+    """Every entry of every topic file, in file order (files sorted by name)."""
+    out: list[Entry] = []
+    for path in sorted(directory.glob("*.yml")):
+        if path.name.startswith("_"):
+            continue
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in raw.get("entries") or []:
+            out.append(Entry(
+                id=str(item.get("id", "")).strip(),
+                question=str(item.get("question", "")).strip(),
+                paraphrases=tuple(str(p).strip() for p in item.get("paraphrases") or []),
+                answer=str(item.get("answer") or "").strip(),
+                basis=str(item.get("basis") or "").strip(),
+                sources=tuple(str(s).strip() for s in item.get("sources") or []),
+                reviewed=_as_date(item.get("reviewed")),
+                file=path.name,
+            ))
+    return out
+
+
+def load_match_data(directory: Path = FAQ_DIR) -> MatchData:
+    raw = yaml.safe_load((directory / SYNONYMS_FILE).read_text(encoding="utf-8")) or {}
+    abbr: dict[str, list[str]] = {}
+    for key, value in (raw.get("abbreviations") or {}).items():
+        meanings = [fold(m) for m in str(value or "").split("|")]
+        abbr[fold(str(key))] = [m for m in meanings if m] or [""]
+    return MatchData(
+        abbreviations=abbr,
+        stopwords=frozenset(fold(str(w)) for w in raw.get("stopwords") or []),
+        domain_terms=tuple(fold(str(t)) for t in raw.get("domain_terms") or []),
+        smalltalk={kind: tuple(fold(str(p)) for p in phrases or [])
+                   for kind, phrases in (raw.get("smalltalk") or {}).items()},
+    )

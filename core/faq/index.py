@@ -1,0 +1,41 @@
+"""A small BM25 index over folded syllables and syllable bigrams (inverted lists, pure Python)."""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+
+def features(tokens: list[str]) -> list[str]:
+    """Unigrams plus adjacent bigrams ("giay", "giay_chung", …)."""
+    return tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])]
+
+
+class BM25:
+    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.5):
+        self.k1, self.b = k1, b
+        self.n = len(docs)
+        self.lengths = [len(d) for d in docs]
+        self.avgdl = (sum(self.lengths) / self.n) if self.n else 1.0
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, doc in enumerate(docs):
+            for term, tf in Counter(doc).items():
+                self.postings[term].append((i, tf))
+        self.idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+        self.max_idf = max(self.idf.values(), default=1.0)
+
+    def scores(self, query: list[str]) -> dict[int, float]:
+        """doc index -> BM25 score (query terms counted once)."""
+        out: dict[int, float] = defaultdict(float)
+        k1, b, avgdl = self.k1, self.b, self.avgdl
+        for term in set(query):
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            for i, tf in self.postings[term]:
+                norm = k1 * (1 - b + b * self.lengths[i] / avgdl)
+                out[i] += idf * tf * (k1 + 1) / (tf + norm)
+        return out
+
+    def ceiling(self, query: list[str]) -> float:
+        """Upper bound of a score for this query (every known term matched, tf saturated)."""
+        return sum(self.idf.get(t, 0.0) for t in set(query)) * (self.k1 + 1)

@@ -1,0 +1,163 @@
+"""The FAQ engine: BM25 (question + paraphrases, and whole entries) + fuzzy re-rank + guards.
+
+Outcomes: "answer" (confident), "suggest" (up to 3 close entries), "fallback" (out of scope or
+unsure) and "smalltalk" (greetings, thanks). Thresholds were chosen on measurement
+(bench/faq.py): leave-one-out over the paraphrases, the shared dev set and a tuning list of
+off-topic questions; the held-out tests/faq/cases.yml is only reported.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from core.faq.content import Entry, MatchData
+from core.faq.index import BM25, features
+from core.faq.normalize import Normalizer, raw_tokens
+
+SMALLTALK_FILLERS = frozenset("ad admin bot ban nhieu rat qua lam a nhe nha oi ne ha em anh chi nhe".split())
+SMALLTALK_PRIORITY = ("thanks", "bye", "greet", "ack")
+
+
+@dataclass(frozen=True)
+class Params:
+    w_var: float = 0.45         # best single question/paraphrase (BM25, normalised)
+    w_ent: float = 0.25         # whole entry incl. a little of the answer (BM25, normalised)
+    w_fuzz: float = 0.30        # rapidfuzz token_set_ratio against the best variant
+    k1: float = 1.2
+    b: float = 0.5
+    answer_min: float = 0.40
+    margin: float = 0.04
+    answer_sure: float = 0.55
+    suggest_min: float = 0.28
+    cov_min: float = 0.45       # share of the question's words (idf-weighted) the entry knows
+    cov_no_anchor: float = 0.80  # …when the question has no OCOP term at all
+    unknown_weight: float = 1.0  # weight of an unknown word, as a multiple of the highest idf
+
+
+@dataclass
+class Match:
+    outcome: str                          # answer | suggest | fallback | smalltalk
+    faq_id: str | None = None
+    score: float = 0.0
+    suggestions: list[str] = field(default_factory=list)
+    smalltalk: str = ""
+    coverage: float = 0.0
+    anchored: bool = False
+    ranked: list[tuple[str, float]] = field(default_factory=list)
+
+
+class FaqEngine:
+    def __init__(self, entries: list[Entry], data: MatchData, params: Params | None = None,
+                 skip_variants: frozenset[tuple[str, int]] = frozenset()):
+        self.params = p = params or Params()
+        self.entries = {e.id: e for e in entries}
+        self.order = [e.id for e in entries]
+        self.data = data
+        self.norm = Normalizer(data)
+        var_docs, self.var_entry, self.var_text = [], [], []
+        ent_docs, self.ent_vocab = [], []
+        for e in entries:
+            all_toks: list[str] = []
+            for k, text in enumerate((e.question,) + e.paraphrases):
+                if (e.id, k) in skip_variants:
+                    continue
+                toks = self.norm.doc_tokens(text)
+                var_docs.append(features(toks))
+                self.var_entry.append(e.id)
+                self.var_text.append(" ".join(toks))
+                all_toks.extend(toks)
+            answer_toks = self.norm.doc_tokens(_strip_markup(e.answer))
+            ent_docs.append(features(all_toks) + answer_toks)
+            self.ent_vocab.append(frozenset(all_toks) | frozenset(answer_toks))
+        self.var_index = BM25(var_docs, p.k1, p.b)
+        self.ent_index = BM25(ent_docs, p.k1, p.b)
+        self.norm.set_vocab(set().union(*self.ent_vocab) if self.ent_vocab else set())
+        self.smalltalk = {kind: {tuple(ph.split()) for ph in phrases} for kind, phrases in data.smalltalk.items()}
+        self.anchors = [f" {t} " for t in data.domain_terms]
+
+    # ----------------------------------------------------------------------------------------
+    def match(self, text: str) -> Match:
+        kind = self.smalltalk_kind(text)
+        if kind:
+            return Match("smalltalk", smalltalk=kind, score=1.0)
+        p = self.params
+        q, _ = self.norm.query_tokens(text)
+        if not q:
+            return Match("fallback")
+        qf = features(q)
+        var_raw = self.var_index.scores(qf)
+        ent_raw = self.ent_index.scores(qf)
+        var_ceil = self.var_index.ceiling(qf) or 1.0
+        ent_ceil = self.ent_index.ceiling(qf) or 1.0
+        s_var: dict[str, float] = {}
+        for i, s in var_raw.items():
+            eid = self.var_entry[i]
+            s_var[eid] = max(s_var.get(eid, 0.0), s / var_ceil)
+        s_ent = {self.order[i]: s / ent_ceil for i, s in ent_raw.items()}
+        pre = sorted(set(s_var) | set(s_ent),
+                     key=lambda e: -(p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0)))[:8]
+        if not pre:
+            return Match("fallback")
+        qtext = " ".join(q)
+        best_fuzz = {e: 0.0 for e in pre}
+        for i, eid in enumerate(self.var_entry):
+            if eid in best_fuzz:
+                best_fuzz[eid] = max(best_fuzz[eid], fuzz.token_set_ratio(qtext, self.var_text[i]) / 100)
+        final = {e: p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0) + p.w_fuzz * best_fuzz[e] for e in pre}
+        ranked = sorted(final.items(), key=lambda kv: -kv[1])
+        top_id, top = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        cov = self.coverage(q, top_id)
+        anchored = self.has_anchor(q)
+        m = Match("fallback", top_id, round(top, 4), coverage=round(cov, 3), anchored=anchored, ranked=ranked[:5])
+        if cov < p.cov_min or (not anchored and cov < p.cov_no_anchor):
+            m.faq_id = None
+            return m
+        if top >= p.answer_min and (top - second >= p.margin or top >= p.answer_sure):
+            m.outcome = "answer"
+        elif top >= p.suggest_min:
+            m.outcome = "suggest"
+            m.suggestions = [e for e, s in ranked[:3] if s >= p.suggest_min]
+            m.faq_id = None
+        else:
+            m.faq_id = None
+        return m
+
+    # ----------------------------------------------------------------------------------------
+    def coverage(self, q: list[str], entry_id: str) -> float:
+        """Idf-weighted share of the question's words found in the entry (unknown words weigh most)."""
+        vocab = self.ent_vocab[self.order.index(entry_id)]
+        idf, top = self.ent_index.idf, self.ent_index.max_idf * self.params.unknown_weight
+        total = hit = 0.0
+        for t in set(q):
+            w = idf.get(t, top)
+            total += w
+            hit += w if t in vocab else 0.0
+        return hit / total if total else 0.0
+
+    def has_anchor(self, q: list[str]) -> bool:
+        text = f" {' '.join(q)} "
+        return any(a in text for a in self.anchors)
+
+    def smalltalk_kind(self, text: str) -> str:
+        """'greet' / 'thanks' / 'ack' / 'bye' when the whole message is small talk, else ''."""
+        toks = [t for t in raw_tokens(text) if t not in SMALLTALK_FILLERS]
+        if not toks or len(toks) > 6:
+            return ""
+        found, i = set(), 0
+        while i < len(toks):
+            for n in range(min(4, len(toks) - i), 0, -1):
+                kind = next((k for k, phrases in self.smalltalk.items() if tuple(toks[i:i + n]) in phrases), None)
+                if kind:
+                    found.add(kind)
+                    i += n
+                    break
+            else:
+                return ""
+        return next((k for k in SMALLTALK_PRIORITY if k in found), "")
+
+
+def _strip_markup(source: str) -> str:
+    import re
+    return re.sub(r"\{[{%#].*?[}%#]\}|<[^>]+>", " ", source)

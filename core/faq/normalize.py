@@ -1,0 +1,101 @@
+"""Query/document normalisation: fold, tokenise, fix typos, expand abbreviations and synonyms.
+
+Vietnamese is written in syllables, so a token is a folded syllable ("giay", "chung", "nhan").
+Unknown tokens of a query are repaired first (Telex leftovers like "chuwng" -> "chung", then a
+rapidfuzz nearest word of the vocabulary), then abbreviations are expanded ("gcn" ->
+"giay chung nhan") by a greedy longest match over the table in content/vi/faq/_synonyms.yml.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from core.faq.content import MatchData
+from core.text import fold
+
+_STAR = re.compile(r"(\d)\s*(?:\*|★|⭐)")
+_NUM_SEP = re.compile(r"(?<=\d)[.,](?=\d{3}\b)")        # 17.316 -> 17316
+_TOKEN = re.compile(r"[a-z0-9]+")
+_TELEX_PAIRS = (("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"), ("dd", "d"))
+_MAX_KEY = 4
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Folded syllables of `text`; numbers lose thousands separators and leading zeros."""
+    t = _STAR.sub(r"\1 sao ", fold(text).replace("đ", "d"))
+    t = _NUM_SEP.sub("", t)
+    out = []
+    for tok in _TOKEN.findall(t):
+        if tok.isdigit():
+            tok = tok.lstrip("0") or "0"
+        out.append(tok)
+    return out
+
+
+class Normalizer:
+    def __init__(self, data: MatchData):
+        self.data = data
+        self.keys: dict[tuple[str, ...], list[list[str]]] = {}
+        for key, meanings in data.abbreviations.items():
+            toks = tuple(raw_tokens(key)) or (key,)
+            self.keys[toks] = [m.split() for m in meanings]
+        self.single_keys = {k[0] for k in self.keys if len(k) == 1}
+        self.vocab: frozenset[str] = frozenset()
+        self._vocab_list: list[str] = []
+
+    def set_vocab(self, vocab: set[str]) -> None:
+        """Known words: typo correction only maps unknown query tokens onto these."""
+        self.vocab = frozenset(vocab | self.single_keys)
+        self._vocab_list = sorted(w for w in self.vocab if len(w) >= 2 and not w.isdigit())
+        self._correct.cache_clear()
+
+    # ----------------------------------------------------------------------------------------
+    def expand(self, tokens: list[str]) -> list[str]:
+        """Greedy longest-match expansion of abbreviations; ambiguous keys give every meaning."""
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(_MAX_KEY, len(tokens) - i), 0, -1):
+                meanings = self.keys.get(tuple(tokens[i:i + n]))
+                if meanings is not None:
+                    for m in meanings:
+                        out.extend(m)
+                    i += n
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def content(self, tokens: list[str]) -> list[str]:
+        return [t for t in tokens if t not in self.data.stopwords]
+
+    def doc_tokens(self, text: str) -> list[str]:
+        """Tokens of an indexed text (question, paraphrase, answer)."""
+        return self.content(self.expand(raw_tokens(text)))
+
+    def query_tokens(self, text: str) -> tuple[list[str], int]:
+        """Tokens of a user question and how many were typo-corrected."""
+        fixed, n_fixed = [], 0
+        for tok in raw_tokens(text):
+            new = self._correct(tok)
+            n_fixed += new != tok
+            fixed.extend(new.split())
+        return self.content(self.expand(fixed)), n_fixed
+
+    @lru_cache(maxsize=8192)
+    def _correct(self, tok: str) -> str:
+        if (tok in self.vocab or tok in self.data.stopwords or tok.isdigit() or len(tok) < 3
+                or not self._vocab_list):
+            return tok
+        telex = tok
+        for a, b in _TELEX_PAIRS:
+            telex = telex.replace(a, b)
+        for cand in (telex, telex[:-1] if telex[-1:] in "sfrxj" else "", telex.replace("w", "")):
+            if cand and cand in self.vocab:
+                return cand
+        cutoff = 86 if len(tok) <= 4 else 80
+        hit = process.extractOne(tok, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return hit[0] if hit else tok

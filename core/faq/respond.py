@@ -1,0 +1,65 @@
+"""Turn a Match into what a user sees: the answer (ends with "Căn cứ: …"), suggestions or fallback."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from core.faq.matcher import FaqEngine, Match
+from core.faq.normalize import raw_tokens
+from core.reference import match_province
+from core.templates import environment, render
+
+_BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)")
+
+
+@dataclass
+class Answer:
+    text: str                                   # Telegram-HTML subset
+    outcome: str                                # answer | suggest | fallback | smalltalk
+    faq_id: str | None = None
+    score: float = 0.0
+    suggestions: list[tuple[str, str]] = field(default_factory=list)   # (id, canonical question)
+
+    @property
+    def fallback(self) -> bool:
+        return self.outcome == "fallback"
+
+
+class Renderer:
+    """Compiles every entry's answer template once."""
+
+    def __init__(self, engine: FaqEngine):
+        self.engine = engine
+        env = environment()
+        self.templates = {eid: env.from_string(_BARE_AMP.sub("&amp;", e.answer))
+                          for eid, e in engine.entries.items()}
+
+    def entry_html(self, entry_id: str, question: str = "") -> str:
+        entry = self.engine.entries[entry_id]
+        body = self.templates[entry_id].render(province_note=province_note(question)).strip()
+        return render("faq/answer", body=Markup(body), basis=entry.basis)
+
+    def respond(self, question: str) -> Answer:
+        m: Match = self.engine.match(question)
+        if m.outcome == "answer":
+            return Answer(self.entry_html(m.faq_id, question), "answer", m.faq_id, m.score)
+        if m.outcome == "suggest":
+            pairs = [(eid, self.engine.entries[eid].question) for eid in m.suggestions]
+            text = render("faq/suggest", questions=[q for _, q in pairs])
+            return Answer(text, "suggest", None, m.score, pairs)
+        if m.outcome == "smalltalk":
+            return Answer(render("faq/smalltalk", kind=m.smalltalk), "smalltalk", None, 1.0)
+        return Answer(render("faq/fallback"), "fallback", None, m.score)
+
+
+def province_note(question: str) -> str:
+    """'Tiền Giang nay thuộc tỉnh Đồng Tháp' when the question names a merged (old) province."""
+    toks = raw_tokens(question)
+    for n in (4, 3, 2):
+        for i in range(len(toks) - n + 1):
+            hit = match_province(" ".join(toks[i:i + n]))
+            if hit is not None and hit.note:
+                return hit.note
+    return ""
