@@ -185,9 +185,11 @@ async def on_text(ctx: Ctx, msg: Incoming):
     if walk.done:
         await ctx.clear_flow()
         return await _faq(ctx, msg)
+    if not msg.text:
+        return [Reply(ctx.render("errors/unsupported")), view.digression_reply(answers)]
     if fold(msg.text).strip(" .!") == "quay lai":
         return await back(ctx, walk.current)
-    option = _typed_option(walk, msg.text) if msg.text else None
+    option = _typed_option(walk, msg.text)
     if option is not None:
         return await answer(ctx, walk.current, option)
     return await _faq(ctx, msg) + [view.digression_reply(answers)]

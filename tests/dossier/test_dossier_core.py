@@ -128,6 +128,10 @@ async def test_back_button_asks_the_previous_question_again(db_url, make_core):
     replies = await tap(core, "d:a:food_sub:tuoi_song")
     assert current_node(replies) == "doc.phieu_dang_ky"
     assert (await stored(core))["food_sub"] == "tuoi_song"
+    replies = await core.handle(msg("Quay lại"))               # typed, too
+    assert current_node(replies) == "food_sub"
+    replies = await core.handle(msg(""))                         # a sticker: polite, nothing changes
+    assert button_data(replies)[-1] == "d:cont" and "tuoi_song" != (await stored(core)).get("food_sub")
 
 
 async def test_faq_question_mid_flow_is_answered_then_offers_to_continue(db_url, make_core, monkeypatch):
