@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from channels.zalo_render import Choices, as_phone, pick, render
+from channels.zalo_render import Choices, pick, render
 from core.messages import Incoming, Reply
 from core.templates import render as render_template
 from core.text import html_to_plain
@@ -130,11 +130,8 @@ class ZaloChannelBase:
         if msg.text and not msg.callback:
             choices = await self.load_choices(msg.chat_id)
             data = pick(msg.text, choices)
-            phone = "" if data else as_phone(msg.text, choices)
             if data:
                 msg.callback, msg.text = data, ""
-            elif phone:
-                msg.contact_phone, msg.text = phone, ""
         replies = await self.core.handle(msg)
         await self.send_replies(msg.chat_id, replies, remember=True)
         return replies

@@ -17,8 +17,11 @@ from core.text import fold, html_to_plain, split_text
 LIMIT = 2000                 # Zalo text limit (Bot Platform and OA), in characters
 CHUNK = LIMIT - 50           # keep a margin: some clients count differently
 _NUM = re.compile(r"^\s*(?:số\s*)?(\d{1,2})\s*[.)]?\s*$", re.I)
+# A typed phone number is unverified: it is never passed on as a shared contact (that would let
+# anyone claim someone else's certificates by typing their number).
+CONTACT_NOTE = ("(Zalo chưa cho phép chia sẻ số điện thoại đã xác minh với trợ lý: "
+                "bạn chọn cách khác ở trên, hoặc làm bước này trên Telegram.)")
 _DECOR = re.compile(r"[^\w\s/-]", re.U)      # emoji and punctuation around labels
-PHONE = re.compile(r"^\s*(\+?84|0)[\d .-]{8,13}\s*$")
 
 
 @dataclass
@@ -33,7 +36,7 @@ class Outgoing:
 class Choices:
     """The numbered choices last shown to one user (persisted by channels.zalo)."""
     items: list[tuple[str, str]] = field(default_factory=list)   # (label, callback data)
-    contact: bool = False                                        # a phone number was requested
+    contact: bool = False                                        # a shared phone was requested
 
     def to_json(self) -> dict:
         return {"c": [list(i) for i in self.items], "contact": self.contact}
@@ -70,7 +73,7 @@ def render(replies: list[Reply]) -> tuple[list[Outgoing], Choices | None]:
                          else "")
         if reply.request_contact:
             contact = True
-            lines.append("Bạn gõ số điện thoại của mình (ví dụ 0912345678).")
+            lines.append(CONTACT_NOTE)
         text = "\n\n".join(ln for ln in lines if ln)
         og = Outgoing(split_text(text, CHUNK) if text else [])
         if reply.file is not None:
@@ -95,10 +98,3 @@ def pick(text: str, choices: Choices | None) -> str:
         return ""
     hits = [data for label, data in choices.items if _label_key(label) == key]
     return hits[0] if len(hits) == 1 else ""
-
-
-def as_phone(text: str, choices: Choices | None) -> str:
-    """When the last answer asked for a phone number and the user typed one, return it."""
-    if choices is None or not choices.contact or not PHONE.match(text or ""):
-        return ""
-    return re.sub(r"[ .-]", "", text.strip())

@@ -49,6 +49,7 @@ class FakeZaloOAAPI:
         self.sent: list[dict] = []                 # {"user_id", "text", "kind"}
         self.send_attempts = 0
         self.user_errors: dict[str, tuple[int, str]] = {}
+        self.expire_after: int | None = None       # expire every access token after N more sends
         self._next_errors: list[tuple[int, str]] = []
         self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -128,6 +129,11 @@ class FakeZaloOAAPI:
         if user_id in self.user_errors:
             return self._err(*self.user_errors[user_id])
         self.sent.append({"user_id": user_id, "text": text, "kind": request.match_info["kind"]})
+        if self.expire_after is not None:
+            self.expire_after -= 1
+            if self.expire_after <= 0:
+                self.expire_after = None
+                self.expire_access()
         return web.json_response({"error": 0, "message": "Success",
                                   "data": {"message_id": f"oam{len(self.sent)}", "user_id": user_id}})
 

@@ -1,5 +1,5 @@
 """Plain-text rendering for Zalo and the mapping of typed numbers / labels back to buttons."""
-from channels.zalo_render import CHUNK, LIMIT, Choices, as_phone, pick, render
+from channels.zalo_render import CHUNK, CONTACT_NOTE, LIMIT, Choices, pick, render
 from core.messages import Button, OutFile, Reply
 from tests.zalo.conftest import TAG
 
@@ -43,11 +43,10 @@ def test_pick_by_number_or_label_words_without_diacritics():
     assert pick("3", ch) == "" and pick("hồ sơ cần gì?", ch) == "" and pick("2", None) == ""
 
 
-def test_contact_request_lets_a_typed_phone_through():
-    outs, ch = render([Reply("Chia sẻ số điện thoại", request_contact=True)])
-    assert "số điện thoại" in outs[0].texts[0] and ch.contact
-    assert as_phone("0912 345 678", ch) == "0912345678" and as_phone("+84912345678", ch) == "+84912345678"
-    assert as_phone("xin chào", ch) == "" and as_phone("0912345678", Choices()) == ""
+def test_contact_request_is_explained_and_a_typed_phone_stays_text():
+    outs, ch = render([Reply("Chia sẻ số điện thoại", [[Button("🔑 Nhập mã", "pc:code")]], request_contact=True)])
+    assert CONTACT_NOTE in outs[0].texts[0] and ch.contact
+    assert pick("0912345678", ch) == "" and pick("1", ch) == "pc:code"
 
 
 def test_a_file_is_announced_not_lost():
