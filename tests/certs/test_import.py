@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from certificates.importer import COLUMNS, REQUIRED, import_certificates
 from storage.models import Certificate
 from tabular.reader import read_table
-from tests.certs.util import GOOD, HEADER, csv_bytes, xlsx_bytes
+from tests.certs.util import BAD, GOOD, csv_bytes, xlsx_bytes
 
 TODAY = date(2026, 11, 22)
 
@@ -87,18 +87,6 @@ async def test_xlsx_with_other_headers_gives_same_result(sqlite_url, make_core):
     rows = [[g[7], date(2024, 3, 5), g[0], g[4], g[5], int(g[6][0]), g[2]] for g in GOOD]
     r = await _run(core, xlsx_bytes(rows, header), "ds.xlsx")
     assert (r.created, r.invalid) == (3, 0)
-
-
-BAD = [
-    ["Bánh pía", "A", "0912000001", "", "Sóc Trăng", "Thực phẩm", "4", "1/QĐ", "31/2/2024"],      # line 2
-    ["Bánh tét", "A", "", "", "Tỉnh Không Có", "Thực phẩm", "3", "2/QĐ", "1/1/2024"],             # line 3
-    ["Khô cá", "A", "", "", "Cà Mau", "Thực phẩm", "6", "3/QĐ", "1/1/2024"],                      # line 4
-    ["Muối", "A", "", "", "Cà Mau", "Đồ chơi", "3", "4/QĐ", "1/1/2024"],                          # line 5
-    ["Mắm", "A", "", "", "Cà Mau", "Thực phẩm", "3", "5/QĐ", "1/12/2026"],                        # line 6 future
-    ["Mật ong rừng", "HTX", "", "", "Cà Mau", "Thực phẩm", "4", "12/QĐ-UBND", "5/3/2024"],        # line 7 ok
-    ["mật ong  rừng", "HTX", "", "", "Cà Mau", "Thực phẩm", "4", "12/QĐ-UBND", "5/3/2024"],       # line 8 dup
-    ["Gạo", "A", "12345", "", "Cà Mau", "Thực phẩm", "3", "6/QĐ", "1/1/2024"],                    # line 9 phone
-]
 
 
 async def test_invalid_rows_are_reported_and_nothing_is_written(db_url, make_core):

@@ -17,6 +17,18 @@ GOOD = [
     ["Nón lá Huế", "Làng nghề Phú Cam", "", "Phường Phú Hội", "Huế", "Hàng thủ công mỹ nghệ", "3", "7/QĐ-UBND", "20/08/22"],
 ]
 
+# invalid rows; with GOOD above them they are on lines 5..12 of a CSV
+BAD = [
+    ["Bánh pía", "A", "0912000001", "", "Sóc Trăng", "Thực phẩm", "4", "1/QĐ", "31/2/2024"],
+    ["Bánh tét", "A", "", "", "Tỉnh Không Có", "Thực phẩm", "3", "2/QĐ", "1/1/2024"],
+    ["Khô cá", "A", "", "", "Cà Mau", "Thực phẩm", "6", "3/QĐ", "1/1/2024"],
+    ["Muối", "A", "", "", "Cà Mau", "Đồ chơi", "3", "4/QĐ", "1/1/2024"],
+    ["Mắm", "A", "", "", "Cà Mau", "Thực phẩm", "3", "5/QĐ", "1/12/2026"],
+    ["Mật ong rừng", "HTX", "", "", "Cà Mau", "Thực phẩm", "4", "12/QĐ-UBND", "5/3/2024"],
+    ["mật ong  rừng", "HTX", "", "", "Cà Mau", "Thực phẩm", "4", "12/QĐ-UBND", "5/3/2024"],
+    ["Gạo", "A", "12345", "", "Cà Mau", "Thực phẩm", "3", "6/QĐ", "1/1/2024"],
+]
+
 
 def csv_bytes(rows, header=HEADER, delimiter=",", bom=False) -> bytes:
     buf = io.StringIO()
