@@ -53,8 +53,11 @@ def resume_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
     step, total = flow.progress(answers)
     docs = sum(1 for n in walk.given if flow.is_document(n))
     text = render("dossier/resume", step=step, total=total, answers=answer_summary(walk), done_docs=docs)
-    return Reply(text, [[Button(content.button("cont"), "d:cont")],
-                        [Button(content.button("view"), "d:view"), Button(content.button("reset"), "d:reset")]])
+    rows = [[Button(content.button("cont"), "d:cont")],
+            [Button(content.button("view"), "d:view"), Button(content.button("reset"), "d:reset")]]
+    if flow.is_document(walk.current):
+        rows.insert(1, [Button(content.button("pdf"), "d:pdf")])
+    return Reply(text, rows)
 
 
 def more_reply(doc, walk: flow.Walk) -> Reply:

@@ -151,11 +151,12 @@ async def on_callback(ctx: Ctx, msg: Incoming):
 
 
 def _typed_option(walk: flow.Walk, text: str) -> str | None:
-    """A typed reply that names an option of the current step ('1', 'đã có', a label)."""
+    """A typed reply that names an option of the current step ('đã có', 'chưa', a label).
+
+    Numbers are not taken: channels that show numbered choices map them to buttons themselves.
+    """
     t = re.sub(r"[^a-z0-9 ]", "", fold(text)).strip()
     opts = flow.options(walk.current, walk.given)
-    if t.isdigit() and 1 <= int(t) <= len(opts):
-        return opts[int(t) - 1]
     if flow.is_document(walk.current):
         return "co" if t in YES else "chua" if t in NO else None
     for o in opts:

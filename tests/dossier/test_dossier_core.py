@@ -97,7 +97,8 @@ async def test_leave_restart_and_resume(db_url, make_core):
 
     core2 = make_core(db_url)                     # a new Core on the same database = a restart
     replies = await core2.handle(msg("/hoso"))
-    assert "Bước 8/22" in texts(replies) and "d:cont" in button_data(replies)
+    assert "Bước 8/22" in texts(replies) and {"d:cont", "d:pdf", "d:reset"} <= set(button_data(replies))
+    assert "Chưa trả lời" in pdf_text(await tap(core2, "d:pdf"))          # the checklist so far
     replies = await tap(core2, "d:cont")
     assert current_node(replies) == where and await in_flow(core2)
     replies = await answer_documents(core2, replies)
@@ -165,7 +166,7 @@ async def test_faq_digression_without_faq_engine_still_keeps_the_flow(sqlite_url
     await answer_profile(core, PROFILE[:2])
     replies = await core.handle(msg("hộ kinh doanh đăng ký ở đâu?"))
     assert button_data(replies)[-1] == "d:cont" and await in_flow(core)
-    replies = await core.handle(msg("1"))                      # typed option number answers "group"
+    replies = await core.handle(msg("thuc pham"))              # a typed option label answers "group"
     assert current_node(replies) == "food_sub"
 
 
