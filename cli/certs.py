@@ -90,6 +90,27 @@ def build_senders(settings):
     return rt, senders
 
 
+async def open_senders(rt) -> None:
+    """Make the senders usable without receiving updates (no polling: the running bot owns that)."""
+    for ch in rt.channels:
+        if hasattr(ch, "build_application"):          # Telegram: an initialised PTB bot, no updater
+            ch.app = ch.build_application()
+            await ch.app.initialize()
+
+
+async def close_senders(rt) -> None:
+    for ch in rt.channels:
+        try:
+            if hasattr(ch, "build_application"):
+                if ch.app is not None:
+                    await ch.app.shutdown()
+            elif hasattr(ch, "stop"):
+                await ch.stop()
+        except Exception as exc:  # closing must not hide the sweep's outcome
+            print(f"warning: closing {ch.name}: {exc}", file=sys.stderr)
+    await rt.core.close()
+
+
 def cmd_remind(args, settings) -> int:
     return asyncio.run(_remind(args, settings))
 
@@ -114,9 +135,7 @@ async def _remind(args, settings) -> int:
             return 0
         rt, senders = build_senders(settings)
         try:
-            for ch in rt.channels:
-                if hasattr(ch, "start_sender"):
-                    await ch.start_sender()
+            await open_senders(rt)
             worker = DeliveryWorker(sm, senders, rate=settings.send_rate,
                                     per_chat_interval=settings.per_chat_interval, max_attempts=settings.max_attempts)
             await worker.recover()
@@ -124,10 +143,7 @@ async def _remind(args, settings) -> int:
             print(f"Delivered: sent={worker.stats['sent']} retry={worker.stats['retry']} "
                   f"failed={worker.stats['failed']}")
         finally:
-            for ch in rt.channels:
-                if hasattr(ch, "stop"):
-                    await ch.stop()
-            await rt.core.close()
+            await close_senders(rt)
         return 0
     finally:
         await engine.dispose()

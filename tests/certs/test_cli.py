@@ -15,8 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def bot(url, *args):
+    """Run bot.py; arguments like "NAME=value" become environment variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))}
     env.update({"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": "", "ZALO_MODE": "", "BOT_USERNAME": "ocop_test_bot"})
+    env.update(a.split("=", 1) for a in args if "=" in a and a.split("=", 1)[0].isupper())
+    args = [a for a in args if not ("=" in a and a.split("=", 1)[0].isupper())]
     return subprocess.run([sys.executable, str(ROOT / "bot.py"), *args], capture_output=True, text=True,
                           timeout=90, env=env, cwd=str(ROOT), stdin=subprocess.DEVNULL)
 
