@@ -22,18 +22,19 @@ class BM25:
                 self.postings[term].append((i, tf))
         self.idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
         self.max_idf = max(self.idf.values(), default=1.0)
+        # precomputed term weight per (term, doc): scoring a query is then a sum of lookups
+        self.weights: dict[str, list[tuple[int, float]]] = {}
+        for term, plist in self.postings.items():
+            idf = self.idf[term]
+            self.weights[term] = [
+                (i, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * self.lengths[i] / self.avgdl))) for i, tf in plist]
 
     def scores(self, query: list[str]) -> dict[int, float]:
         """doc index -> BM25 score (query terms counted once)."""
         out: dict[int, float] = defaultdict(float)
-        k1, b, avgdl = self.k1, self.b, self.avgdl
         for term in set(query):
-            idf = self.idf.get(term)
-            if idf is None:
-                continue
-            for i, tf in self.postings[term]:
-                norm = k1 * (1 - b + b * self.lengths[i] / avgdl)
-                out[i] += idf * tf * (k1 + 1) / (tf + norm)
+            for i, w in self.weights.get(term, ()):
+                out[i] += w
         return out
 
     def ceiling(self, query: list[str]) -> float:

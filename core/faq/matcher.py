@@ -21,17 +21,18 @@ SMALLTALK_PRIORITY = ("thanks", "bye", "greet", "ack")
 
 @dataclass(frozen=True)
 class Params:
-    w_var: float = 0.45         # best single question/paraphrase (BM25, normalised)
-    w_ent: float = 0.25         # whole entry incl. a little of the answer (BM25, normalised)
+    w_var: float = 0.35         # best single question/paraphrase (BM25, normalised)
+    w_ent: float = 0.35         # whole entry incl. a little of the answer (BM25, normalised)
     w_fuzz: float = 0.30        # rapidfuzz token_set_ratio against the best variant
     k1: float = 1.2
     b: float = 0.5
-    answer_min: float = 0.40
-    margin: float = 0.04
-    answer_sure: float = 0.55
-    suggest_min: float = 0.28
-    cov_min: float = 0.45       # share of the question's words (idf-weighted) the entry knows
-    cov_no_anchor: float = 0.80  # …when the question has no OCOP term at all
+    answer_min: float = 0.35    # answer at or above this…
+    margin: float = 0.0         # …when the runner-up is at least this far behind
+    answer_sure: float = 0.5    # (or at or above this whatever the runner-up)
+    answer_min_no_anchor: float = 0.45  # answering a question without any OCOP term needs more
+    suggest_min: float = 0.28   # suggestions between suggest_min and answer_min
+    cov_min: float = 0.60       # share of the question's words (idf-weighted) the entry knows
+    cov_no_anchor: float = 0.75  # …when the question has no OCOP term at all
     unknown_weight: float = 1.0  # weight of an unknown word, as a multiple of the highest idf
 
 
@@ -56,6 +57,7 @@ class FaqEngine:
         self.data = data
         self.norm = Normalizer(data)
         var_docs, self.var_entry, self.var_text = [], [], []
+        self.entry_vars: dict[str, list[int]] = {}
         ent_docs, self.ent_vocab = [], []
         for e in entries:
             all_toks: list[str] = []
@@ -63,6 +65,7 @@ class FaqEngine:
                 if (e.id, k) in skip_variants:
                     continue
                 toks = self.norm.doc_tokens(text)
+                self.entry_vars.setdefault(e.id, []).append(len(var_docs))
                 var_docs.append(features(toks))
                 self.var_entry.append(e.id)
                 self.var_text.append(" ".join(toks))
@@ -70,6 +73,7 @@ class FaqEngine:
             answer_toks = self.norm.doc_tokens(_strip_markup(e.answer))
             ent_docs.append(features(all_toks) + answer_toks)
             self.ent_vocab.append(frozenset(all_toks) | frozenset(answer_toks))
+        self.vocab_of = dict(zip(self.order, self.ent_vocab))
         self.var_index = BM25(var_docs, p.k1, p.b)
         self.ent_index = BM25(ent_docs, p.k1, p.b)
         self.norm.set_vocab(set().union(*self.ent_vocab) if self.ent_vocab else set())
@@ -82,7 +86,7 @@ class FaqEngine:
         if kind:
             return Match("smalltalk", smalltalk=kind, score=1.0)
         p = self.params
-        q, _ = self.norm.query_tokens(text)
+        q, guessed = self.norm.query_tokens(text)
         if not q:
             return Match("fallback")
         qf = features(q)
@@ -100,23 +104,22 @@ class FaqEngine:
         if not pre:
             return Match("fallback")
         qtext = " ".join(q)
-        best_fuzz = {e: 0.0 for e in pre}
-        for i, eid in enumerate(self.var_entry):
-            if eid in best_fuzz:
-                best_fuzz[eid] = max(best_fuzz[eid], fuzz.token_set_ratio(qtext, self.var_text[i]) / 100)
+        best_fuzz = {e: max((fuzz.token_set_ratio(qtext, self.var_text[i]) for i in self.entry_vars.get(e, ())),
+                            default=0.0) / 100 for e in pre}
         final = {e: p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0) + p.w_fuzz * best_fuzz[e] for e in pre}
         ranked = sorted(final.items(), key=lambda kv: -kv[1])
         top_id, top = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        cov = self.coverage(q, top_id)
+        cov = self.coverage(q, top_id, guessed)
         anchored = self.has_anchor(q)
         m = Match("fallback", top_id, round(top, 4), coverage=round(cov, 3), anchored=anchored, ranked=ranked[:5])
         if cov < p.cov_min or (not anchored and cov < p.cov_no_anchor):
             m.faq_id = None
             return m
-        if top >= p.answer_min and (top - second >= p.margin or top >= p.answer_sure):
+        answer_min = p.answer_min if anchored else p.answer_min_no_anchor
+        if top >= answer_min and (top - second >= p.margin or top >= p.answer_sure):
             m.outcome = "answer"
-        elif top >= p.suggest_min:
+        elif top >= p.suggest_min and anchored:
             m.outcome = "suggest"
             m.suggestions = [e for e, s in ranked[:3] if s >= p.suggest_min]
             m.faq_id = None
@@ -125,15 +128,16 @@ class FaqEngine:
         return m
 
     # ----------------------------------------------------------------------------------------
-    def coverage(self, q: list[str], entry_id: str) -> float:
-        """Idf-weighted share of the question's words found in the entry (unknown words weigh most)."""
-        vocab = self.ent_vocab[self.order.index(entry_id)]
+    def coverage(self, q: list[str], entry_id: str, guessed: set[str] = frozenset()) -> float:
+        """Idf-weighted share of the question's words found in the entry (unknown words weigh most;
+        a word that typo correction guessed counts half)."""
+        vocab = self.vocab_of[entry_id]
         idf, top = self.ent_index.idf, self.ent_index.max_idf * self.params.unknown_weight
         total = hit = 0.0
         for t in set(q):
             w = idf.get(t, top)
             total += w
-            hit += w if t in vocab else 0.0
+            hit += (0.5 * w if t in guessed else w) if t in vocab else 0.0
         return hit / total if total else 0.0
 
     def has_anchor(self, q: list[str]) -> bool:

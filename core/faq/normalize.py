@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from core.faq.content import MatchData
 from core.text import fold
@@ -48,7 +49,11 @@ class Normalizer:
     def set_vocab(self, vocab: set[str]) -> None:
         """Known words: typo correction only maps unknown query tokens onto these."""
         self.vocab = frozenset(vocab | self.single_keys)
-        self._vocab_list = sorted(w for w in self.vocab if len(w) >= 2 and not w.isdigit())
+        words = sorted(w for w in self.vocab if len(w) >= 3 and not w.isdigit())
+        self._by_initial: dict[str, list[str]] = {}
+        for w in words:
+            self._by_initial.setdefault(w[0], []).append(w)
+        self._vocab_list = words
         self._correct.cache_clear()
 
     # ----------------------------------------------------------------------------------------
@@ -76,14 +81,15 @@ class Normalizer:
         """Tokens of an indexed text (question, paraphrase, answer)."""
         return self.content(self.expand(raw_tokens(text)))
 
-    def query_tokens(self, text: str) -> tuple[list[str], int]:
-        """Tokens of a user question and how many were typo-corrected."""
-        fixed, n_fixed = [], 0
+    def query_tokens(self, text: str) -> tuple[list[str], set[str]]:
+        """Tokens of a user question and the words that typo correction produced (less certain)."""
+        fixed, guessed = [], set()
         for tok in raw_tokens(text):
             new = self._correct(tok)
-            n_fixed += new != tok
-            fixed.extend(new.split())
-        return self.content(self.expand(fixed)), n_fixed
+            if new != tok:
+                guessed.add(new)
+            fixed.append(new)
+        return self.content(self.expand(fixed)), guessed
 
     @lru_cache(maxsize=8192)
     def _correct(self, tok: str) -> str:
@@ -96,6 +102,8 @@ class Normalizer:
         for cand in (telex, telex[:-1] if telex[-1:] in "sfrxj" else "", telex.replace("w", "")):
             if cand and cand in self.vocab:
                 return cand
-        cutoff = 86 if len(tok) <= 4 else 80
-        hit = process.extractOne(tok, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
+        # one edit (insert, drop, change, swap) for 4-6 letters, two for longer; same first letter
+        max_edits = 0 if len(tok) < 4 else 1 if len(tok) <= 6 else 2
+        pool = self._by_initial.get(tok[0], ())
+        hit = process.extractOne(tok, pool, scorer=OSA.distance, score_cutoff=max_edits) if max_edits else None
         return hit[0] if hit else tok

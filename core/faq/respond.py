@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from core.faq.matcher import FaqEngine, Match
 from core.faq.normalize import raw_tokens
-from core.reference import match_province
+from core.reference import all_provinces, match_province
 from core.templates import environment, render
 
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)")
@@ -35,10 +35,13 @@ class Renderer:
         env = environment()
         self.templates = {eid: env.from_string(_BARE_AMP.sub("&amp;", e.answer))
                           for eid, e in engine.entries.items()}
+        self.wants_province = {eid for eid, e in engine.entries.items() if "province_note" in e.answer}
+        self.old_names = old_province_notes()
 
     def entry_html(self, entry_id: str, question: str = "") -> str:
         entry = self.engine.entries[entry_id]
-        body = self.templates[entry_id].render(province_note=province_note(question)).strip()
+        note = province_note(question, self.old_names) if entry_id in self.wants_province else ""
+        body = self.templates[entry_id].render(province_note=note).strip()
         return render("faq/answer", body=Markup(body), basis=entry.basis)
 
     def respond(self, question: str) -> Answer:
@@ -54,12 +57,23 @@ class Renderer:
         return Answer(render("faq/fallback"), "fallback", None, m.score)
 
 
-def province_note(question: str) -> str:
-    """'Tiền Giang nay thuộc tỉnh Đồng Tháp' when the question names a merged (old) province."""
+def old_province_notes() -> dict[str, str]:
+    """Folded old unit name -> 'Tiền Giang nay thuộc tỉnh Đồng Tháp' (from core.reference)."""
+    notes = {}
+    for p in all_provinces():
+        for old in p.formed_from:
+            hit = match_province(old)
+            if hit is not None and hit.note:
+                notes[" ".join(raw_tokens(old))] = hit.note
+    return notes
+
+
+def province_note(question: str, notes: dict[str, str]) -> str:
+    """The note for the first old province named in the question, else ''."""
     toks = raw_tokens(question)
     for n in (4, 3, 2):
         for i in range(len(toks) - n + 1):
-            hit = match_province(" ".join(toks[i:i + n]))
-            if hit is not None and hit.note:
-                return hit.note
+            note = notes.get(" ".join(toks[i:i + n]))
+            if note:
+                return note
     return ""

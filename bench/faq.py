@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""FAQ benchmark: accuracy on the shared dev set and the held-out set, tuning metrics, latency.
+
+    .venv/bin/python bench/faq.py            # scores + p50/p99 latency with the full index
+    .venv/bin/python bench/faq.py --tune     # also leave-one-out over paraphrases (for tuning)
+    .venv/bin/python bench/faq.py -v         # list failures
+
+Tuning uses only the leave-one-out paraphrases, the dev set and TUNING_OFF_TOPIC below; the
+held-out tests/faq/cases.yml is reported, never tuned on.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from core.faq import FaqEngine, Params, Renderer, load_entries, load_match_data  # noqa: E402
+from core.faq.evaluate import dev_set_path, load_heldout, load_jsonl, score  # noqa: E402
+from core.text import fold  # noqa: E402
+
+# Off-topic questions for tuning the out-of-scope guard (different from tests/faq/cases.yml).
+TUNING_OFF_TOPIC = [
+    "giấy chứng nhận quyền sử dụng đất làm ở đâu", "đăng ký kết hôn ở ubnd xã cần gì", "ho so xin viec gom nhung gi",
+    "thu tuc lam ho chieu", "sao hoa cach trai dat bao xa", "khach san 5 sao o da nang", "danh gia dien thoai iphone 15",
+    "gia sua bot cho tre em", "cach chup anh dep", "lai suat gui tiet kiem ngan hang nao cao", "xem boi ngay tot",
+    "cách làm giấy khai sinh cho con", "giá phân bón urê hôm nay", "mua xe may tra gop", "hôm nay có mưa không",
+    "nhac bolero hay", "tuyen sinh dai hoc 2026", "cach giam can nhanh", "lich thi dau v league", "cách nuôi tôm thẻ",
+    "benh vien nao kham tot", "thuê nhà trọ giá rẻ", "công thức làm bánh mì", "chứng minh nhân dân hết hạn",
+    "bang lai xe b2 thi o dau", "đổi tiền mới ở đâu", "kết quả xổ số miền bắc", "cách trồng rau sạch tại nhà",
+    "dien mat bao gio co lai", "giá lúa gạo tuần này", "hello ban ten gi", "may tinh bi cham phai lam sao",
+    "học lái xe ô tô bao nhiêu tiền", "bảo hiểm y tế hộ gia đình đóng bao nhiêu", "cach lam nuoc mam ngon",
+    "thue thu nhap ca nhan tinh the nao", "vé máy bay tết đi sài gòn", "xin visa di han quoc", "nuoi ca basa can von bao nhieu",
+]
+
+
+def noisy(q: str, rng: random.Random) -> str:
+    """Fold and put one typo (drop, double or swap a letter) into a word of 4+ letters."""
+    words = fold(q).split()
+    idx = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    if idx:
+        i = rng.choice(idx)
+        w = words[i]
+        j = rng.randrange(1, len(w) - 1)
+        op = rng.randrange(3)
+        words[i] = w[:j] + w[j + 1:] if op == 0 else w[:j] + w[j] + w[j:] if op == 1 else w[:j - 1] + w[j] + w[j - 1] + w[j + 1:]
+    return " ".join(words)
+
+
+def leave_one_out(params: Params, folds: int = 5, seed: int = 7) -> dict[str, float]:
+    """Each paraphrase asked against an index built without its fold: share answered right."""
+    entries, data = load_entries(), load_match_data()
+    rng = random.Random(seed)
+    counts = {"right": 0, "suggest_has": 0, "suggest_miss": 0, "wrong": 0, "fallback": 0, "noisy_right": 0, "n": 0}
+    for f in range(folds):
+        skip = {(e.id, k) for e in entries for k in range(1 + len(e.paraphrases)) if k > 0 and (k + zlib.crc32(e.id.encode())) % folds == f}
+        engine = FaqEngine(entries, data, params, frozenset(skip))
+        for e in entries:
+            for k, text in enumerate(e.paraphrases, start=1):
+                if (e.id, k) not in skip:
+                    continue
+                counts["n"] += 1
+                m = engine.match(text)
+                if m.outcome == "answer":
+                    counts["right" if m.faq_id == e.id else "wrong"] += 1
+                elif m.outcome == "suggest":
+                    counts["suggest_has" if e.id in m.suggestions else "suggest_miss"] += 1
+                else:
+                    counts["fallback"] += 1
+                m2 = engine.match(noisy(text, rng))
+                counts["noisy_right"] += m2.outcome == "answer" and m2.faq_id == e.id
+    n = counts.pop("n")
+    return {k: v / n for k, v in counts.items()} | {"n": n}
+
+
+def latency(renderer: Renderer, questions: list[str], rounds: int = 5) -> tuple[float, float]:
+    times = []
+    for _ in range(rounds):
+        for q in questions:
+            t = time.perf_counter()
+            renderer.respond(q)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tune", action="store_true", help="also run leave-one-out over paraphrases")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list failures")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    entries = load_entries()
+    renderer = Renderer(FaqEngine(entries, load_match_data()))
+    print(f"index: {len(entries)} entries, {len(renderer.engine.var_entry)} questions+paraphrases, "
+          f"built in {(time.perf_counter() - t0) * 1000:.0f} ms")
+    dev, held = load_jsonl(dev_set_path()), load_heldout()
+    off = [{"q": q, "fallback": True} for q in TUNING_OFF_TOPIC]
+    for name, cases in (("dev set (shared)", dev), ("held-out (tests/faq/cases.yml)", held), ("off-topic tuning list", off)):
+        s = score(renderer, cases)
+        print(f"{name:34s} in-scope {s.in_ok}/{s.in_total} = {s.in_scope:.3f}   "
+              f"out-of-scope {s.out_ok}/{s.out_total} = {s.out_scope:.3f}")
+        if args.verbose:
+            for q, outcome, fid in s.failures:
+                print(f"    FAIL {outcome:9s} {fid or '-':30s} {q}")
+    if args.tune:
+        loo = leave_one_out(renderer.engine.params)
+        print("leave-one-out paraphrases: " + "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                                         for k, v in loo.items()))
+    questions = [c["q"] for c in dev + held] + TUNING_OFF_TOPIC
+    p50, p99 = latency(renderer, questions)
+    print(f"latency per question ({len(questions)} questions x 5): p50 {p50:.2f} ms   p99 {p99:.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
