@@ -69,16 +69,16 @@ def build_pdf(answers: list[tuple[str, str]], checklist: Checklist, today: date)
     w = pdf.epw
 
     pdf.set_font(FONT_NAME, "B", 16)
-    pdf.multi_cell(w, 8, "Danh mục hồ sơ OCOP", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(w, 8, "Danh mục hồ sơ OCOP", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(FONT_NAME, "", 10)
-    pdf.multi_cell(w, 5, f"Lập ngày {today:%d/%m/%Y}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(w, 5, f"Lập ngày {today:%d/%m/%Y}", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(2)
     for t, v in answers:
-        pdf.multi_cell(w, 5.5, f"{t}: {v}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(w, 5.5, f"{t}: {v}", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(1)
     pdf.set_font(FONT_NAME, "B", 11)
     pdf.multi_cell(w, 6, f"Giấy tờ bắt buộc đã sẵn sàng: {checklist.required_ready}/{checklist.required_total}",
-                   new_x="LMARGIN", new_y="NEXT")
+                   new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(3)
 
     for n, item in enumerate(checklist.items, 1):
@@ -89,15 +89,15 @@ def build_pdf(answers: list[tuple[str, str]], checklist: Checklist, today: date)
         _tick_box(pdf, item.status == HAVE)
         pdf.set_x(pdf.l_margin + 7)
         pdf.set_font(FONT_NAME, "B", 10.5)
-        pdf.multi_cell(w - 7, 5.5, f"{n}. {item.doc.name} ({kind}) - {status}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(w - 7, 5.5, f"{n}. {item.doc.name} ({kind}) - {status}", new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font(FONT_NAME, "", 9.5)
         for line in (item.doc.description, f"Lấy ở đâu: {item.doc.issuer}"):
             pdf.set_x(pdf.l_margin + 7)
-            pdf.multi_cell(w - 7, 4.8, line, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(w - 7, 4.8, line, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_text_color(100)
         pdf.set_font(FONT_NAME, "", 8)
         pdf.set_x(pdf.l_margin + 7)
-        pdf.multi_cell(w - 7, 4, f"Nguồn: {item.doc.source} {item.doc.url}".strip(), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(w - 7, 4, f"Nguồn: {item.doc.source} {item.doc.url}".strip(), new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_text_color(0)
         pdf.ln(2.5)
 
@@ -105,15 +105,15 @@ def build_pdf(answers: list[tuple[str, str]], checklist: Checklist, today: date)
         pdf.add_page()
     pdf.ln(2)
     pdf.set_font(FONT_NAME, "B", 11)
-    pdf.multi_cell(w, 6, "Bước tiếp theo", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(w, 6, "Bước tiếp theo", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(FONT_NAME, "", 10)
     pdf.multi_cell(w, 5.5, "Nộp hồ sơ tại UBND xã/phường (từ 6/7/2025 theo Quyết định 1489/QĐ-TTg). Đợt đánh giá "
                    "và hạn nộp do từng tỉnh quyết định: hỏi UBND xã/phường hoặc Sở Nông nghiệp và Môi trường. "
-                   "Mẫu biểu, số lượng mẫu sản phẩm theo hướng dẫn của tỉnh.", new_x="LMARGIN", new_y="NEXT")
+                   "Mẫu biểu, số lượng mẫu sản phẩm theo hướng dẫn của tỉnh.", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(2)
     pdf.set_font(FONT_NAME, "", 8)
     pdf.set_text_color(100)
     pdf.multi_cell(w, 4, "Căn cứ: Quyết định 148/QĐ-TTg ngày 24/02/2023 (Bộ tiêu chí và quy trình đánh giá, phân "
                    "hạng sản phẩm OCOP), Quyết định 1489/QĐ-TTg ngày 06/7/2025. Danh mục này là hướng dẫn, "
-                   "không thay thế văn bản của tỉnh.", new_x="LMARGIN", new_y="NEXT")
+                   "không thay thế văn bản của tỉnh.", new_x="LMARGIN", new_y="NEXT", align="L")
     return bytes(pdf.output())
