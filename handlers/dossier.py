@@ -78,6 +78,8 @@ async def answer(ctx: Ctx, node: str, option: str) -> list[Reply]:
     """Record an answer to the current node; anything else is a stale tap."""
     answers = await _answers(ctx)
     walk = flow.replay(answers)
+    if walk.given.get(node) == option:                 # the same answer again (double tap, old message)
+        return await _show(ctx, answers, pdf=False)
     if node != walk.current or option not in flow.options(node, walk.given):
         return await _stale(ctx, answers)
     await store.save(ctx.session, ctx.user.id, flow.FLOW, node, option)

@@ -180,6 +180,8 @@ async def test_stale_buttons_resume_and_never_change_answers(db_url, make_core):
         assert "bước" in texts(replies).lower(), data
         assert current_node(replies) == "doc.phieu_dang_ky", data
     assert await stored(core) == before
+    replies = await tap(core, "d:a:group:thuc_pham")           # the same answer again: just resume
+    assert "bước cũ" not in texts(replies) and current_node(replies) == "doc.phieu_dang_ky"
     # after /huy a stale tap of the current step still works (resumes the flow)
     await core.handle(msg("/huy"))
     replies = await tap(core, "d:a:doc.phieu_dang_ky:co")
