@@ -225,3 +225,15 @@ async def test_menu_entry_cancel_and_reset(sqlite_url, make_core):
     async with core.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(FlowAnswer)) == 0
     assert flow.replay({}).current == "goal"
+
+
+async def test_real_faq_engine_answers_mid_flow(sqlite_url, make_core):
+    from storage.models import FaqLog
+    core = make_core(sqlite_url)
+    await answer_profile(core)
+    replies = await core.handle(msg("Giấy chứng nhận OCOP có thời hạn bao lâu?"))
+    assert "36 tháng" in texts(replies) and button_data(replies)[-1] == "d:cont"
+    assert await in_flow(core)
+    async with core.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(FaqLog)) == 1
+    assert current_node(await tap(core, "d:cont")) == "doc.phieu_dang_ky"
