@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import re
 import secrets
+import time
 from collections import defaultdict
 from urllib.parse import urlparse
 
@@ -190,12 +192,17 @@ class TelegramChannel:
                 await update.callback_query.answer()        # always stop the client's spinner
             except Exception:
                 log.warning("answerCallbackQuery failed for update %s", update.update_id, exc_info=True)
+        started = time.perf_counter()
         msg = await to_incoming(update, context.bot)
         if msg is None:
             return
-        replies = await self.runtime.core.handle(msg)
+        replies = await self.runtime.core.handle(msg)       # logs the update line (route, user id, ms)
+        sent = 0
         for reply in replies:
-            await send_reply(context.bot, msg.chat_id, reply, remove_keyboard=bool(msg.contact_phone))
+            sent += len(await send_reply(context.bot, msg.chat_id, reply, remove_keyboard=bool(msg.contact_phone)))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(json.dumps({"ev": "tg_update", "update_id": update.update_id, "chat": msg.chat_id,
+                                  "sent": sent, "ms": round((time.perf_counter() - started) * 1000, 2)}))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with context, apologise to the user, keep running."""

@@ -18,7 +18,7 @@ import asyncio
 import json
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
@@ -49,6 +49,7 @@ class FakeTelegram(MethodsMixin):
         self._changed = asyncio.Event()
         self._closing = False
         self._bg: set[asyncio.Task] = set()
+        self._poll_gen = 0                          # survives reset(): a running long poll stays valid
         self.reset()
 
     # --- state ----------------------------------------------------------------------------
@@ -59,6 +60,8 @@ class FakeTelegram(MethodsMixin):
             self.sent: list[Sent] = []
             self.edits: list[Sent] = []
             self.calls: list[tuple[str, int | None, int, str]] = []    # method, chat, status, description
+            self.errors: list[tuple[str, int | None, int, str]] = []   # the refused calls among them
+            self.call_counts: Counter = Counter()
             self.violations: list[tuple[int, str, float]] = []          # chat, rule, time
             self.chat_actions: list[tuple[int, str]] = []
             self.callback_answers: list[dict] = []
@@ -72,7 +75,6 @@ class FakeTelegram(MethodsMixin):
             self.faults: dict[int | None, deque] = {}
             self.flood_probability, self.flood_retry_after = 0.0, 1
             self.error_probability = 0.0
-            self._poll_gen = 0
             self._next_message_id = 100_000
             if self.overall:
                 self.overall.clear()
@@ -204,7 +206,7 @@ class FakeTelegram(MethodsMixin):
 
     def rejected(self) -> list[tuple[str, int | None, int, str]]:
         with self.lock:
-            return [c for c in self.calls if c[2] != 200]
+            return list(self.errors)
 
     async def wait_sent(self, count: int, chat_id: int | None = None, timeout: float = 5.0) -> list[Sent]:
         """Wait until at least `count` messages were sent (to `chat_id`); returns them."""
@@ -294,9 +296,12 @@ class FakeTelegram(MethodsMixin):
         except ApiError as exc:
             with self.lock:
                 self.calls.append((method, chat, exc.status, exc.description))
+                self.errors.append(self.calls[-1])
+                self.call_counts[method] += 1
             return _error(exc)
         with self.lock:
             self.calls.append((method, chat, 200, ""))
+            self.call_counts[method] += 1
         return web.json_response({"ok": True, "result": result})
 
     async def _file(self, request: web.Request) -> web.Response:

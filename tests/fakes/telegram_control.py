@@ -11,8 +11,6 @@ POST /_fake/reset
 """
 from __future__ import annotations
 
-from collections import Counter
-
 from aiohttp import web
 
 
@@ -42,9 +40,10 @@ def add_control_routes(app: web.Application, fake) -> None:
     async def stats(request):
         with fake.lock:
             return web.json_response({"sent": len(fake.sent), "edits": len(fake.edits),
-                                      "rejected": len(fake.rejected()), "violations": fake.violation_count,
+                                      "rejected": len(fake.errors),
+                                      "last_rejected": fake.errors[-10:], "violations": fake.violation_count,
                                       "pending_updates": len(fake.updates),
-                                      "calls": Counter(c[0] for c in fake.calls)})
+                                      "calls": dict(fake.call_counts)})
 
     async def sent(request):
         chat = request.query.get("chat_id")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import itertools
 import json
@@ -43,6 +44,7 @@ class FakeZaloOAAPI:
         self.app_id, self.app_secret, self.secret_key = app_id, app_secret, secret_key
         self.access: dict[str, bool] = {}          # token -> still valid
         self.refresh_tokens: dict[str, bool] = {}  # token -> unused
+        self.codes: dict[str, str] = {}            # authorization code -> PKCE challenge
         self.refresh_calls: list[str] = []         # refresh tokens presented, in order
         self.refused_refreshes = 0
         self.refresh_delay = 0.0
@@ -67,6 +69,21 @@ class FakeZaloOAAPI:
         """Expire one access token (or all of them): further sends answer -220."""
         for t in ([token] if token else list(self.access)):
             self.access[t] = False
+
+    def authorize(self, code_challenge: str) -> str:
+        """What an OA admin's approval does: a one-time code bound to the PKCE challenge."""
+        code = f"code{next(self._seq)}"
+        self.codes[code] = code_challenge
+        return code
+
+    def _authorization_code(self, form) -> web.Response:
+        challenge = self.codes.pop(str(form.get("code") or ""), None)
+        verifier = str(form.get("code_verifier") or "")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if challenge is None or digest != challenge:
+            return web.json_response({"error": -14019, "error_name": "Invalid code or code_verifier"})
+        access, refresh = self.issue_pair()
+        return web.json_response({"access_token": access, "refresh_token": refresh, "expires_in": "90000"})
 
     # --- test controls ---------------------------------------------------------------------------
     def fail_user(self, user_id: str, code: int, message: str = "injected") -> None:
@@ -141,6 +158,8 @@ class FakeZaloOAAPI:
         form = await request.post()
         if request.headers.get("secret_key") != self.app_secret or form.get("app_id") != self.app_id:
             return web.json_response({"error": -14002, "error_name": "Invalid app_id or secret_key"})
+        if form.get("grant_type") == "authorization_code":
+            return self._authorization_code(form)
         if form.get("grant_type") != "refresh_token":
             return web.json_response({"error": -14001, "error_name": "Invalid grant_type"})
         rt = str(form.get("refresh_token") or "")

@@ -1,0 +1,174 @@
+"""Updates per second through our Telegram adapter vs a bare PTB echo bot, on the same fake server.
+
+    .venv/bin/python bench/throughput.py [--updates 2000] [--chats 100] [--text /start] [--db URL]
+
+The fake Bot API server (tests/fakes/telegram_api.py) runs in a subprocess. Each bot in turn polls it;
+we queue N text updates spread over C private chats and time until every one of them has been
+answered (sendMessage accepted by the fake). Both bots process updates concurrently across chats
+(same concurrency); ours keeps updates of one chat in order.
+- "ours": core.runtime.Runtime + channels.telegram.TelegramChannel, the full core (user lookup and
+  update in the database, routing, Jinja2 template, inline keyboard), SQLite file by default.
+- "adapter": the same Runtime + TelegramChannel with core.handle replaced by a canned copy of the
+  /start reply (menu text + 6 buttons): what our adapter alone costs (conversion, ordering per chat,
+  HTML check, keyboard) without the database.
+- "echo": a bare PTB Application whose only handler replies the same text.
+Run it on an otherwise idle machine: the fake server and the bot share the cores.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiohttp import ClientSession
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram.ext import Application, MessageHandler, filters  # noqa: E402
+
+from channels.telegram import TelegramChannel  # noqa: E402
+from core.config import load_settings  # noqa: E402
+from core.messages import Incoming  # noqa: E402
+from core.runtime import Runtime  # noqa: E402
+from storage.migrate import upgrade_async  # noqa: E402
+
+
+class FakeServer:
+    """The fake Bot API in a child process, driven through its /_fake control routes."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"],
+                                     cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        ready = json.loads(self.proc.stdout.readline())
+        self.url, self.token = ready["url"], ready["token"]
+        self.http: ClientSession | None = None
+
+    async def stats(self) -> dict:
+        async with self.http.get(f"{self.url}/_fake/stats") as r:
+            return await r.json()
+
+    async def push_many(self, items: list[dict]) -> None:
+        async with self.http.post(f"{self.url}/_fake/push_many", json={"items": items}) as r:
+            assert r.status == 200, await r.text()
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+def updates(n: int, chats: int, text: str, base_chat: int) -> list[dict]:
+    return [{"kind": "text", "chat_id": base_chat + i % chats, "text": text} for i in range(n)]
+
+
+async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: int) -> float:
+    """Queue n updates, wait until n more messages were sent; returns updates per second."""
+    before = await fake.stats()
+    start_sent = before["sent"]
+    t0 = time.perf_counter()
+    await fake.push_many(updates(n, chats, text, base_chat))
+    while True:
+        st = await fake.stats()
+        if st["sent"] - start_sent >= n:
+            break
+        if time.perf_counter() - t0 > 300:
+            raise RuntimeError(f"timed out: {st}")
+        await asyncio.sleep(0.02)
+    elapsed = time.perf_counter() - t0
+    if st["rejected"] > before["rejected"]:
+        raise RuntimeError(f"the fake rejected calls: {st['last_rejected']}")
+    return n / elapsed
+
+
+async def start_echo(fake: FakeServer, concurrency: int) -> Application:
+    async def echo(update, context):
+        await update.message.reply_text(update.message.text)
+    app = (Application.builder().token(fake.token).base_url(f"{fake.url}/bot")
+           .base_file_url(f"{fake.url}/file/bot").concurrent_updates(concurrency).build())
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    await app.initialize()
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=10)
+    return app
+
+
+async def stop_echo(app: Application) -> None:
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+
+
+async def start_ours(fake: FakeServer, db_url: str, concurrency: int, text: str, stub: bool) -> Runtime:
+    settings = load_settings(database_url=db_url, telegram_token=fake.token, telegram_api_url=fake.url,
+                             webhook_url="")
+    rt = Runtime(settings)
+    rt.add_channel(TelegramChannel(rt, poll_timeout=10, concurrency=concurrency))
+    if stub:
+        canned = await rt.core.handle(Incoming("telegram", "1", "1", text=text))
+
+        async def handle(msg):
+            return canned
+        rt.core.handle = handle
+    await rt.start(with_worker=False, with_scheduler=False)
+    return rt
+
+
+async def start_bot(name: str, fake: FakeServer, db_url: str, args):
+    if name == "echo":
+        return await start_echo(fake, args.concurrency)
+    return await start_ours(fake, db_url, args.concurrency, args.text, stub=name == "adapter")
+
+
+async def stop_bot(name: str, bot) -> None:
+    await (stop_echo(bot) if name == "echo" else bot.stop())
+
+
+async def run(args) -> dict:
+    fake = FakeServer()
+    tmp = tempfile.TemporaryDirectory()
+    db_url = args.db or f"sqlite+aiosqlite:///{tmp.name}/bench.db"
+    await upgrade_async(db_url)
+    results: dict[str, list[float]] = {"echo": [], "ours": [], "adapter": []}
+    try:
+        async with ClientSession() as fake.http:
+            for rnd in range(args.rounds):
+                for name in results:
+                    bot = await start_bot(name, fake, db_url, args)
+                    base = 10_000 * (1 + rnd)                       # same chats for every bot per round
+                    await measure(fake, min(200, args.updates), args.chats, args.text, base)   # warm-up
+                    results[name].append(await measure(fake, args.updates, args.chats, args.text, base))
+                    await stop_bot(name, bot)
+    finally:
+        fake.close()
+        tmp.cleanup()
+    return {k: max(v) for k, v in results.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--updates", type=int, default=2000)
+    ap.add_argument("--chats", type=int, default=100)
+    ap.add_argument("--text", default="/start", help="what every update says (default /start)")
+    ap.add_argument("--concurrency", type=int, default=8, help="concurrent updates, same for every bot")
+    ap.add_argument("--rounds", type=int, default=2, help="alternate the bots this many times; best kept")
+    ap.add_argument("--db", default="", help="database URL for ours (default: a fresh SQLite file)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    res = asyncio.run(run(args))
+    ratio = res["ours"] / res["echo"]
+    print(f"updates={args.updates} chats={args.chats} text={args.text!r} concurrency={args.concurrency} "
+          f"db={'sqlite' if not args.db else args.db.split(':', 1)[0]}")
+    print(f"bare PTB echo bot : {res['echo']:8.1f} updates/s")
+    print(f"our bot, full core: {res['ours']:8.1f} updates/s   ratio ours/echo    {ratio:5.2f} "
+          f"(target >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'})")
+    print(f"our adapter only  : {res['adapter']:8.1f} updates/s   ratio adapter/echo {res['adapter'] / res['echo']:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
