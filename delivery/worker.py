@@ -71,6 +71,7 @@ class DeliveryWorker:
                  per_chat_interval: float = 1.0, max_attempts: int = 5, concurrency: int = 16,
                  batch: int | None = None, worker_id: str | None = None):
         self.sessionmaker = sessionmaker
+        self.engine = sessionmaker.kw["bind"]
         self.senders = senders
         self.pacer = Pacer(rate, per_chat_interval)
         self.max_attempts = max_attempts
@@ -160,28 +161,27 @@ class DeliveryWorker:
         return keep
 
     # --- sending --------------------------------------------------------------------------
-    async def _finish(self, row: Delivery, **values) -> int:
-        async with self.sessionmaker() as s, s.begin():
-            res = await s.execute(update(Delivery).where(Delivery.id == row.id, Delivery.claimed_by == self.worker_id)
-                                  .values(**values).execution_options(synchronize_session=False))
+    async def _write(self, stmt) -> int:
+        """One small committed write on a plain connection (cheaper than an ORM session per row)."""
+        async with self.engine.begin() as conn:
+            res = await conn.execute(stmt)
             return res.rowcount or 0
 
+    async def _finish(self, row: Delivery, **values) -> int:
+        return await self._write(update(Delivery.__table__).where(
+            Delivery.id == row.id, Delivery.claimed_by == self.worker_id).values(**values))
+
     async def _release(self, row: Delivery) -> None:
-        async with self.sessionmaker() as s, s.begin():
-            await s.execute(update(Delivery).where(Delivery.id == row.id, Delivery.status == "claimed",
-                                                   Delivery.claimed_by == self.worker_id)
-                            .values(status="queued", claimed_by=None, claimed_at=None)
-                            .execution_options(synchronize_session=False))
+        await self._write(update(Delivery.__table__).where(
+            Delivery.id == row.id, Delivery.status == "claimed", Delivery.claimed_by == self.worker_id)
+            .values(status="queued", claimed_by=None, claimed_at=None))
         self.stats["released"] += 1
 
     async def _mark_sending(self, row: Delivery) -> bool:
         """claimed -> sending, committed; False when the row was cancelled or taken back meanwhile."""
-        async with self.sessionmaker() as s, s.begin():
-            res = await s.execute(update(Delivery).where(Delivery.id == row.id, Delivery.status == "claimed",
-                                                         Delivery.claimed_by == self.worker_id)
-                                  .values(status="sending", attempts=row.attempts + 1, claimed_at=utcnow())
-                                  .execution_options(synchronize_session=False))
-            return bool(res.rowcount)
+        return bool(await self._write(update(Delivery.__table__).where(
+            Delivery.id == row.id, Delivery.status == "claimed", Delivery.claimed_by == self.worker_id)
+            .values(status="sending", attempts=row.attempts + 1, claimed_at=utcnow())))
 
     async def send_one(self, row: Delivery) -> str:
         if self.stopping:
