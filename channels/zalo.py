@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,6 +43,14 @@ def make_zalo_channel(runtime):
         from channels.zalo_oa import ZaloOAChannel
         return ZaloOAChannel(runtime)
     raise ValueError(f"ZALO_MODE must be 'bot' or 'oa', not {mode!r}")
+
+
+def standalone_sender(settings, sessionmaker):
+    """(sender, close) for a process that sends but does not receive Zalo messages
+    (e.g. `bot.py broadcast`): the same adapter and rules, without webhook or polling."""
+    runtime = SimpleNamespace(settings=settings, core=SimpleNamespace(sessionmaker=sessionmaker))
+    channel = make_zalo_channel(runtime)
+    return channel.sender, channel.stop
 
 
 def as_utc(value: datetime | None) -> datetime | None:

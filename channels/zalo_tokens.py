@@ -97,17 +97,20 @@ class OATokens:
                 return data["access_token"]
 
     async def _exchange(self, refresh_token: str) -> dict:
-        s = self.settings
         if not refresh_token:
             raise TokenError("no refresh token stored: re-authorise the OA (docs/zalo.md)")
+        return await self._post({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    async def _post(self, form: dict) -> dict:
+        """POST {ZALO_OAUTH_URL}/v4/oa/access_token (form, header secret_key) -> the new token pair."""
+        s = self.settings
         http = self._http() if self._http else None
         own = http is None
         http = http or aiohttp.ClientSession()
         try:
             async with http.post(f"{s.zalo_oauth_url}/v4/oa/access_token",
                                  headers={"secret_key": s.zalo_oa_app_secret},
-                                 data={"app_id": s.zalo_oa_app_id, "grant_type": "refresh_token",
-                                       "refresh_token": refresh_token},
+                                 data={"app_id": s.zalo_oa_app_id, **form},
                                  timeout=aiohttp.ClientTimeout(total=15)) as resp:
                 data = await resp.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
@@ -116,6 +119,28 @@ class OATokens:
             if own:
                 await http.close()
         if not isinstance(data, dict) or not data.get("access_token") or not data.get("refresh_token"):
-            log.error("zalo oa token refresh refused: %s — an OA admin must re-authorise (docs/zalo.md)", data)
+            log.error("zalo oa token request refused: %s — an OA admin must re-authorise (docs/zalo.md)", data)
             raise TokenError(f"oauth refused: {data}"[:300])
         return data
+
+    async def authorize(self, code: str, code_verifier: str) -> dict:
+        """First token pair from an OA admin's authorization code (OAuth v4 with PKCE); stored."""
+        data = await self._post({"grant_type": "authorization_code", "code": code, "code_verifier": code_verifier})
+        await self.replace(data["access_token"], data["refresh_token"], int(data.get("expires_in") or 90000))
+        return data
+
+    async def replace(self, access: str, refresh: str, expires_in: int = 90000) -> None:
+        """Store a new token pair (re-authorisation), whatever the row held before."""
+        from channels.zalo import _insert
+        expires = utcnow() + timedelta(seconds=expires_in)
+        async with self._lock:
+            async with self.sessionmaker() as session, session.begin():
+                stmt = _insert(session)(OAuthToken).values(name=NAME, access_token=access, refresh_token=refresh,
+                                                           access_expires_at=expires, version=0, updated_at=utcnow())
+                await session.execute(stmt.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={"access_token": access, "refresh_token": refresh, "access_expires_at": expires,
+                          "version": OAuthToken.version + 1, "updated_at": utcnow()}))
+
+    async def status(self) -> OAuthToken | None:
+        return await self._row()

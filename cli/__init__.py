@@ -7,4 +7,5 @@ MODULES = [
     "dossier",     # flow-diagram                                issue 3
     "certs",       # import-certificates, remind, add-round      issue 4
     "officers",    # broadcast, import-fairs, export-questions   issue 5
+    "zalo",        # zalo-oa-auth, zalo-oa-token                 issue 6
 ]

@@ -171,3 +171,18 @@ async def test_expired_access_token_mid_broadcast_is_refreshed_and_nothing_lost(
     assert all(st[u][0] == "sent" for u in users)
     assert all(len([t for t in h.fake.texts_to(u) if "Thông báo hội chợ" in t]) == 1 for u in users)
     assert len(h.fake.refresh_calls) == 1 and h.fake.refused_refreshes == 0
+
+
+async def test_standalone_sender_for_a_broadcast_process(sqlite_url, zalo_env):
+    from channels.zalo import standalone_sender
+    from delivery.senders import Senders
+    from delivery.worker import DeliveryWorker
+    h = await zalo_env("oa", sqlite_url)
+    await h.say("s1", "/start")
+    await _queue(h, ["s1"], tag="cli")
+    sender, close = standalone_sender(h.rt.settings, h.core.sessionmaker)
+    try:
+        await DeliveryWorker(h.core.sessionmaker, Senders(zalo=sender), rate=100, per_chat_interval=0).drain(timeout=5)
+    finally:
+        await close()
+    assert (await _statuses(h))["s1"][0] == "sent"

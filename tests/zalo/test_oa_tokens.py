@@ -79,3 +79,29 @@ async def test_refreshed_before_expiry_and_env_never_overwrites_rotation(make_se
     finally:
         await engine.dispose()
         await fake.stop()
+
+
+async def test_cli_connects_an_oa_with_pkce(make_settings, sqlite_url, capsys):
+    from urllib.parse import parse_qs, urlparse
+
+    from cli.zalo import cmd_auth, cmd_token
+    fake, settings = await _setup(make_settings, sqlite_url)
+    args = type("A", (), {"redirect_uri": "https://so-nn.example.vn/zalo/callback", "code": None,
+                          "access": None, "refresh": None})
+    try:
+        assert await asyncio.to_thread(cmd_auth, args, settings) == 0
+        url = [ln for ln in capsys.readouterr().out.splitlines() if "/v4/oa/permission?" in ln][0]
+        q = parse_qs(urlparse(url).query)
+        assert q["app_id"] == [fake.app_id] and q["redirect_uri"] == [args.redirect_uri]
+        args.code = "wrong"
+        assert await asyncio.to_thread(cmd_token, args, settings) == 1       # refused, nothing stored
+        args.code = fake.authorize(q["code_challenge"][0])
+        assert await asyncio.to_thread(cmd_token, args, settings) == 0
+        assert "hết hạn lúc" in capsys.readouterr().out
+        engine = make_engine(sqlite_url)
+        async with make_sessionmaker(engine)() as s:
+            row = await s.get(OAuthToken, NAME)
+        await engine.dispose()
+        assert fake.access.get(row.access_token) and fake.refresh_tokens.get(row.refresh_token)
+    finally:
+        await fake.stop()
