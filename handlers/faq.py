@@ -1,10 +1,140 @@
-"""Placeholder FAQ handler (replaced by the FAQ engine)."""
-from core.messages import Reply
+"""Free-text questions (FAQ engine), suggestions, 👍/👎 feedback, questions sent to officers.
+
+Callbacks (namespace NS): <NS>:s:<faq id> suggestion tap, <NS>:up:<faq id> / <NS>:dn:<faq id>
+feedback, <NS>:o:<faq_log id> send the logged question to an officer. NS is "fq" because "f" is
+already taken by handlers/fairs.py. Menu keys "faq" and "lienhe"; the flow
+"lienhe" stores one typed question as an officer_questions row.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import yaml
+from sqlalchemy import select
+
+from core.context import Ctx
+from core.faq import FaqEngine, get_renderer
+from core.faq.content import FAQ_DIR
+from core.messages import Button, Incoming, Reply
+from storage.models import FaqLog, Feedback, OfficerQuestion
+
+NS = "fq"
+FLOW = "lienhe"
+OFFICER_LABEL = "📨 Gửi câu hỏi cho cán bộ"
+MAX_QUESTION = 1000
 
 
-async def answer(ctx, msg):
-    return Reply("Tôi chưa có câu trả lời cho câu hỏi này.")
+def get_engine() -> FaqEngine:
+    """The process-wide FAQ engine (index built once)."""
+    return get_renderer().engine
+
+
+@lru_cache(maxsize=1)
+def popular_ids() -> tuple[str, ...]:
+    raw = yaml.safe_load((FAQ_DIR / "_menu.yml").read_text(encoding="utf-8")) or {}
+    return tuple(i for i in raw.get("popular") or [] if i in get_engine().entries)
+
+
+def _label(question: str, limit: int = 60) -> str:
+    return question if len(question) <= limit else question[:limit - 1].rstrip() + "…"
+
+
+def feedback_buttons(faq_id: str) -> list[list[Button]]:
+    return [[Button("👍 Hữu ích", f"{NS}:up:{faq_id}"), Button("👎 Chưa đúng", f"{NS}:dn:{faq_id}")]]
+
+
+def entry_reply(faq_id: str, question: str = "") -> Reply:
+    return Reply(get_renderer().entry_html(faq_id, question), feedback_buttons(faq_id))
+
+
+async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
+    """Answer a free-text question (also used mid-flow by other features); logs it in faq_log."""
+    question = text.strip()[:MAX_QUESTION]
+    ans = get_renderer().respond(question)
+    log = FaqLog(user_id=ctx.user.id, question=question, faq_id=ans.faq_id, score=ans.score, outcome=ans.outcome)
+    ctx.session.add(log)
+    await ctx.session.flush()
+    if ans.outcome == "answer":
+        return [Reply(ans.text, feedback_buttons(ans.faq_id))]
+    if ans.outcome == "suggest":
+        rows = [[Button(_label(q), f"{NS}:s:{fid}")] for fid, q in ans.suggestions]
+        return [Reply(ans.text, rows + [[Button(OFFICER_LABEL, f"{NS}:o:{log.id}")]])]
+    if ans.outcome == "fallback":
+        return [Reply(ans.text, [[Button(OFFICER_LABEL, f"{NS}:o:{log.id}")]])]
+    return [Reply(ans.text)]
+
+
+async def on_text(ctx: Ctx, msg: Incoming):
+    return await faq_replies(ctx, msg.text)
+
+
+# --- callbacks ------------------------------------------------------------------------------
+async def on_callback(ctx: Ctx, msg: Incoming):
+    parts = msg.callback.split(":", 2)
+    action, arg = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    if action == "s" and arg in get_engine().entries:
+        return entry_reply(arg, get_engine().entries[arg].question)
+    if action in ("up", "dn") and arg in get_engine().entries:
+        return await _feedback(ctx, arg, 1 if action == "up" else -1)
+    if action == "o" and arg.isdigit():
+        return await _send_logged_question(ctx, int(arg))
+    return Reply(ctx.render("faq/feedback_stale"))
+
+
+async def _feedback(ctx: Ctx, faq_id: str, vote: int) -> Reply:
+    """One vote per user and entry: tapping again changes the vote instead of adding rows."""
+    row = await ctx.session.scalar(
+        select(Feedback).where(Feedback.user_id == ctx.user.id, Feedback.faq_id == faq_id))
+    if row is None:
+        ctx.session.add(Feedback(user_id=ctx.user.id, faq_id=faq_id, vote=vote))
+    else:
+        row.vote = vote
+    if vote > 0:
+        return Reply(ctx.render("faq/feedback_up"))
+    return Reply(ctx.render("faq/feedback_down"), [[Button("👤 Liên hệ cán bộ", "m:lienhe")]])
+
+
+async def _send_logged_question(ctx: Ctx, log_id: int) -> Reply:
+    log = await ctx.session.get(FaqLog, log_id)
+    if log is None or log.user_id != ctx.user.id:
+        return Reply(ctx.render("faq/feedback_stale"))
+    return await _store_officer_question(ctx, log.question)
+
+
+async def _store_officer_question(ctx: Ctx, question: str) -> Reply:
+    question = question.strip()[:MAX_QUESTION]
+    dup = await ctx.session.scalar(select(OfficerQuestion.id).where(
+        OfficerQuestion.user_id == ctx.user.id, OfficerQuestion.question == question,
+        OfficerQuestion.status == "open"))
+    if dup is not None:
+        return Reply(ctx.render("faq/officer_already"))
+    ctx.session.add(OfficerQuestion(user_id=ctx.user.id, province=ctx.user.province, question=question))
+    return Reply(ctx.render("faq/officer_sent", question=question, province=ctx.user.province or ""))
+
+
+# --- menu entries and the "lienhe" flow -------------------------------------------------------
+async def menu_faq(ctx: Ctx, msg: Incoming):
+    entries = get_engine().entries
+    rows = [[Button(_label(entries[i].question), f"{NS}:s:{i}")] for i in popular_ids()]
+    return Reply(ctx.render("faq/intro"), rows)
+
+
+async def menu_contact(ctx: Ctx, msg: Incoming):
+    await ctx.set_flow(FLOW, "ask")
+    return Reply(ctx.render("faq/lienhe_ask"))
+
+
+async def contact_flow(ctx: Ctx, msg: Incoming):
+    text = msg.text.strip()
+    if len(text) < 5:
+        return Reply(ctx.render("faq/lienhe_short"))
+    await ctx.clear_flow()
+    return await _store_officer_question(ctx, text)
 
 
 def register(router) -> None:
-    router.text = answer
+    router.text = on_text
+    router.callback(NS, on_callback)
+    router.flow(FLOW, contact_flow)
+    router.menu_handler("faq", menu_faq)
+    router.menu_handler("lienhe", menu_contact)

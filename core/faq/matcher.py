@@ -29,6 +29,8 @@ class Params:
     answer_min: float = 0.35    # answer at or above this…
     margin: float = 0.0         # …when the runner-up is at least this far behind
     answer_sure: float = 0.5    # (or at or above this whatever the runner-up)
+    exact_bonus: float = 0.15    # added when the normalised question equals a known variant
+    margin_short: float = 0.08   # a one- or two-word question must beat the runner-up clearly
     answer_min_no_anchor: float = 0.45  # answering a question without any OCOP term needs more
     suggest_min: float = 0.28   # suggestions between suggest_min and answer_min
     cov_min: float = 0.60       # share of the question's words (idf-weighted) the entry knows
@@ -74,6 +76,9 @@ class FaqEngine:
             ent_docs.append(features(all_toks) + answer_toks)
             self.ent_vocab.append(frozenset(all_toks) | frozenset(answer_toks))
         self.vocab_of = dict(zip(self.order, self.ent_vocab))
+        self.exact: dict[str, str] = {}          # normalised question/paraphrase -> entry id
+        for text, eid in zip(self.var_text, self.var_entry):
+            self.exact.setdefault(text, eid)
         self.var_index = BM25(var_docs, p.k1, p.b)
         self.ent_index = BM25(ent_docs, p.k1, p.b)
         self.norm.set_vocab(set().union(*self.ent_vocab) if self.ent_vocab else set())
@@ -107,6 +112,9 @@ class FaqEngine:
         best_fuzz = {e: max((fuzz.token_set_ratio(qtext, self.var_text[i]) for i in self.entry_vars.get(e, ())),
                             default=0.0) / 100 for e in pre}
         final = {e: p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0) + p.w_fuzz * best_fuzz[e] for e in pre}
+        exact = self.exact.get(qtext)
+        if exact is not None:                   # the question is (after normalising) a known one
+            final[exact] = final.get(exact, 0.0) + p.exact_bonus
         ranked = sorted(final.items(), key=lambda kv: -kv[1])
         top_id, top = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -117,7 +125,9 @@ class FaqEngine:
             m.faq_id = None
             return m
         answer_min = p.answer_min if anchored else p.answer_min_no_anchor
-        if top >= answer_min and (top - second >= p.margin or top >= p.answer_sure):
+        margin = p.margin_short if len(set(q)) <= 2 else p.margin
+        sure = 1.01 if len(set(q)) <= 2 else p.answer_sure
+        if top >= answer_min and (top - second >= margin or top >= sure):
             m.outcome = "answer"
         elif top >= p.suggest_min and anchored:
             m.outcome = "suggest"

@@ -1,0 +1,122 @@
+"""Content check for the FAQ: run after every edit of content/vi/faq/.
+
+    .venv/bin/python -m core.faq.check          # prints problems, exit 1 if any
+
+Fails on: bad or duplicate id, missing question/answer/basis/sources/reviewed date, too few
+paraphrases, a paraphrase equal (after folding) to another entry's question or paraphrase, an
+answer template that does not render, HTML outside <b>/<i>/<a href>, unknown ids in _menu.yml,
+an unreadable _synonyms.yml.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import yaml
+
+from core.faq.content import FAQ_DIR, ID_RE, load_entries, load_match_data
+from core.faq.normalize import raw_tokens
+
+MIN_PARAPHRASES = 8
+MAX_ID = 40                 # "fq:up:<id>" must stay within Telegram's 64-byte callback data
+MAX_ANSWER = 3500
+ALLOWED_TAGS = {"b", "i", "a"}
+
+
+class _TagCheck(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.problems: list[str] = []
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            self.problems.append(f"tag <{tag}> not allowed")
+        elif tag == "a" and not dict(attrs).get("href"):
+            self.problems.append("<a> without href")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.problems.append(f"unbalanced </{tag}>")
+
+
+def html_problems(html: str) -> list[str]:
+    if re.search(r"<(?![/a-zA-Z])", html) or re.search(r"&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)", html):
+        return ["bare '<' or '&' (write &lt; / &amp;)"]
+    parser = _TagCheck()
+    parser.feed(html)
+    return parser.problems + [f"unclosed <{t}>" for t in parser.stack]
+
+
+def check_content(directory: Path = FAQ_DIR) -> list[str]:
+    problems: list[str] = []
+    try:
+        entries = load_entries(directory)
+        load_match_data(directory)
+    except Exception as exc:     # YAML syntax errors and the like
+        return [f"cannot load FAQ content: {exc}"]
+    from core.faq.matcher import FaqEngine
+    from core.faq.respond import Renderer
+    seen_ids: set[str] = set()
+    owner: dict[str, str] = {}
+    for e in entries:
+        where = f"{e.file}:{e.id or '?'}"
+        if not ID_RE.match(e.id) or len(e.id) > MAX_ID:
+            problems.append(f"{where}: id must be snake_case ASCII, at most {MAX_ID} characters")
+        if e.id in seen_ids:
+            problems.append(f"{where}: duplicate id")
+        seen_ids.add(e.id)
+        for name in ("question", "answer", "basis"):
+            if not getattr(e, name):
+                problems.append(f"{where}: missing {name}")
+        if not e.sources or not all(e.sources):
+            problems.append(f"{where}: missing sources")
+        if e.reviewed is None:
+            problems.append(f"{where}: missing or bad 'reviewed' date (YYYY-MM-DD)")
+        if len(e.paraphrases) < MIN_PARAPHRASES:
+            problems.append(f"{where}: only {len(e.paraphrases)} paraphrases (need {MIN_PARAPHRASES})")
+        if len(e.answer) > MAX_ANSWER:
+            problems.append(f"{where}: answer longer than {MAX_ANSWER} characters")
+        for text in (e.question,) + e.paraphrases:
+            key = " ".join(raw_tokens(text))
+            if not key:
+                problems.append(f"{where}: empty paraphrase")
+            elif owner.setdefault(key, e.id) != e.id:
+                problems.append(f"{where}: paraphrase {text!r} is also in entry {owner[key]}")
+    if problems:
+        return problems
+    try:
+        renderer = Renderer(FaqEngine(entries, load_match_data(directory)))
+    except Exception as exc:
+        return [f"answer template error: {exc}"]
+    for e in entries:
+        for question in ("", "Tiền Giang nay thuộc tỉnh nào"):
+            try:
+                html = renderer.entry_html(e.id, question)
+            except Exception as exc:
+                problems.append(f"{e.file}:{e.id}: answer does not render: {exc}")
+                break
+            if "Căn cứ:" not in html:
+                problems.append(f"{e.file}:{e.id}: rendered answer lacks 'Căn cứ:'")
+            problems += [f"{e.file}:{e.id}: {p}" for p in html_problems(html)]
+    menu = directory / "_menu.yml"
+    if menu.exists():
+        popular = (yaml.safe_load(menu.read_text(encoding="utf-8")) or {}).get("popular") or []
+        problems += [f"_menu.yml: unknown entry id {i!r}" for i in popular if i not in seen_ids]
+    return sorted(set(problems))
+
+
+def main() -> int:
+    problems = check_content()
+    for p in problems:
+        print(p)
+    n = len(load_entries())
+    print(f"{n} entries, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

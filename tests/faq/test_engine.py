@@ -1,0 +1,70 @@
+"""Engine behaviour: typos, Telex leftovers, small talk, out-of-scope guard, suggestions, provinces."""
+import pytest
+
+from core.faq import get_renderer
+from core.faq.normalize import raw_tokens
+
+
+@pytest.fixture(scope="module")
+def r():
+    return get_renderer()
+
+
+def test_tokens_fold_numbers_and_stars():
+    assert raw_tokens("Sản phẩm 5* có 17.316 SP, ngày 07/5/2018") == \
+        ["san", "pham", "5", "sao", "co", "17316", "sp", "ngay", "7", "5", "2018"]
+
+
+def test_abbreviations_expand(r):
+    toks, _ = r.engine.norm.query_tokens("hs dkkd cua htx ko dc")
+    assert "ho so dang ky kinh doanh hop tac xa khong duoc" in " ".join(toks)
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("giay chng nhan ocop co thoi han bao lau", "thoi_han_gcn"),       # dropped letter
+    ("giay chuwng nhaanj ocop hieu luc bao lau", "thoi_han_gcn"),      # Telex leftovers
+    ("ho so ocpo gom nhung gi", "ho_so_gom_gi"),                        # swapped letters
+    ("thu hoii gcn khi nao", "thu_hoi_gcn"),
+])
+def test_typos_are_tolerated(r, q, expected):
+    assert r.respond(q).faq_id == expected
+
+
+@pytest.mark.parametrize("q, kind", [("chào", "greet"), ("xin chào ad", "greet"), ("Cảm ơn bạn nhiều nhé", "thanks"),
+                                     ("thanks", "thanks"), ("ok", "ack"), ("tạm biệt", "bye"), ("ok cam on ad", "thanks")])
+def test_small_talk_is_not_an_faq_entry(r, q, kind):
+    a = r.respond(q)
+    assert a.outcome == "smalltalk" and a.faq_id is None
+    assert r.engine.match(q).smalltalk == kind
+
+
+def test_greeting_with_a_question_answers_the_question(r):
+    assert r.respond("chào ad, gcn ocop có hiệu lực bao lâu").faq_id == "thoi_han_gcn"
+
+
+@pytest.mark.parametrize("q", ["thời tiết mai thế nào", "giá lúa hôm nay bao nhiêu", "cách nấu phở bò",
+                               "kết quả bóng đá", "máy tính bị chậm phải làm sao", "", "???"])
+def test_out_of_scope_falls_back(r, q):
+    assert r.respond(q).fallback
+
+
+def test_vague_question_gets_suggestions(r):
+    a = r.respond("ho so")
+    assert a.outcome == "suggest" and 2 <= len(a.suggestions) <= 3
+    assert "Có phải bạn muốn hỏi" in a.text and "ho_so_gom_gi" in [i for i, _ in a.suggestions]
+
+
+def test_every_answer_ends_with_its_legal_basis(r):
+    for eid in r.engine.entries:
+        text = r.entry_html(eid)
+        assert text.rstrip().endswith("</i>") and "Căn cứ: " in text.splitlines()[-1]
+
+
+def test_old_province_name_is_mapped_in_the_answer(r):
+    a = r.respond("tien giang gio thuoc tinh nao")
+    assert a.faq_id == "tinh_sap_nhap_34" and "Tiền Giang nay thuộc tỉnh Đồng Tháp" in a.text
+
+
+def test_unverified_points_are_hedged(r):
+    for eid in ("gcn_huyen_truoc_7_2025", "mau_san_pham", "le_phi_danh_gia", "vay_von", "khi_nao_nop_danh_gia_lai"):
+        assert "chưa" in r.entry_html(eid) and ("tỉnh" in r.entry_html(eid))

@@ -1,0 +1,42 @@
+"""FAQ accuracy on the shared dev set and on our held-out set (thresholds of issue 2)."""
+import pytest
+
+from core.faq import get_renderer
+from core.faq.evaluate import dev_set_path, load_heldout, load_jsonl, score
+
+IN_SCOPE_MIN = 0.9
+OUT_OF_SCOPE_MIN = 0.8
+
+
+def _report(s) -> str:
+    return "\n".join(f"{outcome:9s} {fid or '-':28s} {q}" for q, outcome, fid in s.failures)
+
+
+def test_dev_set_is_present():
+    path = dev_set_path()
+    assert path.exists(), f"FAQ dev set not found at {path} (set OCOP_SHARED to the shared folder)"
+
+
+def test_dev_set_scores():
+    s = score(get_renderer(), load_jsonl(dev_set_path()))
+    assert s.in_total >= 20 and s.out_total >= 3
+    assert s.in_scope >= IN_SCOPE_MIN, _report(s)
+    assert s.out_scope >= OUT_OF_SCOPE_MIN, _report(s)
+
+
+def test_heldout_set_is_big_enough():
+    cases = load_heldout()
+    assert sum(1 for c in cases if not c.get("fallback")) >= 80
+    assert sum(1 for c in cases if c.get("fallback")) >= 20
+
+
+def test_heldout_scores():
+    s = score(get_renderer(), load_heldout())
+    assert s.in_scope >= IN_SCOPE_MIN, _report(s)
+    assert s.out_scope >= OUT_OF_SCOPE_MIN, _report(s)
+
+
+@pytest.mark.parametrize("q", ["Giấy chứng nhận OCOP có hiệu lực bao lâu?", "giay chung nhan ocop co hieu luc bao lau",
+                               "GCN OCOP CÓ HIỆU LỰC BAO LÂU", "gcn ocop hieu luc bao lau z ad"])
+def test_diacritics_case_and_abbreviations_do_not_matter(q):
+    assert get_renderer().respond(q).faq_id == "thoi_han_gcn"
