@@ -88,6 +88,7 @@ class ZaloChannelBase:
         self.sessionmaker = runtime.core.sessionmaker
         self.sender = ZaloSender(self)
         self._tasks: set[asyncio.Task] = set()
+        self._user_locks: dict[str, list] = {}          # user -> [lock, tasks using it]
 
     # --- adapter hooks ----------------------------------------------------------------------
     async def send_text(self, chat_id: str, text: str) -> SendResult:  # pragma: no cover
@@ -132,7 +133,19 @@ class ZaloChannelBase:
             return (res.rowcount or 0) == 1
 
     async def process(self, msg: Incoming, event_id: str = "") -> list[Reply]:
-        """One user message: dedup, numbered answer -> callback, core.handle, send the answer."""
+        """One user message, in arrival order per user (webhook tasks run concurrently)."""
+        entry = self._user_locks.setdefault(msg.user_key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                return await self._process(msg, event_id)
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._user_locks[msg.user_key]
+
+    async def _process(self, msg: Incoming, event_id: str) -> list[Reply]:
+        """Dedup, numbered answer -> callback, core.handle, send the answer."""
         if not await self.claim_event(event_id):
             log.info("zalo duplicate event %s ignored", event_id)
             return []

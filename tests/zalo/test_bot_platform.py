@@ -1,6 +1,8 @@
 """Zalo Bot Platform adapter end to end: real aiohttp server, fake Bot Platform API (real HTTP)."""
 import asyncio
 
+import pytest
+
 from sqlalchemy import func, select
 
 from channels.zalo_render import LIMIT
@@ -93,8 +95,9 @@ def _long_router() -> Router:
     return router
 
 
-async def test_long_answer_is_split_under_2000_chars_without_tags(sqlite_url, zalo_env):
-    h = await zalo_env("bot", sqlite_url, router=_long_router())
+@pytest.mark.parametrize("mode", ["bot", "oa"])
+async def test_long_answer_is_split_under_2000_chars_without_tags(mode, sqlite_url, zalo_env):
+    h = await zalo_env(mode, sqlite_url, router=_long_router())
     out = await h.say("u7", "dài")
     assert len(out) >= 3 and all(len(t) <= LIMIT for t in out)
     joined = "\n".join(out)
@@ -109,3 +112,14 @@ async def test_sender_maps_platform_errors(sqlite_url, zalo_env):
     h.fake.fail_next("sendMessage", 429, "Too many requests")
     assert (await h.channel.sender.send("u8", Reply("x"))).status == "retry"
     assert (await h.channel.sender.send("u8", Reply("x"))).status == "sent"
+
+
+async def test_quick_successive_messages_are_handled_in_order(sqlite_url, zalo_env):
+    h = await zalo_env("bot", sqlite_url)
+    await h.fake.push(h.event("u9", "/start"))
+    await h.fake.push(h.event("u9", "2"))               # arrives before the menu is even sent
+    await h.channel.wait_idle()
+    sent = h.fake.texts_to("u9")
+    assert "1. ❓ Hỏi đáp OCOP" in sent[0]
+    assert "\n".join(sent[1:]).startswith((await reference(h.core, callback="m:hoso"))[:60])
+    assert h.channel._user_locks == {}
