@@ -9,7 +9,7 @@ from channels.zalo_render import LIMIT
 from core.messages import Reply
 from core.router import Router
 from core.text import html_to_plain
-from storage.models import ProcessedEvent, User
+from storage.models import Feedback, ProcessedEvent, User
 from tests.helpers import msg, texts
 from tests.zalo.conftest import SECRET, TAG
 
@@ -37,11 +37,17 @@ async def test_webhook_menu_numbered_answers_and_labels(db_url, zalo_env):
     assert "\n".join(out).startswith((await reference(h.core, callback="m:faq"))[:60])
 
 
-async def test_faq_question_gets_a_plain_text_answer(sqlite_url, zalo_env):
+async def test_faq_question_gets_a_plain_text_answer_with_its_source(sqlite_url, zalo_env):
     h = await zalo_env("bot", sqlite_url)
-    out = await h.say("u2", "Sản phẩm OCOP 3 sao có thời hạn bao lâu?")
-    assert out and all(0 < len(t) <= LIMIT and not TAG.search(t) for t in out)
-    assert "\n".join(out).startswith((await reference(h.core, text="Sản phẩm OCOP 3 sao có thời hạn bao lâu?"))[:40])
+    out = await h.say("u2", "san pham ocop 3 sao co thoi han bao lau")      # no diacritics
+    answer = "\n".join(out)
+    assert "36 tháng" in answer and "Căn cứ: QĐ 148/QĐ-TTg" in answer
+    assert all(0 < len(t) <= LIMIT and not TAG.search(t) for t in out)
+    assert "1. 👍 Hữu ích" in answer and "2. 👎 Chưa đúng" in answer
+    await h.say("u2", "1")                                                  # feedback by number
+    async with h.core.sessionmaker() as s:
+        fb = await s.scalar(select(Feedback))
+    assert (fb.faq_id, fb.vote) == ("thoi_han_gcn", 1)
 
 
 async def test_wrong_secret_is_refused_and_nothing_is_processed(db_url, zalo_env):
