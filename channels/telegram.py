@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults, TypeHandler
 
 from channels.telegram_render import send_reply
@@ -86,8 +87,11 @@ async def to_incoming(update: Update, bot) -> Incoming | None:
         d = m.document
         msg.file = InFile(d.file_name or "tep", d.file_size or 0, d.mime_type or "")
         if d.file_size is not None and d.file_size <= MAX_DOWNLOAD:
-            tg_file = await bot.get_file(d.file_id)
-            msg.file.data = bytes(await tg_file.download_as_bytearray())
+            try:
+                tg_file = await bot.get_file(d.file_id)
+                msg.file.data = bytes(await tg_file.download_as_bytearray())
+            except TelegramError:          # the handler sees a file without data and says so politely
+                log.warning("could not download file of update %s", update.update_id, exc_info=True)
     return msg
 
 
@@ -166,6 +170,8 @@ class TelegramChannel:
         got = request.headers.get(SECRET_HEADER, "")
         if not self.webhook_secret or not hmac.compare_digest(got.encode(), self.webhook_secret.encode()):
             return web.Response(status=403, text="forbidden")
+        if self.app is None or not self.app.running:        # stopping: let Telegram deliver it again later
+            return web.Response(status=503, text="stopping")
         try:
             data = await request.json()
             update = Update.de_json(data, self.app.bot)

@@ -1,0 +1,29 @@
+"""`python bot.py run` with TELEGRAM_BOT_TOKEN talks to the Bot API at TELEGRAM_API_URL and stops cleanly."""
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_bot_run_polls_answers_and_stops_on_sigterm(tg, sqlite_url):
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url, "DATABASE_URL": sqlite_url,
+           "WEBHOOK_URL": "", "ZALO_MODE": ""}
+    proc = subprocess.Popen([sys.executable, "bot.py", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        await tg.wait_for(lambda: tg.call_counts["deletewebhook"] > 0 or proc.poll() is not None, timeout=30)
+        assert proc.poll() is None, proc.stderr.read()
+        assert tg.commands[("default", "")]
+        tg.push_command(31337, "start")
+        [menu] = await tg.wait_sent(1, chat_id=31337, timeout=15)
+        assert "OCOP" in menu.text and len(menu.buttons()) == 6
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.get_running_loop().run_in_executor(None, proc.wait, 20)
+        err = proc.stderr.read()
+    assert code == 0, err
+    assert '"channel": "telegram"' in err and "31337" in err           # structured update log line
