@@ -1,9 +1,9 @@
 """The delivery worker: claims due rows from the database and sends them through channel senders.
 
 Row life-cycle and crash guarantees
-- queued  -> claimed : one UPDATE … WHERE id IN (due rows) AND status='queued' RETURNING
-                       (PostgreSQL: the sub-select uses FOR UPDATE SKIP LOCKED, so two workers
-                       never claim the same row; SQLite: one statement = one writer).
+- queued  -> claimed : due ids are picked (PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers
+                       never claim the same row), then UPDATE … WHERE id IN (…) AND status='queued'
+                       RETURNING in the same transaction (the status guard covers SQLite).
 - claimed -> sending : committed immediately before the network call, and only if the row is
                        still 'claimed' by this worker (a cancelled or re-queued row is never sent).
 - sending -> sent / failed / blocked / … : committed right after the call.
@@ -127,8 +127,12 @@ class DeliveryWorker:
                     .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
             if s.bind.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
-            res = await s.execute(update(Delivery).where(Delivery.id.in_(pick.scalar_subquery()),
-                                                         Delivery.status == "queued")
+            # two statements, not UPDATE … IN (sub-select): PostgreSQL may re-run a LIMIT … SKIP LOCKED
+            # sub-select inside a semi-join and claim more than `limit` rows
+            ids = list(await s.scalars(pick))
+            if not ids:
+                return []
+            res = await s.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == "queued")
                                   .values(status="claimed", claimed_by=self.worker_id, claimed_at=now)
                                   .returning(Delivery).execution_options(synchronize_session=False))
             rows = list(res.scalars())
