@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -135,6 +135,15 @@ async def due_rounds(session, offsets, today: date) -> list[tuple[Due, Evaluatio
 
 
 async def _existing_keys(session, keys: list[str]) -> set[str]:
+    """Which of these reminder keys exist already (one indexed lookup or hash join, any table size)."""
+    if not keys:
+        return set()
+    if session.bind.dialect.name == "postgresql":
+        # one array parameter joined with unnest: a long "IN ($1 … $900)" list is compared linearly
+        # row by row when the planner picks a sequential scan (stale statistics on a growing table)
+        rows = await session.execute(text("SELECT r.key FROM reminders r JOIN unnest(CAST(:keys AS varchar[])) "
+                                          "AS k(key) ON r.key = k.key"), {"keys": keys})
+        return {r[0] for r in rows}
     found: set[str] = set()
     for i in range(0, len(keys), CHUNK):
         found.update(await session.scalars(select(Reminder.key).where(Reminder.key.in_(keys[i:i + CHUNK]))))
@@ -199,11 +208,10 @@ async def _insert_reminders(session, due: list[Due]) -> tuple[set[str], int]:
         rows.extend(dict(key=k, kind=d.kind, ref_id=d.ref_id, user_id=d.user_id, offset_days=o, due_on=on,
                          status="skipped", created_at=now) for k, o, on in d.skipped)
     ins = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = ins(Reminder).on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.key, Reminder.status)
     queued, skipped = set(), 0
-    for i in range(0, len(rows), 500):
-        stmt = (ins(Reminder).values(rows[i:i + 500]).on_conflict_do_nothing(index_elements=["key"])
-                .returning(Reminder.key, Reminder.status))
-        for key, status in (await session.execute(stmt)).all():
+    for i in range(0, len(rows), 5000):        # executemany ("insertmanyvalues"): compiled once, batched
+        for key, status in (await session.execute(stmt, rows[i:i + 5000])).all():
             if status == "queued":
                 queued.add(key)
             else:
