@@ -13,6 +13,7 @@ from core.text import fold
 
 FAQ_DIR = ROOT / "content" / "vi" / "faq"
 SYNONYMS_FILE = "_synonyms.yml"
+KNOWN_WORDS_FILE = "_known_words.txt"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 
@@ -33,6 +34,8 @@ class MatchData:
     abbreviations: dict[str, list[str]] = field(default_factory=dict)   # folded key -> folded meanings
     stopwords: frozenset[str] = frozenset()
     domain_terms: tuple[str, ...] = ()
+    strong_terms: tuple[str, ...] = ()
+    known_words: frozenset[str] = frozenset()      # ordinary words: never "corrected" as typos
     smalltalk: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> folded phrases
 
 
@@ -72,10 +75,17 @@ def load_match_data(directory: Path = FAQ_DIR) -> MatchData:
     for key, value in (raw.get("abbreviations") or {}).items():
         meanings = [fold(m) for m in str(value or "").split("|")]
         abbr[fold(str(key))] = [m for m in meanings if m] or [""]
+    words_file = directory / KNOWN_WORDS_FILE
+    known = frozenset()
+    if words_file.exists():
+        known = frozenset(fold(w) for w in words_file.read_text(encoding="utf-8").split()
+                          if not w.startswith("#") and w.isalpha())
     return MatchData(
+        known_words=known,
         abbreviations=abbr,
         stopwords=frozenset(fold(str(w)) for w in raw.get("stopwords") or []),
         domain_terms=tuple(fold(str(t)) for t in raw.get("domain_terms") or []),
+        strong_terms=tuple(fold(str(t)) for t in raw.get("strong_terms") or []),
         smalltalk={kind: tuple(fold(str(p)) for p in phrases or [])
                    for kind, phrases in (raw.get("smalltalk") or {}).items()},
     )

@@ -34,8 +34,11 @@ class Params:
     answer_min_no_anchor: float = 0.45  # answering a question without any OCOP term needs more
     suggest_min: float = 0.28   # suggestions between suggest_min and answer_min
     cov_min: float = 0.60       # share of the question's words (idf-weighted) the entry knows
+    cov_min_strong: float = 0.35  # …when the question has a term that only OCOP talk uses
     cov_no_anchor: float = 0.75  # …when the question has no OCOP term at all
+    pair_cov_min: float = 0.25    # share of the question's word pairs the entry knows (no strong term)
     unknown_weight: float = 1.0  # weight of an unknown word, as a multiple of the highest idf
+    unknown_number_weight: float = 0.3  # …of an unknown number (a year, a score)
 
 
 @dataclass
@@ -60,7 +63,7 @@ class FaqEngine:
         self.norm = Normalizer(data)
         var_docs, self.var_entry, self.var_text = [], [], []
         self.entry_vars: dict[str, list[int]] = {}
-        ent_docs, self.ent_vocab = [], []
+        ent_docs, self.ent_vocab, self.ent_pairs = [], [], []
         for e in entries:
             all_toks: list[str] = []
             for k, text in enumerate((e.question,) + e.paraphrases):
@@ -75,7 +78,10 @@ class FaqEngine:
             answer_toks = self.norm.doc_tokens(_strip_markup(e.answer))
             ent_docs.append(features(all_toks) + answer_toks)
             self.ent_vocab.append(frozenset(all_toks) | frozenset(answer_toks))
+            self.ent_pairs.append(frozenset(features(all_toks)[len(all_toks):])
+                                  | frozenset(features(answer_toks)[len(answer_toks):]))
         self.vocab_of = dict(zip(self.order, self.ent_vocab))
+        self.pairs_of = dict(zip(self.order, self.ent_pairs))
         self.exact: dict[str, str] = {}          # normalised question/paraphrase -> entry id
         for text, eid in zip(self.var_text, self.var_entry):
             self.exact.setdefault(text, eid)
@@ -84,6 +90,7 @@ class FaqEngine:
         self.norm.set_vocab(set().union(*self.ent_vocab) if self.ent_vocab else set())
         self.smalltalk = {kind: {tuple(ph.split()) for ph in phrases} for kind, phrases in data.smalltalk.items()}
         self.anchors = [f" {t} " for t in data.domain_terms]
+        self.strong = [f" {t} " for t in data.strong_terms]
 
     # ----------------------------------------------------------------------------------------
     def match(self, text: str) -> Match:
@@ -120,8 +127,12 @@ class FaqEngine:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         cov = self.coverage(q, top_id, guessed)
         anchored = self.has_anchor(q)
+        strong = self.has_anchor(q, self.strong)
         m = Match("fallback", top_id, round(top, 4), coverage=round(cov, 3), anchored=anchored, ranked=ranked[:5])
-        if cov < p.cov_min or (not anchored and cov < p.cov_no_anchor):
+        pairs = set(qf[len(q):])
+        pair_cov = len(pairs & self.pairs_of[top_id]) / len(pairs) if len(pairs) >= 3 else 1.0
+        if (cov < (p.cov_min_strong if strong else p.cov_min) or (not anchored and cov < p.cov_no_anchor)
+                or (not strong and pair_cov < p.pair_cov_min)):
             m.faq_id = None
             return m
         answer_min = p.answer_min if anchored else p.answer_min_no_anchor
@@ -143,16 +154,17 @@ class FaqEngine:
         a word that typo correction guessed counts half)."""
         vocab = self.vocab_of[entry_id]
         idf, top = self.ent_index.idf, self.ent_index.max_idf * self.params.unknown_weight
+        top_num = self.ent_index.max_idf * self.params.unknown_number_weight
         total = hit = 0.0
         for t in set(q):
-            w = idf.get(t, top)
+            w = idf.get(t, top_num if t.isdigit() else top)
             total += w
             hit += (0.5 * w if t in guessed else w) if t in vocab else 0.0
         return hit / total if total else 0.0
 
-    def has_anchor(self, q: list[str]) -> bool:
+    def has_anchor(self, q: list[str], anchors: list[str] | None = None) -> bool:
         text = f" {' '.join(q)} "
-        return any(a in text for a in self.anchors)
+        return any(a in text for a in (self.anchors if anchors is None else anchors))
 
     def smalltalk_kind(self, text: str) -> str:
         """'greet' / 'thanks' / 'ack' / 'bye' when the whole message is small talk, else ''."""

@@ -93,7 +93,8 @@ class Normalizer:
 
     @lru_cache(maxsize=8192)
     def _correct(self, tok: str) -> str:
-        if (tok in self.vocab or tok in self.data.stopwords or tok.isdigit() or len(tok) < 3
+        if (tok in self.vocab or tok in self.data.stopwords or tok in self.data.known_words or tok.isdigit()
+                or len(tok) < 3
                 or not self._vocab_list):
             return tok
         telex = tok
