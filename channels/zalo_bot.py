@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from channels.zalo import ZaloChannelBase
-from core.messages import InFile, Incoming
+from core.messages import Incoming
 from delivery.outcome import SendResult
 
 log = logging.getLogger("ocop.zalo.bot")
@@ -70,18 +70,16 @@ def parse_update(update: dict) -> tuple[Incoming, str] | None:
     sender = message.get("from") or {}
     chat = message.get("chat") or {}
     user_key = str(sender.get("id") or "")
-    if not user_key or sender.get("is_bot"):
-        return None
+    if not user_key or sender.get("is_bot") or str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
+        return None                     # private chats only (like the Telegram adapter)
     event = str(update.get("event_name") or "")
     msg = Incoming(channel="zalo", user_key=user_key, chat_id=str(chat.get("id") or user_key),
                    display_name=str(sender.get("display_name") or "")[:200],
                    message_id=str(message.get("message_id") or ""))
     if event == "message.text.received" or (not event and message.get("text")):
         msg.text = str(message.get("text") or "")
-    elif event == "message.image.received":
+    else:           # images keep their caption; stickers / unsupported arrive empty: the core answers politely
         msg.text = str(message.get("caption") or "")
-        msg.file = InFile(filename="anh.jpg", size=0, mime="image/jpeg")
-    # stickers / unsupported messages arrive with empty text: the core answers politely
     raw_id = msg.message_id or hashlib.sha256(json.dumps(update, sort_keys=True).encode()).hexdigest()[:40]
     return msg, f"bot:{raw_id}"
 

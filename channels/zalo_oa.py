@@ -35,8 +35,7 @@ QUOTA_PAUSE = timedelta(hours=24)          # after -211 (OA out of quota) stop t
 TOKEN_ERRORS = {-216, -220}
 UNREACHABLE = {-213: "not following the OA", -244: "user restricted this message type",
                -227: "user banned or inactive"}
-FILE_EVENTS = {"user_send_image", "user_send_file", "user_send_audio", "user_send_video", "user_send_gif"}
-IGNORED = {"user_received_message", "user_seen_message", "anonymous_send_text"}
+MAX_DOWNLOAD = 5 * 1024 * 1024            # documents a user sends (e.g. an officer's register)
 
 
 def expected_signature(app_id: str, raw_body: bytes, timestamp: str, secret_key: str) -> str:
@@ -54,28 +53,32 @@ def verify_signature(header: str, raw_body: bytes, body: dict, app_id: str, secr
     return hmac.compare_digest(value.lower().encode(), want.encode())
 
 
-def parse_event(event: dict) -> tuple[str, Incoming | None, str]:
-    """(event name, Incoming or None, event id for de-duplication)."""
+def parse_event(event: dict) -> tuple[str, Incoming | None, str, str]:
+    """(event name, Incoming or None, event id for de-duplication, URL of a sent document).
+
+    Like on Telegram, only documents (user_send_file) are passed on as files; images, stickers,
+    audio, video, links and locations reach the bot as their caption text (often empty: the core
+    then says politely that it reads text only)."""
     name = str(event.get("event_name") or "")
     message = event.get("message") or {}
     if name in ("follow", "unfollow"):
         uid = str((event.get("follower") or {}).get("id") or (event.get("sender") or {}).get("id") or "")
         msg = Incoming(channel=CHANNEL, user_key=uid, chat_id=uid) if uid else None
-        return name, msg, f"oa:{name}:{uid}:{event.get('timestamp', '')}"
+        return name, msg, f"oa:{name}:{uid}:{event.get('timestamp', '')}", ""
     uid = str((event.get("sender") or {}).get("id") or "")
     if not name.startswith("user_send_") or not uid:
-        return name, None, ""
-    msg = Incoming(channel=CHANNEL, user_key=uid, chat_id=uid, message_id=str(message.get("msg_id") or ""))
-    if name == "user_send_text":
-        msg.text = str(message.get("text") or "")
-    elif name in FILE_EVENTS:
-        att = (message.get("attachments") or [{}])[0] or {}
-        payload = att.get("payload") or {}
-        msg.file = InFile(filename=str(payload.get("name") or "tep"), size=int(payload.get("size") or 0),
-                          mime=str(payload.get("type") or att.get("type") or ""))
-        msg.text = str(message.get("text") or "")
+        return name, None, "", ""
+    msg = Incoming(channel=CHANNEL, user_key=uid, chat_id=uid, message_id=str(message.get("msg_id") or ""),
+                   text=str(message.get("text") or ""))
+    url = ""
+    if name == "user_send_file":
+        payload = ((message.get("attachments") or [{}])[0] or {}).get("payload") or {}
+        size = str(payload.get("size") or "0")
+        msg.file = InFile(filename=str(payload.get("name") or "tep")[:200], size=int(size) if size.isdigit() else 0,
+                          mime=str(payload.get("type") or ""))
+        url = str(payload.get("url") or "")
     event_id = f"oa:{msg.message_id}" if msg.message_id else f"oa:{name}:{uid}:{event.get('timestamp', '')}"
-    return name, msg, event_id
+    return name, msg, event_id, url
 
 
 def classify(code: int, message: str) -> SendResult:
@@ -133,12 +136,14 @@ class ZaloOAChannel(ZaloChannelBase):
                                                               s.zalo_oa_app_id, s.zalo_oa_secret_key):
             log.warning("zalo oa webhook: bad signature from %s", request.remote)
             return web.json_response({"error": 401, "message": "invalid signature"}, status=401)
-        name, msg, event_id = parse_event(body)
+        name, msg, event_id, url = parse_event(body)
         if msg is not None:
-            self.spawn(self.on_event(name, msg, event_id))
+            self.spawn(self.on_event(name, msg, event_id, url))
         return web.json_response({"error": 0, "message": "ok"})
 
-    async def on_event(self, name: str, msg: Incoming, event_id: str) -> None:
+    async def on_event(self, name: str, msg: Incoming, event_id: str, url: str = "") -> None:
+        if msg.file is not None and url.startswith(("https://", "http://")) and msg.file.size <= MAX_DOWNLOAD:
+            msg.file.data = await self._download(url)
         if name == "unfollow":
             if await self.claim_event(event_id):
                 await self.deactivate(msg.user_key, "unfollowed")
@@ -146,6 +151,17 @@ class ZaloOAChannel(ZaloChannelBase):
         if name == "follow":
             msg.text = "/start"            # greet and create/refresh the identity
         await self.process(msg, event_id)
+
+    async def _download(self, url: str) -> bytes | None:
+        """A document the user sent (None when unavailable or over MAX_DOWNLOAD)."""
+        try:
+            async with self.http.get(url, timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                if resp.status != 200:
+                    return None
+                data = await resp.content.read(MAX_DOWNLOAD + 1)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return None
+        return data if len(data) <= MAX_DOWNLOAD else None
 
     # --- sending ------------------------------------------------------------------------------
     async def precheck(self, chat_id: str) -> SendResult | None:

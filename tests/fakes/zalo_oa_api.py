@@ -30,6 +30,21 @@ def text_event(app_id: str, user: str, text: str, *, msg_id: str | None = None) 
             "timestamp": str(int(time.time() * 1000))}
 
 
+def file_event(app_id: str, user: str, url: str, name: str, size: int) -> dict:
+    ev = text_event(app_id, user, "")
+    ev["event_name"] = "user_send_file"
+    ev["message"] = {"msg_id": f"msg{next(_ids)}", "attachments": [
+        {"type": "file", "payload": {"url": url, "name": name, "size": str(size), "type": "csv"}}]}
+    return ev
+
+
+def image_event(app_id: str, user: str, caption: str = "") -> dict:
+    ev = text_event(app_id, user, caption)
+    ev["event_name"] = "user_send_image"
+    ev["message"]["attachments"] = [{"type": "image", "payload": {"url": "https://example.vn/a.jpg"}}]
+    return ev
+
+
 def follow_event(app_id: str, user: str, name: str = "follow") -> dict:
     return {"app_id": app_id, "oa_id": "oa1", "event_name": name, "follower": {"id": user},
             "source": "testing", "timestamp": str(int(time.time() * 1000) + next(_ids))}
@@ -44,6 +59,7 @@ class FakeZaloOAAPI:
         self.app_id, self.app_secret, self.secret_key = app_id, app_secret, secret_key
         self.access: dict[str, bool] = {}          # token -> still valid
         self.refresh_tokens: dict[str, bool] = {}  # token -> unused
+        self.files: dict[str, bytes] = {}         # documents users "sent", served at /files/<name>
         self.codes: dict[str, str] = {}            # authorization code -> PKCE challenge
         self.refresh_calls: list[str] = []         # refresh tokens presented, in order
         self.refused_refreshes = 0
@@ -114,6 +130,7 @@ class FakeZaloOAAPI:
         app = web.Application()
         app.router.add_post("/v3.0/oa/message/{kind}", self._send)
         app.router.add_post("/v4/oa/access_token", self._token)
+        app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -124,6 +141,10 @@ class FakeZaloOAAPI:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["name"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     @staticmethod
     def _err(code: int, message: str) -> web.Response:

@@ -185,3 +185,16 @@ async def test_standalone_sender_for_a_broadcast_process(sqlite_url, zalo_env):
     finally:
         await close()
     assert (await _statuses(h))["s1"][0] == "sent"
+
+
+async def test_documents_are_downloaded_and_images_answered_politely(sqlite_url, zalo_env):
+    from tests.fakes.zalo_oa_api import file_event, image_event
+    h = await zalo_env("oa", sqlite_url, admin_ids=frozenset({"zalo:officer"}))
+    h.fake.files["dk.csv"] = "Tên sản phẩm;Hạng sao\nMật ong;3\n".encode()
+    await h.push(file_event(h.fake.app_id, "officer", f"{h.fake.url}/files/dk.csv", "dk.csv", 30))
+    officer = "\n".join(h.fake.texts_to("officer"))
+    assert "Thiếu cột" in officer                       # the downloaded content reached the importer
+    await h.push(file_event(h.fake.app_id, "p1", f"{h.fake.url}/files/dk.csv", "dk.csv", 30))
+    assert "từ cán bộ phụ trách" in "\n".join(h.fake.texts_to("p1"))
+    await h.push(image_event(h.fake.app_id, "p2"))
+    assert "chỉ đọc được tin nhắn chữ" in "\n".join(h.fake.texts_to("p2"))
