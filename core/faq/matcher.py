@@ -21,9 +21,11 @@ SMALLTALK_PRIORITY = ("thanks", "bye", "greet", "ack")
 
 @dataclass(frozen=True)
 class Params:
-    w_var: float = 0.35         # best single question/paraphrase (BM25, normalised)
-    w_ent: float = 0.35         # whole entry incl. a little of the answer (BM25, normalised)
-    w_fuzz: float = 0.30        # rapidfuzz token_set_ratio against the best variant
+    w_var: float = 0.30         # best single question/paraphrase (BM25, normalised)
+    w_ent: float = 0.45         # whole entry incl. a little of the answer (BM25, normalised)
+    w_fuzz: float = 0.25        # rapidfuzz token_set_ratio against the best variant
+    answer_repeat: int = 1      # how much of the answer goes into the whole-entry document
+    answer_pairs: bool = True   # …and whether its word pairs count too
     k1: float = 1.2
     b: float = 0.5
     answer_min: float = 0.35    # answer at or above this…
@@ -76,7 +78,7 @@ class FaqEngine:
                 self.var_text.append(" ".join(toks))
                 all_toks.extend(toks)
             answer_toks = self.norm.doc_tokens(_strip_markup(e.answer))
-            ent_docs.append(features(all_toks) + answer_toks)
+            ent_docs.append(features(all_toks) + (features(answer_toks) if p.answer_pairs else answer_toks) * p.answer_repeat)
             self.ent_vocab.append(frozenset(all_toks) | frozenset(answer_toks))
             self.ent_pairs.append(frozenset(features(all_toks)[len(all_toks):])
                                   | frozenset(features(answer_toks)[len(answer_toks):]))
