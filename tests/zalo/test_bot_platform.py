@@ -129,3 +129,12 @@ async def test_quick_successive_messages_are_handled_in_order(sqlite_url, zalo_e
     assert "1. ❓ Hỏi đáp OCOP" in sent[0]
     assert "\n".join(sent[1:]).startswith((await reference(h.core, callback="m:hoso"))[:60])
     assert h.channel._user_locks == {}
+
+
+async def test_replay_to_another_instance_is_still_processed_once(db_url, zalo_env):
+    first = await zalo_env("bot", db_url)
+    assert await first.say("u10", "/start", msg_id="m-across")
+    await first.rt.stop()                                # a restart …
+    second = await zalo_env("bot", db_url)               # … or another instance on the same database
+    assert await second.say("u10", "/start", msg_id="m-across") == []
+    assert await second.say("u10", "/start", msg_id="m-new")
