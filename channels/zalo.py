@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -27,10 +27,12 @@ from core.messages import Incoming, Reply
 from core.templates import render as render_template
 from core.text import html_to_plain
 from delivery.outcome import SendResult
-from storage.models import Identity, KeyValue, ProcessedEvent
+from storage.models import Identity, KeyValue, ProcessedEvent, utcnow
 
 log = logging.getLogger("ocop.zalo")
 CHANNEL = "zalo"
+EVENT_MEMORY = timedelta(days=7)        # how long a processed event id is remembered
+PRUNE_EVERY = 6 * 3600
 
 
 def make_zalo_channel(runtime):
@@ -112,14 +114,37 @@ class ZaloChannelBase:
         """Wait until every webhook event received so far has been processed (tests, shutdown)."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
-        while self._tasks and loop.time() < end:
-            await asyncio.wait(set(self._tasks), timeout=max(0.01, end - loop.time()))
+        while loop.time() < end:
+            busy = {t for t in self._tasks if t.get_coro().__name__ != "_prune_forever"}
+            if not busy:
+                return
+            await asyncio.wait(busy, timeout=max(0.01, end - loop.time()))
 
     async def stop_tasks(self) -> None:
+        for t in [t for t in self._tasks if t.get_coro().__name__ == "_prune_forever"]:
+            t.cancel()
         await self.wait_idle(5.0)
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def start_housekeeping(self) -> None:
+        self.spawn(self._prune_forever())
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                await self.prune_events()
+            except Exception:
+                log.exception("pruning processed_events failed")
+            await asyncio.sleep(PRUNE_EVERY)
+
+    async def prune_events(self, keep: timedelta = EVENT_MEMORY) -> int:
+        """Forget event ids older than `keep` (Zalo retries within hours, not days)."""
+        async with self.sessionmaker() as s, s.begin():
+            res = await s.execute(delete(ProcessedEvent).where(ProcessedEvent.channel == CHANNEL,
+                                                               ProcessedEvent.created_at < utcnow() - keep))
+            return res.rowcount or 0
 
     # --- inbound ----------------------------------------------------------------------------
     async def claim_event(self, event_id: str) -> bool:

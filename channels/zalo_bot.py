@@ -113,6 +113,7 @@ class ZaloBotChannel(ZaloChannelBase):
 
     async def start(self, runtime) -> None:
         self._running = True
+        self.start_housekeeping()
         if self.webhook_url:
             if not 8 <= len(self.secret) <= 256:
                 raise ValueError("ZALO_WEBHOOK_SECRET must be 8-256 characters in webhook mode")

@@ -111,6 +111,7 @@ class ZaloOAChannel(ZaloChannelBase):
         return self._http
 
     async def start(self, runtime) -> None:
+        self.start_housekeeping()
         try:
             await self.tokens.access_token()
         except TokenError as exc:          # the bot still answers nothing until fixed: say so loudly

@@ -138,3 +138,19 @@ async def test_replay_to_another_instance_is_still_processed_once(db_url, zalo_e
     second = await zalo_env("bot", db_url)               # … or another instance on the same database
     assert await second.say("u10", "/start", msg_id="m-across") == []
     assert await second.say("u10", "/start", msg_id="m-new")
+
+
+async def test_old_event_ids_are_pruned(sqlite_url, zalo_env):
+    from datetime import timedelta
+
+    from sqlalchemy import update as sa_update
+
+    from storage.models import utcnow
+    h = await zalo_env("bot", sqlite_url)
+    await h.say("u11", "/start", msg_id="old")
+    await h.say("u11", "/start", msg_id="recent")
+    async with h.core.sessionmaker() as s, s.begin():
+        await s.execute(sa_update(ProcessedEvent).where(ProcessedEvent.event_id == "bot:old")
+                        .values(created_at=utcnow() - timedelta(days=8)))
+    assert await h.channel.prune_events() == 1
+    assert await count(h.core, ProcessedEvent) == 1
