@@ -198,3 +198,29 @@ async def test_documents_are_downloaded_and_images_answered_politely(sqlite_url,
     assert "từ cán bộ phụ trách" in "\n".join(h.fake.texts_to("p1"))
     await h.push(image_event(h.fake.app_id, "p2"))
     assert "chỉ đọc được tin nhắn chữ" in "\n".join(h.fake.texts_to("p2"))
+
+
+async def test_certificate_reminders_reach_zalo_with_window_rules(db_url, zalo_env, today):
+    from datetime import date
+
+    from reminders.sweep import sweep
+    from storage.models import Certificate
+    h = await zalo_env("oa", db_url)
+    for u in ("rem1", "rem2"):
+        await h.say(u, "/start")
+    async with h.core.sessionmaker() as s, s.begin():
+        for u in ("rem1", "rem2"):
+            ident = await s.scalar(select(Identity).where(Identity.external_id == u))
+            s.add(Certificate(owner_user_id=ident.user_id, product=f"Mật ong {u}", province="Đồng Tháp", stars=4,
+                              recognized_on=date(2023, 12, 22), expires_on=today.value + timedelta(days=30)))
+        await s.execute(update(Identity).where(Identity.external_id == "rem2")
+                        .values(last_interaction_at=utcnow() - timedelta(days=10)))
+    async with h.core.sessionmaker() as s, s.begin():
+        assert (await sweep(s, h.core.settings, today.value)).queued == 2
+    attempts = h.fake.send_attempts
+    await h.worker().drain(timeout=10)
+    st = await _statuses(h)
+    assert (st["rem1"][0], st["rem2"][0]) == ("sent", "outside_window")
+    assert h.fake.send_attempts == attempts + 1
+    text = h.fake.texts_to("rem1")[-1]
+    assert "Mật ong rem1" in text and not TAG.search(text)
