@@ -55,11 +55,12 @@ async def _new_code(ctx, ref: dict) -> str:
 
 
 async def _phone_peer(ctx) -> User | None:
-    """The one other user with the same phone who is only on other channels."""
+    """The one other user with the same phone whose channels are all different from ours."""
     if not ctx.user.phone:
         return None
     peers = list(await ctx.session.scalars(select(User).where(User.phone == ctx.user.phone, User.id != ctx.user.id)))
-    peers = [p for p in peers if ctx.channel not in await _channels(ctx, p.id) and await _channels(ctx, p.id)]
+    mine = await _channels(ctx, ctx.user.id)
+    peers = [p for p in peers if (theirs := await _channels(ctx, p.id)) and not theirs & mine]
     return peers[0] if len(peers) == 1 else None
 
 
@@ -114,8 +115,8 @@ async def redeem(ctx, text: str, *, via: str) -> Reply:
               "used" if row.used_at is not None else
               "expired" if row.expires_at and _aware(row.expires_at) < ctx.now() else
               "self" if row.user_id == ctx.user.id else "")
-    if not status and row.user_id is not None and ctx.channel in await _channels(ctx, row.user_id):
-        status = "same_channel"
+    if not status and (row.user_id is None or await _channels(ctx, row.user_id) & await _channels(ctx, ctx.user.id)):
+        status = "same_channel"          # one account per channel and person
     if status:
         if status == "unknown" and (await ctx.get_flow()) is not None:
             return Reply(ctx.render("link/error", status=status, code=code[:12], waiting=True))

@@ -107,6 +107,10 @@ async def test_code_works_once(sqlite_url, make_core):
     assert "Đã liên kết" in texts(await core.handle(tg(f"/lienket {code}")))
     await core.handle(msg("/start", user="t9", channel="telegram"))
     assert "đã được dùng" in texts(await core.handle(msg(f"/lienket {code}", user="t9", channel="telegram")))
+    # a second Telegram account cannot be linked to the already linked person
+    other = code_of(await core.handle(msg("/lienket", user="t9", channel="telegram")))
+    assert "không liên kết thêm" in texts(await core.handle(zl(f"/lienket {other}")))
+    assert len(set((await _ids(core)).values())) == 2
 
 
 async def test_waiting_step_lets_a_question_through(sqlite_url, make_core):
