@@ -61,6 +61,8 @@ async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
         return [Reply(ans.text, rows + [[Button(OFFICER_LABEL, f"{NS}:o:{log.id}")]])]
     if ans.outcome == "fallback":
         return [Reply(ans.text, [[Button(OFFICER_LABEL, f"{NS}:o:{log.id}")]])]
+    if ans.kind == "contact":
+        return [Reply(ans.text, [[Button("👤 Liên hệ cán bộ", "m:lienhe")]])]
     return [Reply(ans.text)]
 
 

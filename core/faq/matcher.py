@@ -15,8 +15,8 @@ from core.faq.content import Entry, MatchData
 from core.faq.index import BM25, features
 from core.faq.normalize import Normalizer, raw_tokens
 
-SMALLTALK_FILLERS = frozenset("ad admin bot ban nhieu rat qua lam a nhe nha oi ne ha em anh chi nhe".split())
-SMALLTALK_PRIORITY = ("thanks", "bye", "greet", "ack")
+SMALLTALK_FILLERS = frozenset("ad admin ban nhieu rat qua a nhe nha oi ne ha em anh chi toi minh muon voi cho xin duoc khong".split())
+SMALLTALK_PRIORITY = ("contact", "help", "thanks", "bye", "greet", "ack")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,9 @@ class FaqEngine:
         self.var_index = BM25(var_docs, p.k1, p.b)
         self.ent_index = BM25(ent_docs, p.k1, p.b)
         self.norm.set_vocab(set().union(*self.ent_vocab) if self.ent_vocab else set())
-        self.smalltalk = {kind: {tuple(ph.split()) for ph in phrases} for kind, phrases in data.smalltalk.items()}
+        self.smalltalk = {kind: {k for k in (tuple(t for t in ph.split() if t not in SMALLTALK_FILLERS)
+                                             for ph in phrases) if k}
+                          for kind, phrases in data.smalltalk.items()}
         self.anchors = [f" {t} " for t in data.domain_terms]
         self.strong = [f" {t} " for t in data.strong_terms]
 
@@ -170,7 +172,10 @@ class FaqEngine:
 
     def smalltalk_kind(self, text: str) -> str:
         """'greet' / 'thanks' / 'ack' / 'bye' when the whole message is small talk, else ''."""
-        toks = [t for t in raw_tokens(text) if t not in SMALLTALK_FILLERS]
+        raw = raw_tokens(text)
+        toks = [t for t in raw if t not in SMALLTALK_FILLERS]
+        if raw and not toks and len(raw) <= 3:         # "ad ơi", "bạn ơi": someone calling
+            return "greet"
         if not toks or len(toks) > 6:
             return ""
         found, i = set(), 0

@@ -21,6 +21,7 @@ _NUM_SEP = re.compile(r"(?<=\d)[.,](?=\d{3}\b)")        # 17.316 -> 17316
 _TOKEN = re.compile(r"[a-z0-9]+")
 _TELEX_PAIRS = (("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"), ("dd", "d"))
 _MAX_KEY = 4
+MIN_FIX_LEN = 3
 
 
 def raw_tokens(text: str) -> list[str]:
@@ -85,26 +86,28 @@ class Normalizer:
         """Tokens of a user question and the words that typo correction produced (less certain)."""
         fixed, guessed = [], set()
         for tok in raw_tokens(text):
-            new = self._correct(tok)
-            if new != tok:
+            new, fuzzy = self._correct(tok)
+            if fuzzy:
                 guessed.add(new)
             fixed.append(new)
         return self.content(self.expand(fixed)), guessed
 
     @lru_cache(maxsize=8192)
-    def _correct(self, tok: str) -> str:
+    def _correct(self, tok: str) -> tuple[str, bool]:
+        """(word, whether it is a fuzzy guess) for one query syllable."""
         if (tok in self.vocab or tok in self.data.stopwords or tok in self.data.known_words or tok.isdigit()
                 or len(tok) < 3
                 or not self._vocab_list):
-            return tok
+            return tok, False
         telex = tok
         for a, b in _TELEX_PAIRS:
             telex = telex.replace(a, b)
-        for cand in (telex, telex[:-1] if telex[-1:] in "sfrxj" else "", telex.replace("w", "")):
+        vni = re.sub(r"\d", "", tok) if not tok.isalpha() else ""      # VNI typing: "gia6y" -> "giay"
+        for cand in (telex, telex[:-1] if telex[-1:] in "sfrxj" else "", telex.replace("w", ""), vni):
             if cand and cand in self.vocab:
-                return cand
-        # one edit (insert, drop, change, swap) for 4-6 letters, two for longer; same first letter
-        max_edits = 0 if len(tok) < 4 else 1 if len(tok) <= 6 else 2
+                return cand, False
+        # one edit (insert, drop, change, swap) for 3-6 letters, two for longer; same first letter
+        max_edits = 0 if len(tok) < MIN_FIX_LEN else 1 if len(tok) <= 6 else 2
         pool = self._by_initial.get(tok[0], ())
         hit = process.extractOne(tok, pool, scorer=OSA.distance, score_cutoff=max_edits) if max_edits else None
-        return hit[0] if hit else tok
+        return (hit[0], True) if hit else (tok, False)

@@ -21,6 +21,7 @@ class Answer:
     faq_id: str | None = None
     score: float = 0.0
     suggestions: list[tuple[str, str]] = field(default_factory=list)   # (id, canonical question)
+    kind: str = ""                              # small-talk kind: greet | thanks | ack | bye | contact | help
 
     @property
     def fallback(self) -> bool:
@@ -53,7 +54,7 @@ class Renderer:
             text = render("faq/suggest", questions=[q for _, q in pairs])
             return Answer(text, "suggest", None, m.score, pairs)
         if m.outcome == "smalltalk":
-            return Answer(render("faq/smalltalk", kind=m.smalltalk), "smalltalk", None, 1.0)
+            return Answer(render("faq/smalltalk", kind=m.smalltalk), "smalltalk", None, 1.0, kind=m.smalltalk)
         return Answer(render("faq/fallback"), "fallback", None, m.score)
 
 

@@ -31,11 +31,19 @@ def test_typos_are_tolerated(r, q, expected):
 
 
 @pytest.mark.parametrize("q, kind", [("chào", "greet"), ("xin chào ad", "greet"), ("Cảm ơn bạn nhiều nhé", "thanks"),
-                                     ("thanks", "thanks"), ("ok", "ack"), ("tạm biệt", "bye"), ("ok cam on ad", "thanks")])
+                                     ("thanks", "thanks"), ("ok", "ack"), ("tạm biệt", "bye"), ("ok cam on ad", "thanks"),
+                                     ("ad ơi", "greet"), ("tôi muốn liên hệ cán bộ", "contact"),
+                                     ("bot làm được gì", "help")])
 def test_small_talk_is_not_an_faq_entry(r, q, kind):
     a = r.respond(q)
     assert a.outcome == "smalltalk" and a.faq_id is None
     assert r.engine.match(q).smalltalk == kind
+
+
+@pytest.mark.parametrize("q", ["gia6y chu7ng nha65n ocop co thoi han bao lau",     # VNI typing
+                               "giaays chuwngs nhaanj ocop cos thowif hanj bao lau"])  # Telex typing
+def test_unconverted_vietnamese_keyboards(r, q):
+    assert r.respond(q).faq_id == "thoi_han_gcn"
 
 
 def test_greeting_with_a_question_answers_the_question(r):

@@ -81,7 +81,9 @@ async def test_greeting_and_thanks_get_small_talk(db_url, make_core):
     assert "Xin chào" in texts(hello) and button_data(hello) == []
     thanks = await core.handle(msg("cảm ơn nhiều"))
     assert "Không có gì" in texts(thanks)
-    assert [r.outcome for r in await rows(core, FaqLog)] == ["smalltalk", "smalltalk"]
+    contact = await core.handle(msg("cho em liên hệ cán bộ"))
+    assert button_data(contact) == ["m:lienhe"]
+    assert [r.outcome for r in await rows(core, FaqLog)] == ["smalltalk"] * 3
 
 
 async def test_menu_faq_offers_popular_questions(db_url, make_core):
