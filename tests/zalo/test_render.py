@@ -52,3 +52,20 @@ def test_contact_request_is_explained_and_a_typed_phone_stays_text():
 def test_a_file_is_announced_not_lost():
     outs, _ = render([Reply("Hồ sơ của bạn", file=OutFile("ho-so.pdf", b"%PDF", "application/pdf"))])
     assert outs[0].file_name == "ho-so.pdf"
+
+
+async def test_runtime_picks_the_adapter_from_zalo_mode(make_settings, sqlite_url):
+    from channels.zalo_bot import ZaloBotChannel
+    from channels.zalo_oa import ZaloOAChannel
+    from core.runtime import Runtime
+    runtimes = [Runtime(make_settings(sqlite_url, zalo_mode="bot", zalo_bot_token="1:x")),
+                Runtime(make_settings(sqlite_url, zalo_mode="oa", zalo_oa_app_id="a", zalo_oa_secret_key="k")),
+                Runtime(make_settings(sqlite_url, zalo_mode=""))]
+    try:
+        bot, oa, none = (rt.configured_channels() for rt in runtimes)
+        assert [type(c) for c in bot] == [ZaloBotChannel] and not bot[0].needs_http
+        assert [type(c) for c in oa] == [ZaloOAChannel] and oa[0].needs_http
+        assert none == []
+    finally:
+        for rt in runtimes:
+            await rt.core.close()
