@@ -13,7 +13,9 @@ Adapters implement `send_text(chat_id, text) -> SendResult` and, for proactive m
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import uuid
 import logging
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -180,7 +182,8 @@ class ZaloChannelBase:
             if data:
                 msg.callback, msg.text = data, ""
         replies = await self.core.handle(msg)
-        await self.send_replies(msg.chat_id, replies, remember=True)
+        await self.send_replies(msg.chat_id, replies, remember=True,
+                                requeue_key=event_id or msg.message_id or uuid.uuid4().hex)
         return replies
 
     async def deactivate(self, user_key: str, reason: str) -> None:
@@ -211,20 +214,41 @@ class ZaloChannelBase:
             await s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
     # --- outbound ---------------------------------------------------------------------------
-    async def send_replies(self, chat_id: str, replies: list[Reply], *, remember: bool) -> SendResult:
-        """Render and send; `remember` stores the shown choices (an answer without any clears them)."""
+    async def send_replies(self, chat_id: str, replies: list[Reply], *, remember: bool,
+                           requeue_key: str = "") -> SendResult:
+        """Render and send; `remember` stores the shown choices (an answer without any clears them).
+
+        With `requeue_key` (answers to a user's message), texts that hit a temporary error are
+        handed to the delivery path instead of being lost (the worker retries with backoff)."""
         outs, choices = render(replies)
         if remember:
             await self.save_choices(chat_id, choices)
-        result = SendResult("failed", error="nothing to send")
+        texts = []
         for og in outs:
-            texts = list(og.texts)
+            texts += og.texts
             if og.file_name:
                 texts.append(html_to_plain(render_template("zalo/file_unavailable", filename=og.file_name,
                                                            caption=og.file_caption)))
-            for text in texts:
-                result = await self.send_text(chat_id, text)
-                if result.status != "sent":
-                    log.warning("zalo send to %s: %s %s", chat_id, result.status, result.error)
-                    return result
+        result = SendResult("failed", error="nothing to send")
+        for i, text in enumerate(texts):
+            result = await self.send_text(chat_id, text)
+            if result.status != "sent":
+                log.warning("zalo send to %s: %s %s", chat_id, result.status, result.error)
+                if result.status == "retry" and requeue_key:
+                    await self._requeue(chat_id, texts[i:], requeue_key)
+                return result
         return result
+
+    async def _requeue(self, chat_id: str, texts: list[str], key: str) -> None:
+        from delivery.queue import enqueue_rows
+        async with self.sessionmaker() as s, s.begin():
+            ident = await self._identity(s, chat_id)
+            if ident is None:
+                return
+            rows = [dict(key=f"zalo:reply:{key}:{i}"[:160], kind="answer", identity_id=ident.id, channel=CHANNEL,
+                         chat_id=chat_id, payload=Reply(html.escape(t, quote=False)).to_payload())
+                    for i, t in enumerate(texts)]
+            await enqueue_rows(s, rows)
+        worker = getattr(self.runtime, "worker", None)
+        if worker is not None:
+            worker.wakeup.set()

@@ -224,3 +224,17 @@ async def test_certificate_reminders_reach_zalo_with_window_rules(db_url, zalo_e
     assert h.fake.send_attempts == attempts + 1
     text = h.fake.texts_to("rem1")[-1]
     assert "Mật ong rem1" in text and not TAG.search(text)
+
+
+async def test_an_answer_hit_by_a_temporary_error_is_delivered_later(sqlite_url, zalo_env):
+    h = await zalo_env("oa", sqlite_url)
+    await h.say("t1", "/start")
+    h.fake.fail_next(-32, "rate limit")
+    assert await h.say("t1", "/menu") == []                # the answer did not get through …
+    async with h.core.sessionmaker() as s, s.begin():
+        row = await s.scalar(select(Delivery).where(Delivery.kind == "answer"))
+        assert row.key.startswith("zalo:reply:oa:") and row.status == "queued"
+        row.next_attempt_at = utcnow()
+    await h.worker().drain(timeout=10)                    # … the delivery path sends it
+    menu = "\n".join(h.fake.texts_to("t1")[-1:])
+    assert "1. ❓ Hỏi đáp OCOP" in menu and "&amp;" not in menu
