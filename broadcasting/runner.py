@@ -52,8 +52,8 @@ async def build_senders(settings) -> tuple[Senders, list]:
 class Terminal:
     """Progress on the terminal, one line per change (at most twice a second)."""
 
-    def __init__(self, bid: int, out=sys.stdout):
-        self.bid, self.out, self._last, self._at = bid, out, None, 0.0
+    def __init__(self, bid: int, out=None):
+        self.bid, self.out, self._last, self._at = bid, out or sys.stdout, None, 0.0
 
     def __call__(self, bc, summ) -> None:
         if bc.id != self.bid:
@@ -73,8 +73,9 @@ async def _pending_sendable(sm, bid: int, senders: Senders) -> int:
         return sum(1 for (ch,) in rows if ch in senders)
 
 
-async def deliver(sm, settings, bid: int, *, out=sys.stdout) -> int:
+async def deliver(sm, settings, bid: int, *, out=None) -> int:
     """Send until broadcast `bid` has nothing left this process can send. Exit code 0, or 130."""
+    out = out or sys.stdout
     senders, closers = await build_senders(settings)
     worker = DeliveryWorker(sm, senders, rate=settings.send_rate, per_chat_interval=settings.per_chat_interval,
                             max_attempts=settings.max_attempts)

@@ -6,7 +6,9 @@ waits for its own chat outside the lock and only the overall slot is handed out 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 
 
 class Pacer:
@@ -18,6 +20,8 @@ class Pacer:
         self._chat_next: dict[str, float] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._calls: deque[float] = deque()          # times of the last calls (hard 1-second cap)
+        self._cap = max(1, math.floor(self.rate))
 
     def pause(self, seconds: float) -> None:
         """Flood control: nobody sends before now + seconds."""
@@ -48,3 +52,17 @@ class Pacer:
                 if len(self._chat_next) > 50_000:
                     self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
                 return
+
+    async def gate(self) -> None:
+        """Right before the network call: never more than `rate` calls in any 1-second window.
+
+        acquire() spaces the slots, but the work between a slot and the call (a database write)
+        can bunch calls together; this hard cap keeps the provider's sliding window satisfied."""
+        while True:
+            now = self.clock()
+            while self._calls and self._calls[0] <= now - 1.0:
+                self._calls.popleft()
+            if len(self._calls) < self._cap:
+                self._calls.append(now)
+                return
+            await asyncio.sleep(self._calls[0] + 1.0 - now + 0.001)

@@ -76,7 +76,9 @@ class DeliveryWorker:
         self.pacer = Pacer(rate, per_chat_interval)
         self.max_attempts = max_attempts
         self.concurrency = concurrency
-        self.batch = batch or max(100, int(rate * 4))
+        # ~15 s of sending per claim: the pause between batches costs < 1 % of the rate
+        self.batch = batch or min(2000, max(100, int(rate * 15)))
+        self.hook_interval = 3.0       # after_batch hooks also run this often while a batch sends
         self.worker_id = worker_id or f"{HOST}:{os.getpid()}:{id(self) & 0xffff:x}"
         self.wakeup = asyncio.Event()
         self.stopping = False          # graceful stop: finish calls in flight, release the rest
@@ -205,6 +207,7 @@ class DeliveryWorker:
             return "skipped"
         self.in_flight += 1
         try:
+            await self.pacer.gate()
             try:
                 result = await sender.send(row.chat_id, Reply.from_payload(row.payload))
             except Exception as exc:  # a sender bug or an unexpected network error: retry later
@@ -256,7 +259,16 @@ class DeliveryWorker:
             async def one(r):
                 async with sem:
                     return await self.send_one(r)
-            await asyncio.gather(*(one(r) for r in rows))
+
+            async def ticker():
+                while True:
+                    await asyncio.sleep(self.hook_interval)
+                    await self.run_hooks()
+            tick = asyncio.create_task(ticker())
+            try:
+                await asyncio.gather(*(one(r) for r in rows))
+            finally:
+                tick.cancel()
         await self.run_hooks()
         return len(rows)
 
