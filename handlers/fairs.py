@@ -70,14 +70,14 @@ async def menu(ctx: Ctx, msg: Incoming):
     """Menu key 'hoicho': fairs, then upcoming evaluation rounds when that feature exists."""
     replies = [await _list(ctx)]
     try:
-        from handlers import rounds
-        section = getattr(rounds, "menu_section", None)
-        if section is not None:
-            extra = await section(ctx, msg)
-            if extra:
-                replies.extend(extra if isinstance(extra, list) else [extra])
-    except ImportError:
-        pass
+        from handlers import rounds          # evaluation rounds belong to another feature
+    except ImportError:                       # pragma: no cover
+        return replies
+    section = getattr(rounds, "menu_section", None) or getattr(rounds, "list_rounds", None)
+    if section is not None:
+        extra = await section(ctx, None)
+        if extra:
+            replies.extend(extra if isinstance(extra, list) else [extra])
     return replies
 
 

@@ -120,3 +120,14 @@ async def test_deadline_reminders_are_idempotent(db_url, make_core, today):
         keys = sorted(await s.scalars(select(Delivery.key)))
         assert keys == [f"fair:1:1:{a}", f"fair:1:7:{a}"]
         assert await s.scalar(select(func.count()).select_from(Delivery).where(Delivery.kind == "reminder")) == 2
+
+
+async def test_menu_shows_fairs_and_rounds(sqlite_url, make_core):
+    from storage.models import EvaluationRound
+    core = make_core(sqlite_url)
+    await _fairs(core)
+    await add_person(core, "p", province="dong_thap")
+    async with core.sessionmaker() as s, s.begin():
+        s.add(EvaluationRound(province="Đồng Tháp", name="Đợt 1 năm 2027", registration_deadline=date(2027, 3, 15)))
+    replies = await core.handle(msg(callback="m:hoicho", user="p"))
+    assert len(replies) == 2 and "Hội chợ OCOP Đồng Tháp" in replies[0].text and "Đợt 1 năm 2027" in replies[1].text
