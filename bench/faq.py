@@ -21,7 +21,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from core.faq import FaqEngine, Params, Renderer, load_entries, load_match_data  # noqa: E402
-from core.faq.evaluate import dev_set_path, load_heldout, load_jsonl, score  # noqa: E402
+from core.faq.evaluate import HELDOUT, dev_set_path, load_heldout, load_jsonl, score  # noqa: E402
 from core.text import fold  # noqa: E402
 
 # Off-topic questions for tuning the out-of-scope guard (different from tests/faq/cases.yml).
@@ -102,10 +102,12 @@ def main(argv=None) -> int:
     print(f"index: {len(entries)} entries, {len(renderer.engine.var_entry)} questions+paraphrases, "
           f"built in {(time.perf_counter() - t0) * 1000:.0f} ms")
     dev, held = load_jsonl(dev_set_path()), load_heldout()
+    post = load_heldout(HELDOUT.parent / "cases_post_tuning.yml")
     off = [{"q": q, "fallback": True} for q in TUNING_OFF_TOPIC]
-    for name, cases in (("dev set (shared)", dev), ("held-out (tests/faq/cases.yml)", held), ("off-topic tuning list", off)):
+    for name, cases in (("dev set (shared)", dev), ("held-out (tests/faq/cases.yml)", held),
+                        ("written after tuning (cases_post_tuning)", post), ("off-topic tuning list", off)):
         s = score(renderer, cases)
-        print(f"{name:34s} in-scope {s.in_ok}/{s.in_total} = {s.in_scope:.3f}   "
+        print(f"{name:42s} in-scope {s.in_ok}/{s.in_total} = {s.in_scope:.3f}   "
               f"out-of-scope {s.out_ok}/{s.out_total} = {s.out_scope:.3f}")
         if args.verbose:
             for q, outcome, fid in s.failures:
@@ -114,7 +116,7 @@ def main(argv=None) -> int:
         loo = leave_one_out(renderer.engine.params)
         print("leave-one-out paraphrases: " + "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                                          for k, v in loo.items()))
-    questions = [c["q"] for c in dev + held] + TUNING_OFF_TOPIC
+    questions = [c["q"] for c in dev + held + post] + TUNING_OFF_TOPIC
     p50, p99 = latency(renderer, questions)
     c50, c99 = latency(renderer, questions, clock=time.thread_time)
     print(f"latency per question ({len(questions)} questions x 5, cold typo cache): "

@@ -35,6 +35,7 @@ class MatchData:
     stopwords: frozenset[str] = frozenset()
     domain_terms: tuple[str, ...] = ()
     strong_terms: tuple[str, ...] = ()
+    light_words: frozenset[str] = frozenset()      # question/function words: weigh little in coverage
     known_words: frozenset[str] = frozenset()      # ordinary words: never "corrected" as typos
     smalltalk: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> folded phrases
 
@@ -86,6 +87,7 @@ def load_match_data(directory: Path = FAQ_DIR) -> MatchData:
         stopwords=frozenset(fold(str(w)) for w in raw.get("stopwords") or []),
         domain_terms=tuple(fold(str(t)) for t in raw.get("domain_terms") or []),
         strong_terms=tuple(fold(str(t)) for t in raw.get("strong_terms") or []),
+        light_words=frozenset(fold(str(t)) for t in raw.get("light_words") or []),
         smalltalk={kind: tuple(fold(str(p)) for p in phrases or [])
                    for kind, phrases in (raw.get("smalltalk") or {}).items()},
     )

@@ -35,9 +35,10 @@ class Params:
     margin_short: float = 0.08   # a one- or two-word question must beat the runner-up clearly
     answer_min_no_anchor: float = 0.45  # answering a question without any OCOP term needs more
     suggest_min: float = 0.28   # suggestions between suggest_min and answer_min
-    cov_min: float = 0.60       # share of the question's words (idf-weighted) the entry knows
-    cov_min_strong: float = 0.35  # …when the question has a term that only OCOP talk uses
+    cov_min: float = 0.55       # share of the question's words (idf-weighted) the entry knows
+    cov_min_strong: float = 0.20  # …when the question has a term that only OCOP talk uses
     cov_no_anchor: float = 0.75  # …when the question has no OCOP term at all
+    light_weight: float = 0.4     # weight factor of a question/function word in coverage
     pair_cov_min: float = 0.25    # share of the question's word pairs the entry knows (no strong term)
     unknown_weight: float = 1.0  # weight of an unknown word, as a multiple of the highest idf
     unknown_number_weight: float = 0.3  # …of an unknown number (a year, a score)
@@ -95,6 +96,7 @@ class FaqEngine:
                           for kind, phrases in data.smalltalk.items()}
         self.anchors = [f" {t} " for t in data.domain_terms]
         self.strong = [f" {t} " for t in data.strong_terms]
+        self.places = _place_words()
 
     # ----------------------------------------------------------------------------------------
     def match(self, text: str) -> Match:
@@ -159,9 +161,12 @@ class FaqEngine:
         vocab = self.vocab_of[entry_id]
         idf, top = self.ent_index.idf, self.ent_index.max_idf * self.params.unknown_weight
         top_num = self.ent_index.max_idf * self.params.unknown_number_weight
+        light = self.data.light_words
         total = hit = 0.0
         for t in set(q):
             w = idf.get(t, top_num if t.isdigit() else top)
+            if t in light or t in self.places:
+                w *= self.params.light_weight
             total += w
             hit += (0.5 * w if t in guessed else w) if t in vocab else 0.0
         return hit / total if total else 0.0
@@ -189,6 +194,16 @@ class FaqEngine:
             else:
                 return ""
         return next((k for k in SMALLTALK_PRIORITY if k in found), "")
+
+
+def _place_words() -> frozenset[str]:
+    """Syllables of province names, old and new: naming a place says nothing about the topic."""
+    from core.reference import all_provinces
+    words = set()
+    for p in all_provinces():
+        for name in (p.name, *p.formed_from):
+            words.update(raw_tokens(name))
+    return frozenset(words)
 
 
 def _strip_markup(source: str) -> str:
