@@ -207,3 +207,20 @@ async def test_two_concurrent_sweeps_and_workers_send_each_reminder_once(pg_url,
         for e in engines:
             await e.dispose()
     assert Core  # the Core import documents that these engines are what Core would build
+
+
+async def test_reminder_button_opens_the_re_evaluation_dossier(sqlite_url, make_core):
+    core = make_core(sqlite_url)
+    from tests.helpers import msg, texts
+    await core.handle(msg("/start", user="alice"))
+    r = await core.handle(msg(callback="d:start:reeval", user="alice"))
+    assert "đánh giá lại" in texts(r).lower()
+
+
+def test_sweep_is_scheduled_daily_at_reminder_time_and_at_start(monkeypatch):
+    from handlers import build_router
+    from reminders.sweep import cron_from, sweep_job
+    monkeypatch.setenv("REMINDER_TIME", "07:30")
+    [job] = [j for j in build_router().jobs if j.name == "reminder_sweep"]
+    assert (job.func, job.cron, job.run_at_start) == (sweep_job, {"hour": 7, "minute": 30}, True)
+    assert cron_from("25:99") == cron_from("x") == {"hour": 8, "minute": 0}
