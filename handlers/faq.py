@@ -134,8 +134,14 @@ async def contact_flow(ctx: Ctx, msg: Incoming):
     return await _store_officer_question(ctx, text)
 
 
+async def warm_up(core, worker) -> None:
+    """Build the FAQ index at start-up so the first question is as fast as the others."""
+    get_renderer()
+
+
 def register(router) -> None:
     router.text = on_text
+    router.on_startup(warm_up)
     router.callback(NS, on_callback)
     router.flow(FLOW, contact_flow)
     router.menu_handler("faq", menu_faq)
