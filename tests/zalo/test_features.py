@@ -39,3 +39,17 @@ async def test_bot_platform_broadcast_statuses_through_the_worker(db_url, zalo_e
         b2 = await s.scalar(select(Identity).where(Identity.external_id == "b2"))
     assert st == {"b1": "sent", "b2": "blocked"} and not b2.active
     assert "Tập huấn OCOP ngày 5/12" in h.fake.texts_to("b1")[-1]
+
+
+async def test_every_command_answers_in_plain_text_on_zalo(sqlite_url, zalo_env):
+    h = await zalo_env("oa", sqlite_url)
+    commands = sorted(h.core.router.command_help)
+    assert {"start", "hoso", "dangky", "lienket"} <= set(commands)
+    for i, name in enumerate(commands):
+        out = await h.say(f"c{i}", f"/{name}")
+        assert out, name
+        assert all(0 < len(t) <= 2000 and not TAG.search(t) and "&amp;" not in t for t in out), name
+    for i, key in enumerate(h.core.router.menu):                 # every main-menu entry by number
+        await h.say(f"m{i}", "/menu")
+        out = await h.say(f"m{i}", str(i + 1))
+        assert out and all(not TAG.search(t) for t in out), key
