@@ -102,6 +102,9 @@ def check_content(directory: Path = FAQ_DIR) -> list[str]:
             if "Căn cứ:" not in html:
                 problems.append(f"{e.file}:{e.id}: rendered answer lacks 'Căn cứ:'")
             problems += [f"{e.file}:{e.id}: {p}" for p in html_problems(html)]
+    province_entry = load_match_data(directory).province_entry
+    if province_entry and province_entry not in seen_ids:
+        problems.append(f"_synonyms.yml: province_entry {province_entry!r} is not an entry id")
     menu = directory / "_menu.yml"
     if menu.exists():
         popular = (yaml.safe_load(menu.read_text(encoding="utf-8")) or {}).get("popular") or []

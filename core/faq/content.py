@@ -37,6 +37,8 @@ class MatchData:
     strong_terms: tuple[str, ...] = ()
     light_words: frozenset[str] = frozenset()      # question/function words: weigh little in coverage
     known_words: frozenset[str] = frozenset()      # ordinary words: never "corrected" as typos
+    province_entry: str = ""                        # entry for "old province X is now in …?"
+    province_intent: tuple[str, ...] = ()
     smalltalk: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> folded phrases
 
 
@@ -88,6 +90,8 @@ def load_match_data(directory: Path = FAQ_DIR) -> MatchData:
         domain_terms=tuple(fold(str(t)) for t in raw.get("domain_terms") or []),
         strong_terms=tuple(fold(str(t)) for t in raw.get("strong_terms") or []),
         light_words=frozenset(fold(str(t)) for t in raw.get("light_words") or []),
+        province_entry=str(raw.get("province_entry") or ""),
+        province_intent=tuple(fold(str(t)) for t in raw.get("province_intent") or []),
         smalltalk={kind: tuple(fold(str(p)) for p in phrases or [])
                    for kind, phrases in (raw.get("smalltalk") or {}).items()},
     )

@@ -39,6 +39,17 @@ class Renderer:
         self.wants_province = {eid for eid, e in engine.entries.items() if "province_note" in e.answer}
         self.old_names = old_province_notes()
 
+    def asks_province(self, question: str) -> bool:
+        """An old province name plus "thuộc / sáp nhập / tỉnh nào…" (or nothing else)."""
+        data = self.engine.data
+        if data.province_entry not in self.engine.entries or not province_note(question, self.old_names):
+            return False
+        text = f" {' '.join(raw_tokens(question))} "
+        if any(f" {w} " in text for w in data.province_intent):
+            return True
+        places = self.engine.places
+        return all(t in places or t in data.light_words or t in data.stopwords for t in raw_tokens(question))
+
     def entry_html(self, entry_id: str, question: str = "") -> str:
         entry = self.engine.entries[entry_id]
         note = province_note(question, self.old_names) if entry_id in self.wants_province else ""
@@ -47,6 +58,8 @@ class Renderer:
 
     def respond(self, question: str) -> Answer:
         m: Match = self.engine.match(question)
+        if m.outcome in ("fallback", "suggest") and self.asks_province(question):
+            m = Match("answer", self.engine.data.province_entry, 0.5)
         if m.outcome == "answer":
             return Answer(self.entry_html(m.faq_id, question), "answer", m.faq_id, m.score)
         if m.outcome == "suggest":

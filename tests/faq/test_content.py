@@ -1,5 +1,5 @@
 """The content check: passes on the real content, catches each kind of broken entry."""
-import shutil
+import re
 from pathlib import Path
 
 import pytest
@@ -28,8 +28,18 @@ def write_entry(tmp: Path, name: str, **kw):
 
 @pytest.fixture
 def faq_dir(tmp_path):
-    shutil.copy(FAQ_DIR / "_synonyms.yml", tmp_path / "_synonyms.yml")
+    synonyms = (FAQ_DIR / "_synonyms.yml").read_text(encoding="utf-8")
+    synonyms = re.sub(r"(?m)^province_entry:.*$", 'province_entry: ""', synonyms)
+    (tmp_path / "_synonyms.yml").write_text(synonyms, encoding="utf-8")
     return tmp_path
+
+
+def test_unknown_province_entry_fails(faq_dir):
+    write_entry(faq_dir, "a.yml")
+    path = faq_dir / "_synonyms.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace('province_entry: ""', "province_entry: khong_co"),
+                    encoding="utf-8")
+    assert any("province_entry" in p for p in check_content(faq_dir))
 
 
 def test_real_content_passes_and_covers_enough():

@@ -73,6 +73,18 @@ def test_old_province_name_is_mapped_in_the_answer(r):
     assert a.faq_id == "tinh_sap_nhap_34" and "Tiền Giang nay thuộc tỉnh Đồng Tháp" in a.text
 
 
+@pytest.mark.parametrize("q, note", [("quang nam nay thuoc dau", "Quảng Nam nay thuộc thành phố Đà Nẵng"),
+                                     ("Hậu Giang", "Hậu Giang nay thuộc thành phố Cần Thơ"),
+                                     ("ha giang sap nhap voi tinh nao", "Hà Giang nay thuộc tỉnh Tuyên Quang")])
+def test_old_province_questions(r, q, note):
+    a = r.respond(q)
+    assert a.faq_id == "tinh_sap_nhap_34" and note in a.text
+
+
+def test_a_province_name_alone_does_not_make_a_question_in_scope(r):
+    assert r.respond("thoi tiet tien giang ngay mai").fallback
+
+
 def test_unverified_points_are_hedged(r):
     for eid in ("gcn_huyen_truoc_7_2025", "mau_san_pham", "le_phi_danh_gia", "vay_von", "khi_nao_nop_danh_gia_lai"):
         assert "chưa" in r.entry_html(eid) and ("tỉnh" in r.entry_html(eid))
