@@ -15,7 +15,8 @@ from core.faq.content import Entry, MatchData
 from core.faq.index import BM25, features
 from core.faq.normalize import Normalizer, raw_tokens
 
-SMALLTALK_FILLERS = frozenset("ad admin ban nhieu rat qua a nhe nha oi ne ha em anh chi toi minh muon voi cho xin duoc khong".split())
+SMALLTALK_FILLERS = frozenset(
+    "ad admin ban nhieu rat qua a nhe nha oi ne ha em anh chi toi minh muon voi cho xin duoc khong".split())
 SMALLTALK_PRIORITY = ("contact", "help", "thanks", "bye", "greet", "ack")
 
 
@@ -103,55 +104,57 @@ class FaqEngine:
         kind = self.smalltalk_kind(text)
         if kind:
             return Match("smalltalk", smalltalk=kind, score=1.0)
-        p = self.params
         q, guessed = self.norm.query_tokens(text)
-        if not q:
+        ranked = self.rank(q) if q else []
+        if not ranked:
             return Match("fallback")
+        return self.decide(q, guessed, ranked)
+
+    def rank(self, q: list[str]) -> list[tuple[str, float]]:
+        """Entries by combined score: BM25 on variants and on entries, then a fuzzy re-rank of the top 8."""
+        p = self.params
         qf = features(q)
-        var_raw = self.var_index.scores(qf)
-        ent_raw = self.ent_index.scores(qf)
         var_ceil = self.var_index.ceiling(qf) or 1.0
         ent_ceil = self.ent_index.ceiling(qf) or 1.0
         s_var: dict[str, float] = {}
-        for i, s in var_raw.items():
+        for i, s in self.var_index.scores(qf).items():
             eid = self.var_entry[i]
             s_var[eid] = max(s_var.get(eid, 0.0), s / var_ceil)
-        s_ent = {self.order[i]: s / ent_ceil for i, s in ent_raw.items()}
+        s_ent = {self.order[i]: s / ent_ceil for i, s in self.ent_index.scores(qf).items()}
         pre = sorted(set(s_var) | set(s_ent),
                      key=lambda e: -(p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0)))[:8]
-        if not pre:
-            return Match("fallback")
         qtext = " ".join(q)
-        best_fuzz = {e: max((fuzz.token_set_ratio(qtext, self.var_text[i]) for i in self.entry_vars.get(e, ())),
-                            default=0.0) / 100 for e in pre}
-        final = {e: p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0) + p.w_fuzz * best_fuzz[e] for e in pre}
+        final = {}
+        for e in pre:
+            fz = max((fuzz.token_set_ratio(qtext, self.var_text[i]) for i in self.entry_vars.get(e, ())), default=0.0)
+            final[e] = p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0) + p.w_fuzz * fz / 100
         exact = self.exact.get(qtext)
         if exact is not None:                   # the question is (after normalising) a known one
             final[exact] = final.get(exact, 0.0) + p.exact_bonus
-        ranked = sorted(final.items(), key=lambda kv: -kv[1])
+        return sorted(final.items(), key=lambda kv: -kv[1])
+
+    def decide(self, q: list[str], guessed: set[str], ranked: list[tuple[str, float]]) -> Match:
+        """Out-of-scope guard first, then answer / suggestions / fallback by score."""
+        p = self.params
         top_id, top = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         cov = self.coverage(q, top_id, guessed)
         anchored = self.has_anchor(q)
         strong = self.has_anchor(q, self.strong)
-        m = Match("fallback", top_id, round(top, 4), coverage=round(cov, 3), anchored=anchored, ranked=ranked[:5])
-        pairs = set(qf[len(q):])
+        m = Match("fallback", None, round(top, 4), coverage=round(cov, 3), anchored=anchored, ranked=ranked[:5])
+        pairs = set(features(q)[len(q):])
         pair_cov = len(pairs & self.pairs_of[top_id]) / len(pairs) if len(pairs) >= 3 else 1.0
         if (cov < (p.cov_min_strong if strong else p.cov_min) or (not anchored and cov < p.cov_no_anchor)
                 or (not strong and pair_cov < p.pair_cov_min)):
-            m.faq_id = None
             return m
         answer_min = p.answer_min if anchored else p.answer_min_no_anchor
-        margin = p.margin_short if len(set(q)) <= 2 else p.margin
-        sure = 1.01 if len(set(q)) <= 2 else p.answer_sure
-        if top >= answer_min and (top - second >= margin or top >= sure):
-            m.outcome = "answer"
+        short = len(set(q)) <= 2
+        margin = p.margin_short if short else p.margin
+        if top >= answer_min and (top - second >= margin or (not short and top >= p.answer_sure)):
+            m.outcome, m.faq_id = "answer", top_id
         elif top >= p.suggest_min and anchored:
             m.outcome = "suggest"
             m.suggestions = [e for e, s in ranked[:3] if s >= p.suggest_min]
-            m.faq_id = None
-        else:
-            m.faq_id = None
         return m
 
     # ----------------------------------------------------------------------------------------
