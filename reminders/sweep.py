@@ -26,7 +26,7 @@ from core.dates import add_months
 from core.messages import Button, Reply
 from core.templates import render
 from delivery.queue import enqueue_rows
-from storage.models import Certificate, EvaluationRound, Identity, Reminder, Subscription, utcnow
+from storage.models import Certificate, EvaluationRound, Identity, Reminder, Subscription, User, utcnow
 
 LOOKBACK_DAYS = 30           # certificates that expired longer ago get no (first) reminder
 ROUND_TOPIC = "dot_danh_gia"
@@ -74,6 +74,12 @@ def _has_active_identity(user_col):
     return exists().where(Identity.user_id == user_col, Identity.active.is_(True))
 
 
+def _not_opted_out(user_col):
+    """Round reminders are news-like: /stop (users.opted_out) ends them. Expiry reminders are the
+    owner's own service with a per-product mute, so they do not check this."""
+    return ~exists().where(User.id == user_col, User.opted_out.is_(True))
+
+
 # --- selection ------------------------------------------------------------------------------
 async def due_certificates(session, offsets, today: date) -> list[Due]:
     if not offsets:
@@ -103,11 +109,11 @@ async def round_recipients(session, rnd: EvaluationRound) -> dict[int, bool]:
     owners = await session.scalars(select(Certificate.owner_user_id).where(
         Certificate.province.in_(variants), Certificate.owner_user_id.is_not(None),
         Certificate.muted.is_(False), Certificate.expires_on <= add_months(ref, ROUND_HORIZON_MONTHS),
-        _has_active_identity(Certificate.owner_user_id)))
+        _has_active_identity(Certificate.owner_user_id), _not_opted_out(Certificate.owner_user_id)))
     users = {u: True for u in owners}
     subs = await session.execute(select(Subscription.user_id, Subscription.topics).where(
         Subscription.active.is_(True), Subscription.province.in_(variants),
-        _has_active_identity(Subscription.user_id)))
+        _has_active_identity(Subscription.user_id), _not_opted_out(Subscription.user_id)))
     for uid, topics in subs.all():
         if ROUND_TOPIC in (topics or []):
             users.setdefault(uid, False)

@@ -84,6 +84,10 @@ async def test_round_reminders_reach_subscribers_and_owners_of_expiring_certific
         s.add(Subscription(user_id=elsewhere.id, province="Huế", topics=["dot_danh_gia"], active=True))
         owner = await add_user(s, "owner")
         await add_cert(s, owner.id, province="Cà Mau", recognized=date(2024, 6, 1))     # expires 1/6/2027
+        stopped = await add_user(s, "stopped")
+        stopped.opted_out = True
+        s.add(Subscription(user_id=stopped.id, province="Cà Mau", topics=["dot_danh_gia"], active=True))
+        await add_cert(s, stopped.id, province="Cà Mau", recognized=date(2024, 6, 1), decision="8")
         later = await add_user(s, "later")
         await add_cert(s, later.id, province="Cà Mau", recognized=date(2025, 6, 1), decision="9")
         s.add(EvaluationRound(province="Cà Mau", name="Đợt 1 năm 2027", registration_deadline=deadline,
@@ -100,7 +104,8 @@ async def test_round_reminders_reach_subscribers_and_owners_of_expiring_certific
     by_chat = {}
     for chat, text in sender.sent:
         by_chat.setdefault(chat, []).append(text.split("\n")[0])
-    assert set(by_chat) == {"sub", "owner"}
+    assert set(by_chat) == {"sub", "owner", "stopped"}
+    assert all(not t.startswith("📅") for t in by_chat["stopped"])      # /stop ends round news only
     assert by_chat["sub"] == [f"📅 <b>Đợt đánh giá OCOP: còn {n} ngày để đăng ký</b>" for n in (14, 7, 1)]
     owner_rounds = [t for c, t in sender.sent if c == "owner" and t.startswith("📅")]
     assert len(owner_rounds) == 3 and len(by_chat["owner"]) == 4      # + the 90-day expiry reminder
