@@ -8,9 +8,9 @@ answered (sendMessage accepted by the fake). Both bots process updates concurren
 (same concurrency); ours keeps updates of one chat in order.
 - "ours": core.runtime.Runtime + channels.telegram.TelegramChannel, the full core (user lookup and
   update in the database, routing, Jinja2 template, inline keyboard), SQLite file by default.
-- "adapter": the same Runtime + TelegramChannel with core.handle replaced by a canned copy of the
-  /start reply (menu text + 6 buttons): what our adapter alone costs (conversion, ordering per chat,
-  HTML check, keyboard) without the database.
+- "adapter": the same Runtime + TelegramChannel with core.handle replaced by an echo (Reply(text)):
+  what our adapter alone costs (Update -> Incoming, per-chat ordering, HTML safety, rendering) for
+  exactly the echo bot's output, without the core's database work.
 - "echo": a bare PTB Application whose only handler replies the same text.
 Run it on an otherwise idle machine: the fake server and the bot share the cores.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import logging
 import subprocess
@@ -35,7 +36,7 @@ from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
 from channels.telegram import TelegramChannel  # noqa: E402
 from core.config import load_settings  # noqa: E402
-from core.messages import Incoming  # noqa: E402
+from core.messages import Reply  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
 
@@ -104,16 +105,14 @@ async def stop_echo(app: Application) -> None:
     await app.shutdown()
 
 
-async def start_ours(fake: FakeServer, db_url: str, concurrency: int, text: str, stub: bool) -> Runtime:
+async def start_ours(fake: FakeServer, db_url: str, concurrency: int, stub: bool) -> Runtime:
     settings = load_settings(database_url=db_url, telegram_token=fake.token, telegram_api_url=fake.url,
                              webhook_url="")
     rt = Runtime(settings)
     rt.add_channel(TelegramChannel(rt, poll_timeout=10, concurrency=concurrency))
     if stub:
-        canned = await rt.core.handle(Incoming("telegram", "1", "1", text=text))
-
         async def handle(msg):
-            return canned
+            return [Reply(html.escape(msg.text))]
         rt.core.handle = handle
     await rt.start(with_worker=False, with_scheduler=False)
     return rt
@@ -122,7 +121,7 @@ async def start_ours(fake: FakeServer, db_url: str, concurrency: int, text: str,
 async def start_bot(name: str, fake: FakeServer, db_url: str, args):
     if name == "echo":
         return await start_echo(fake, args.concurrency)
-    return await start_ours(fake, db_url, args.concurrency, args.text, stub=name == "adapter")
+    return await start_ours(fake, db_url, args.concurrency, stub=name == "adapter")
 
 
 async def stop_bot(name: str, bot) -> None:
