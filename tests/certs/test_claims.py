@@ -123,3 +123,13 @@ async def test_provincial_officer_file_is_checked_and_bad_files_change_nothing(s
     async with core.sessionmaker() as s:
         c = await s.scalar(select(Certificate))
         assert c.expires_on == date(2027, 3, 5)
+
+
+async def test_caption_bo_qua_loi_imports_the_valid_rows(sqlite_url, make_core):
+    from tests.certs.util import BAD
+    core = make_core(sqlite_url)
+    r = await core.handle(msg(user="admin", file=_file(csv_bytes(GOOD + BAD))))
+    assert "Chưa ghi gì" in texts(r) and "bỏ qua lỗi" in texts(r) and await _owners(core) == {}
+    r = await core.handle(msg("Bỏ qua lỗi", user="admin", file=_file(csv_bytes(GOOD + BAD))))
+    assert "Đã ghi các dòng hợp lệ, bỏ qua 7 dòng lỗi" in texts(r)
+    assert len(await _owners(core)) == 4
