@@ -11,6 +11,7 @@ from sqlalchemy import select
 from certificates.repo import officer_scope, province_name
 from core.dates import DateError, parse_vn_date
 from core.messages import Button, Incoming, Reply
+from core.text import fold
 from reminders.rounds import check_round, create_round, parse_future, upcoming_rounds
 from storage.models import Certificate, Subscription
 
@@ -84,6 +85,8 @@ async def on_text(ctx, msg: Incoming, skipped: bool = False):
     conv = await ctx.get_flow()
     step, data = conv.step, dict(conv.data or {})
     text = "" if skipped else msg.text.strip()
+    if step in ("evaluation", "where") and fold(text) in ("-", "bo qua", "khong", "chua co"):
+        text = ""
     try:
         if step == "province":
             if province_name(text) is None:

@@ -50,10 +50,18 @@ async def test_provincial_officer_guided_flow_and_scope(sqlite_url, make_core):
     assert "không có ngày 30" in texts(r)
     r = await core.handle(msg("20/6/2027", user="officer"))
     assert "Bỏ qua" in texts(r) or r[0].buttons
+    r = await core.handle(msg("bỏ qua", user="officer"))
+    assert "Nơi nộp" in texts(r)
+    r = await core.handle(msg(callback="r:skip", user="officer"))
+    assert "Đã thêm" in texts(r)
+    await core.handle(msg("/themdot", user="officer"))
+    for text in ("Đợt 2 năm 2027", "20/6/2027"):
+        await core.handle(msg(text, user="officer"))
     await core.handle(msg(callback="r:skip", user="officer"))
     r = await core.handle(msg("UBND xã Tân Hưng", user="officer"))
     assert "Đã thêm" in texts(r)
-    [rnd] = await _rounds(core)
+    first, rnd = await _rounds(core)
+    assert (first.where_to_submit, first.evaluation_date) == ("", None)
     assert (rnd.province, rnd.name, rnd.evaluation_date, rnd.where_to_submit) == (
         "Cà Mau", "Đợt 2 năm 2027", None, "UBND xã Tân Hưng")
 
