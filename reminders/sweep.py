@@ -14,6 +14,8 @@ sweep after a crash creates nothing twice. Sending is the delivery worker's job 
 """
 from __future__ import annotations
 
+import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,6 +29,8 @@ from core.messages import Button, Reply
 from core.templates import render
 from delivery.queue import enqueue_rows
 from storage.models import Certificate, EvaluationRound, Identity, Reminder, Subscription, User, utcnow
+
+log = logging.getLogger("ocop.reminders")
 
 LOOKBACK_DAYS = 30           # certificates that expired longer ago get no (first) reminder
 ROUND_TOPIC = "dot_danh_gia"
@@ -256,8 +260,12 @@ async def sweep(session, settings, today: date, *, dry_run: bool = False) -> Swe
 
 async def sweep_job(core) -> SweepResult:
     """Scheduled (cron at settings.reminder_time and at start-up): sweep, commit, wake the worker."""
+    today = core.today()
     async with core.sessionmaker() as session, session.begin():
-        res = await sweep(session, core.settings, core.today())
+        res = await sweep(session, core.settings, today)
+    log.info(json.dumps({"ev": "reminder_sweep", "today": today.isoformat(), "queued": res.queued,
+                         "skipped": res.skipped, "enqueued": res.enqueued,
+                         "selection_ms": round(res.selection_s * 1000, 1), "total_ms": round(res.total_s * 1000, 1)}))
     worker = core.services.get("worker")
     if worker is not None and res.enqueued:
         worker.wakeup.set()
