@@ -125,3 +125,20 @@ async def test_unsupported_updates_do_not_crash(tg, start_bot, kind):
         tg.push(tg.factory.wrap(edited_message=base))
         [m] = await say(tg, CHAT, "/start")                    # the edit was ignored, the bot still runs
         assert "OCOP" in m.text
+
+
+async def test_chats_run_concurrently_but_each_chat_in_order(tg, start_bot, pg_url):
+    """PostgreSQL: on SQLite the slow handler's open write transaction would hold every other chat."""
+    import asyncio
+
+    async def text(ctx, msg):
+        if msg.text == "chậm":
+            await asyncio.sleep(0.6)
+        return Reply(f"đáp: {msg.text}")
+    await start_bot(pg_url, router=router_with(text=text))
+    tg.push_text(CHAT, "chậm")
+    tg.push_text(CHAT, "một")
+    tg.push_text(CHAT + 1, "nhanh")
+    await tg.wait_sent(3, timeout=10)
+    order = [(m.chat_id, m.text) for m in tg.sent]
+    assert order == [(CHAT + 1, "đáp: nhanh"), (CHAT, "đáp: chậm"), (CHAT, "đáp: một")]
