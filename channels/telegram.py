@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults, TypeHandler
 
 from channels.telegram_render import send_reply
@@ -213,6 +213,9 @@ class TelegramChannel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with context, apologise to the user, keep running."""
         chat = update.effective_chat if isinstance(update, Update) else None
+        if update is None and isinstance(context.error, NetworkError):   # polling hiccup; PTB retries
+            log.warning("telegram polling: %s", context.error)
+            return
         log.error("telegram update failed update_id=%s chat=%s", getattr(update, "update_id", None),
                   chat.id if chat else None, exc_info=context.error)
         if chat is None:

@@ -73,6 +73,7 @@ class FakeTelegram(MethodsMixin, ScriptMixin):
             self.files: dict[str, tuple[str, bytes]] = {}
             self.chat_state: dict[int, tuple] = {}
             self.faults: dict[int | None, deque] = {}
+            self.poll_faults: deque = deque()
             self.flood_probability, self.flood_retry_after = 0.0, 1
             self.error_probability = 0.0
             self._next_message_id = 100_000

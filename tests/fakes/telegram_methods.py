@@ -65,6 +65,8 @@ class MethodsMixin(ChecksMixin):
         limit = max(1, min(100, int(params.get("limit") or 100)))
         timeout = float(params.get("timeout") or 0)
         with self.lock:
+            if self.poll_faults:
+                self._raise_code(self.poll_faults.popleft(), 1)
             if self.webhook["url"]:
                 raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
                                     "use deleteWebhook to delete the webhook first")

@@ -41,6 +41,11 @@ class ScriptMixin:
             for code in errors:
                 q.append((int(code), retry_after))
 
+    def fail_polls(self, errors: list) -> None:
+        """The next getUpdates calls answer these HTTP errors (429 with retry_after 1), in order."""
+        with self.lock:
+            self.poll_faults.extend(int(code) for code in errors)
+
     def flood(self, probability: float, retry_after: int = 1) -> None:
         """Answer this share of sends with 429 retry_after."""
         self.flood_probability, self.flood_retry_after = probability, retry_after

@@ -1,4 +1,6 @@
 """Rendering through real PTB: long replies split, stray HTML, contact keyboard, files, failures."""
+import asyncio
+
 import pytest
 
 from core.messages import Button, OutFile, Reply
@@ -142,3 +144,17 @@ async def test_chats_run_concurrently_but_each_chat_in_order(tg, start_bot, pg_u
     await tg.wait_sent(3, timeout=10)
     order = [(m.chat_id, m.text) for m in tg.sent]
     assert order == [(CHAT + 1, "đáp: nhanh"), (CHAT, "đáp: chậm"), (CHAT, "đáp: một")]
+
+
+async def test_polling_and_sending_survive_server_errors(tg, start_bot):
+    await start_bot()
+    tg.push_text(CHAT, "/start")
+    await tg.wait_sent(1, chat_id=CHAT)
+    tg.fail_polls([502])                              # PTB's updater retries getUpdates
+    tg.push_text(CHAT, "/huongdan")
+    [help_] = await settle(tg, CHAT, 1)
+    assert "/huy" in help_.text and "Xin lỗi" not in help_.text
+    tg.script_errors([502], chat_id=CHAT)             # the reply itself fails: the user gets the apology
+    [sorry] = await say(tg, CHAT, "/huongdan")
+    assert "Xin lỗi" in sorry.text
+    assert [c[2] for c in tg.rejected()] == [502, 502]
