@@ -13,12 +13,16 @@ is configured at --rate (default 28/s, below the limit as in production). Real H
   (target >= 0.95 without faults; with 429s the worker pauses everyone for retry_after, as Telegram
   requires, so the fraction drops by design);
 - lost (non-blocked recipients with no message; target 0) and duplicates (target 0);
-- rate violations counted by the fake (target 0), 429s injected, blocked recipients marked.
+- rate violations counted by the fake (target 0), faults injected, blocked recipients marked.
+The fake runs in its own process (so the bot's event loop and the GIL cannot distort its clock);
+faults are scripted per chat: 2 % of recipients answer their first send with 429 (retry_after
+--retry-after), 1 % with 502, 1 % are blocked.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -36,7 +40,6 @@ from broadcasting.runner import deliver  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.officers.bulk import add_producers, status_counts  # noqa: E402
 
 SCENARIOS = {
@@ -59,22 +62,54 @@ def make_db(kind: str) -> tuple[str, callable]:
     return url, lambda: pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class FakeProcess:
+    """`python -m tests.fakes.telegram_api` in its own process, driven by its /_fake/* routes."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    async def __aenter__(self):
+        import aiohttp
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.fakes.telegram_api", "--rate", str(self.limit), "--per-chat", "1",
+            cwd=str(ROOT), stdout=asyncio.subprocess.PIPE)
+        info = json.loads(await asyncio.wait_for(self.proc.stdout.readline(), 30))
+        self.url, self.token = info["url"], info["token"]
+        self.http = aiohttp.ClientSession()
+        return self
+
+    async def script(self, body: dict) -> None:
+        async with self.http.post(f"{self.url}/_fake/script", json=body) as r:
+            r.raise_for_status()
+
+    async def get(self, path: str):
+        async with self.http.get(f"{self.url}{path}") as r:
+            return await r.json()
+
+    async def __aexit__(self, *exc):
+        await self.http.close()
+        self.proc.terminate()
+        await self.proc.wait()
+
+
 async def scenario(name: str, args) -> dict:
     spec = SCENARIOS[name]
     url, drop = make_db(args.db)
     try:
-        # the fake serves from its own thread and event loop, so the bot's loop cannot distort its clock
-        fake = FakeTelegram(overall_rate=(args.limit, 1.0), per_chat_rate=(1, 1.0), seed=11).start_in_thread()
-        if True:
-            fake.flood(spec["flood"], retry_after=args.retry_after)
-            fake.transient_errors(spec["transient"])
+        async with FakeProcess(args.limit) as fake:
             engine = make_engine(url)
             sm = make_sessionmaker(engine)
             chats = await add_producers(sm, args.recipients)
-            step = int(1 / spec["blocked"]) if spec["blocked"] else 0
-            blocked = set(chats[::step]) if step else set()
+            blocked = set(chats[::int(1 / spec["blocked"])]) if spec["blocked"] else set()
+            others = [c for c in chats if c not in blocked]
+            flooded = others[1::int(1 / spec["flood"])] if spec["flood"] else []
+            failing = others[2::int(1 / spec["transient"])] if spec["transient"] else []
             for c in blocked:
-                fake.block(c)
+                await fake.script({"chat_id": c, "state": "blocked"})
+            for c in flooded:
+                await fake.script({"chat_id": c, "errors": [429], "retry_after": args.retry_after})
+            for c in failing:
+                await fake.script({"chat_id": c, "errors": [502]})
             settings = load_settings(database_url=url, telegram_token=fake.token, telegram_api_url=fake.url,
                                      send_rate=args.rate, per_chat_interval=1.0, max_attempts=5)
             async with sm() as s, s.begin():
@@ -85,12 +120,11 @@ async def scenario(name: str, args) -> dict:
             with open(os.devnull, "w") as devnull:
                 await deliver(sm, settings, bc.id, out=devnull if not args.verbose else sys.stdout)
             wall = time.monotonic() - started
-            with fake.lock:
-                sends = [x for x in fake.sent if x.method == "sendMessage"]
-                fake_calls = list(fake.calls)
-                calls = Counter(c[0] for c in fake_calls)
-            per_chat = Counter(x.chat_id for x in sends)
-            span = (sends[-1].t - sends[0].t) if len(sends) > 1 else wall
+            sends = sorted((x for x in await fake.get("/_fake/sent") if x["method"] == "sendMessage"),
+                           key=lambda x: x["t"])
+            stats = await fake.get("/_fake/stats")
+            per_chat = Counter(x["chat_id"] for x in sends)
+            span = (sends[-1]["t"] - sends[0]["t"]) if len(sends) > 1 else wall
             achieved = (len(sends) - 1) / span if span > 0 else 0.0
             counts = await status_counts(sm, bc.id)
             await engine.dispose()
@@ -99,9 +133,9 @@ async def scenario(name: str, args) -> dict:
                 achieved_rate=round(achieved, 2), fraction=round(achieved / args.rate, 3),
                 lost=sum(1 for c in chats if c not in blocked and per_chat[c] == 0),
                 duplicates=sum(1 for n in per_chat.values() if n > 1),
-                violations=fake.violation_count, blocked_marked=counts.get("blocked", 0), blocked=len(blocked),
-                requests=sum(n for m, n in calls.items() if m.lower() == "sendmessage"),
-                answered_429=sum(1 for c in fake_calls if c[2] == 429), statuses=dict(counts))
+                violations=stats["violations"], blocked_marked=counts.get("blocked", 0), blocked=len(blocked),
+                requests=sum(n for m, n in stats["calls"].items() if m.lower() == "sendmessage"),
+                injected=f"{len(flooded)} x 429, {len(failing)} x 502", statuses=dict(counts))
     finally:
         drop()
 
@@ -126,7 +160,7 @@ def main() -> int:
               f"{' without faults' if name != 'clean' else ''})")
         print(f"  lost {r['lost']} (target 0) · duplicates {r['duplicates']} (target 0) · rate violations "
               f"{r['violations']} · blocked marked {r['blocked_marked']}/{r['blocked']} · "
-              f"sendMessage requests {r['requests']} (429 answers {r['answered_429']})")
+              f"sendMessage requests {r['requests']} (injected {r['injected']})")
         print(f"  row statuses: {r['statuses']}", flush=True)
         ok = ok and r["lost"] == 0 and r["duplicates"] == 0 and r["violations"] == 0
         if name == "clean":

@@ -21,7 +21,7 @@ class Pacer:
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
         self._calls: deque[float] = deque()          # times of the last calls (hard 1-second cap)
-        self._cap = max(1, math.floor(self.rate))
+        self._cap = max(1, math.floor(self.rate * 1.05))   # 5 % headroom for jitter, still below ~30/s
 
     def pause(self, seconds: float) -> None:
         """Flood control: nobody sends before now + seconds."""
@@ -54,7 +54,7 @@ class Pacer:
                 return
 
     async def gate(self) -> None:
-        """Right before the network call: never more than `rate` calls in any 1-second window.
+        """Right before the network call: never more than ~`rate` calls in any 1-second window.
 
         acquire() spaces the slots, but the work between a slot and the call (a database write)
         can bunch calls together; this hard cap keeps the provider's sliding window satisfied."""

@@ -15,7 +15,8 @@ from broadcasting.when import parse_date, parse_datetime
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
 from core.reference import all_groups, province_by_id
-from officers.permissions import officer_scope, province_name, refuse_province, require_officer
+from officers.permissions import (callback_parts, province_name, refuse_province, require_officer,
+                                  scope_or_refusal)
 from storage.models import Broadcast, utcnow
 
 FLOW = "thongbao"
@@ -67,10 +68,10 @@ async def compose(ctx: Ctx, msg: Incoming):
 
 async def typed(ctx: Ctx, msg: Incoming):
     """Text in the flow: the message itself, a date for the expiry filter, or the send time."""
-    scope = await officer_scope(ctx)
-    if scope is None:
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
         await ctx.clear_flow()
-        return await require_officer(ctx)
+        return refusal
     conv = await ctx.get_flow()
     data = dict(conv.data)
     if conv.step == "text":
@@ -97,11 +98,10 @@ async def typed(ctx: Ctx, msg: Incoming):
 
 async def on_button(ctx: Ctx, msg: Incoming):
     """All bc:… buttons."""
-    if deny := await require_officer(ctx):
-        return deny
-    scope = await officer_scope(ctx)
-    parts = msg.callback.split(":")
-    action, arg = parts[1], (parts[2] if len(parts) > 2 else "")
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
+        return refusal
+    action, arg = callback_parts(msg.callback)
     if action == "cancel":
         return await _cancel(ctx, int(arg) if arg.isdigit() else 0, scope)
     if action == "csv":

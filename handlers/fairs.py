@@ -17,7 +17,8 @@ from core.text import fold
 from delivery.queue import enqueue_user
 from officers import fairs as fairs_mod
 from officers.audit import audit
-from officers.permissions import officer_scope, province_name, refuse_province, require_officer
+from officers.permissions import (callback_parts, officer_scope, province_name, refuse_province, require_officer,
+                                  scope_or_refusal)
 from storage.models import Fair, Subscription, User
 
 FLOW = "themhoicho"
@@ -82,8 +83,7 @@ async def menu(ctx: Ctx, msg: Incoming):
 
 
 async def on_button(ctx: Ctx, msg: Incoming):
-    parts = msg.callback.split(":")
-    action, arg = parts[1], (parts[2] if len(parts) > 2 else "")
+    action, arg = callback_parts(msg.callback)
     if action == "all":
         return await _list(ctx)
     if action == "pv":
@@ -125,9 +125,10 @@ async def _detail(ctx: Ctx, fair: Fair):
 
 
 async def _delete(ctx: Ctx, fair: Fair):
-    if deny := await require_officer(ctx):
-        return deny
-    if not (await officer_scope(ctx)).allows(fair.province):
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
+        return refusal
+    if not scope.allows(fair.province):
         return refuse_province(fair.province)
     await audit(ctx.session, ctx.user.id, "fair.delete", fair_id=fair.id, name=fair.name, province=fair.province)
     await ctx.session.delete(fair)
@@ -144,10 +145,10 @@ async def add(ctx: Ctx, msg: Incoming):
 
 
 async def typed(ctx: Ctx, msg: Incoming):
-    scope = await officer_scope(ctx)
-    if scope is None:
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
         await ctx.clear_flow()
-        return await require_officer(ctx)
+        return refusal
     conv = await ctx.get_flow()
     step, data = conv.step, dict(conv.data)
     value = "" if (step in OPTIONAL and msg.text.strip() in ("-", "bỏ qua", "bo qua")) else msg.text.strip()

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from core.context import Ctx
 from core.messages import Button, Incoming, Reply
 from officers.audit import audit
-from officers.permissions import officer_scope, province_id_of, province_name, province_values, require_officer
+from officers.permissions import (callback_parts, province_id_of, province_name, province_values,
+                                  scope_or_refusal)
 from storage.models import OfficerQuestion, utcnow
 
 FLOW = "cauhoi"
@@ -22,9 +23,9 @@ def in_scope(scope, q: OfficerQuestion) -> bool:
 
 async def list_open(ctx: Ctx, msg: Incoming):
     """/cauhoi: open questions in the officer's scope, oldest first."""
-    if deny := await require_officer(ctx):
-        return deny
-    scope = await officer_scope(ctx)
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
+        return refusal
     q = select(OfficerQuestion).where(OfficerQuestion.status == "open")
     if not scope.national:
         q = q.where(OfficerQuestion.province.in_([v for p in scope.provinces for v in province_values(p)]))
@@ -34,11 +35,10 @@ async def list_open(ctx: Ctx, msg: Incoming):
 
 
 async def on_button(ctx: Ctx, msg: Incoming):
-    if deny := await require_officer(ctx):
-        return deny
-    scope = await officer_scope(ctx)
-    parts = msg.callback.split(":")
-    action, arg = parts[1], (parts[2] if len(parts) > 2 else "")
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
+        return refusal
+    action, arg = callback_parts(msg.callback)
     q = await ctx.session.get(OfficerQuestion, int(arg)) if arg.isdigit() else None
     if q is None:
         return ctx.reply("officer/gone")
@@ -58,11 +58,11 @@ async def on_button(ctx: Ctx, msg: Incoming):
 
 async def typed(ctx: Ctx, msg: Incoming):
     """The officer's answer text."""
-    scope = await officer_scope(ctx)
+    scope, refusal = await scope_or_refusal(ctx)
     conv = await ctx.get_flow()
     await ctx.clear_flow()
-    if scope is None:
-        return await require_officer(ctx)
+    if refusal:
+        return refusal
     q = await ctx.session.get(OfficerQuestion, int(conv.data.get("qid", 0)))
     if q is None or q.status != "open":
         return ctx.reply("officer/gone")

@@ -5,6 +5,7 @@ from core.context import Ctx
 from core.messages import Button, Incoming, Reply
 from core.reference import all_groups, all_provinces, match_province, province_by_id
 from broadcasting.segments import TOPICS, TOPIC_NAMES
+from officers.permissions import callback_parts
 from storage.models import Subscription, utcnow
 
 FLOW = "dangky"
@@ -56,10 +57,9 @@ async def _province_chosen(ctx: Ctx, conv, pid: str, note: str = ""):
 async def on_button(ctx: Ctx, msg: Incoming):
     """Buttons of the flow: sub:p:<province>, sub:g:<group>, sub:gd, sub:t:<topic>, sub:td."""
     conv = await ctx.get_flow()
-    parts = msg.callback.split(":")
     if conv is None or conv.flow != FLOW:
         return await start(ctx, msg)
-    action, arg = parts[1], (parts[2] if len(parts) > 2 else "")
+    action, arg = callback_parts(msg.callback)
     data = dict(conv.data)
     if action == "p" and province_by_id(arg):
         return await _province_chosen(ctx, conv, arg)

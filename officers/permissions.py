@@ -88,6 +88,18 @@ async def require_officer(ctx) -> Reply | None:
     return Reply(render("officer/not_allowed"))
 
 
+async def scope_or_refusal(ctx) -> tuple[Scope | None, Reply | None]:
+    """(scope, None) for officers and admins, (None, refusal) for everyone else."""
+    scope = await officer_scope(ctx)
+    return scope, None if scope is not None else Reply(render("officer/not_allowed"))
+
+
+def callback_parts(data: str) -> tuple[str, str]:
+    """'bc:cancel:12' -> ('cancel', '12'); 'bc:pre' -> ('pre', '')."""
+    parts = data.split(":")
+    return parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+
+
 def require_admin(ctx) -> Reply | None:
     if ctx.is_admin:
         return None
