@@ -63,9 +63,10 @@ class Core:
             try:
                 # one transaction per update: the interaction record and the handler's work
                 async with self.sessionmaker() as session, session.begin():
-                    user, identity = await users.touch(session, msg)
+                    user, identity, conv = await users.touch(session, msg)
                     user_id = user.id
-                    route, replies = await self._route(Ctx(self, session, user, identity, msg), msg)
+                    ctx = Ctx(self, session, user, identity, msg, conv_absent=conv is None)
+                    route, replies = await self._route(ctx, msg)
                 return as_list(replies)
             except Exception:
                 # everything the handler did is rolled back; still record that the person wrote

@@ -23,6 +23,7 @@ class Ctx:
     user: User
     identity: Identity
     msg: Incoming
+    conv_absent: bool = False     # touch() found no conversation row: get_flow needs no query
 
     # --- conveniences ---------------------------------------------------------------------
     @property
@@ -55,7 +56,9 @@ class Ctx:
 
     # --- guided-flow state (one active flow per user, stored in the DB) -------------------
     async def get_flow(self) -> Conversation | None:
-        return await self.session.get(Conversation, self.user.id)
+        if self.conv_absent:
+            return None
+        return await self.session.get(Conversation, self.user.id)   # identity map: no query if loaded
 
     async def set_flow(self, flow: str, step: str = "", data: dict | None = None) -> Conversation:
         conv = await self.session.get(Conversation, self.user.id)
@@ -66,10 +69,14 @@ class Ctx:
             conv.flow, conv.step, conv.data = flow, step, dict(data or {})
         conv.updated_at = utcnow()
         await self.session.flush()
+        self.conv_absent = False
         return conv
 
     async def clear_flow(self) -> bool:
+        if self.conv_absent:
+            return False
         res = await self.session.execute(delete(Conversation).where(Conversation.user_id == self.user.id))
+        self.conv_absent = True
         return bool(res.rowcount)
 
     # --- messages to other people go through the delivery path ----------------------------
