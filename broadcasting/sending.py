@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
@@ -71,7 +71,8 @@ async def create(session, *, actor_user_id: int | None, text: str, segment: dict
         await enqueue_rows(session, [dict(
             key=f"bc:{bc.id}:progress", kind="progress", identity_id=progress_identity.id,
             channel=progress_identity.channel, chat_id=progress_identity.chat_id,
-            payload=Reply(progress_text(bc, {})).to_payload(), next_attempt_at=when)])
+            payload=Reply(progress_text(bc, {})).to_payload(),
+            next_attempt_at=when - timedelta(seconds=1))])            # due first: sent before the rows
     await audit(session, actor_user_id, "broadcast.schedule" if scheduled_at else "broadcast.send",
                 broadcast_id=bc.id, segment=segment, total=bc.total, origin=origin,
                 scheduled_at=scheduled_at.isoformat() if scheduled_at else None, text=text[:500])

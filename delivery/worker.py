@@ -140,7 +140,7 @@ class DeliveryWorker:
             rows = list(res.scalars())
             if rows:
                 rows = await self._skip_unreachable(s, rows)
-        rows.sort(key=lambda r: r.id)
+        rows.sort(key=lambda r: (r.next_attempt_at, r.id))
         return rows
 
     async def _skip_unreachable(self, s, rows: list[Delivery]) -> list[Delivery]:
