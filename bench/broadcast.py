@@ -40,11 +40,12 @@ from broadcasting.runner import deliver  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from tests.officers.bulk import add_producers, status_counts  # noqa: E402
+from tests.officers.bulk import add_producers, status_counts, unknown_chats  # noqa: E402
 
 SCENARIOS = {
     "clean": dict(flood=0.0, blocked=0.0, transient=0.0),
     "faults": dict(flood=0.02, blocked=0.01, transient=0.01),
+    "kill": dict(flood=0.0, blocked=0.0, transient=0.0),     # `bot.py broadcast` SIGKILLed, then --resume
 }
 
 
@@ -92,6 +93,23 @@ class FakeProcess:
         await self.proc.wait()
 
 
+async def kill_and_resume(fake, url: str, bid: int, args) -> None:
+    """Run `bot.py broadcast --resume` in a subprocess, SIGKILL it half-way, run it again to the end."""
+    import signal
+    env = dict(os.environ, DATABASE_URL=url, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url,
+               SEND_RATE=str(args.rate), PER_CHAT_INTERVAL="1")
+    cmd = [sys.executable, str(ROOT / "bot.py"), "broadcast", "--resume", str(bid)]
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.DEVNULL)
+    while (await fake.get("/_fake/stats"))["sent"] < args.recipients // 2:
+        await asyncio.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.DEVNULL)
+    await proc.wait()
+
+
 async def scenario(name: str, args) -> dict:
     spec = SCENARIOS[name]
     url, drop = make_db(args.db)
@@ -117,8 +135,11 @@ async def scenario(name: str, args) -> dict:
                                                   segment={}, scope=None)
             assert not errors, errors
             started = time.monotonic()
-            with open(os.devnull, "w") as devnull:
-                await deliver(sm, settings, bc.id, out=devnull if not args.verbose else sys.stdout)
+            if name == "kill":
+                await kill_and_resume(fake, url, bc.id, args)
+            else:
+                with open(os.devnull, "w") as devnull:
+                    await deliver(sm, settings, bc.id, out=devnull if not args.verbose else sys.stdout)
             wall = time.monotonic() - started
             sends = sorted((x for x in await fake.get("/_fake/sent") if x["method"] == "sendMessage"),
                            key=lambda x: x["t"])
@@ -127,6 +148,7 @@ async def scenario(name: str, args) -> dict:
             span = (sends[-1]["t"] - sends[0]["t"]) if len(sends) > 1 else wall
             achieved = (len(sends) - 1) / span if span > 0 else 0.0
             counts = await status_counts(sm, bc.id)
+            unknown = await unknown_chats(sm, bc.id)
             await engine.dispose()
             return dict(
                 scenario=name, recipients=args.recipients, delivered=len(sends), wall_s=round(wall, 1),
@@ -135,7 +157,8 @@ async def scenario(name: str, args) -> dict:
                 duplicates=sum(1 for n in per_chat.values() if n > 1),
                 violations=stats["violations"], blocked_marked=counts.get("blocked", 0), blocked=len(blocked),
                 requests=sum(n for m, n in stats["calls"].items() if m.lower() == "sendmessage"),
-                injected=f"{len(flooded)} x 429, {len(failing)} x 502", statuses=dict(counts))
+                injected=f"{len(flooded)} x 429, {len(failing)} x 502", statuses=dict(counts),
+                unknown=len(unknown), unknown_delivered=sum(1 for c in unknown if per_chat[c]))
     finally:
         drop()
 
@@ -146,7 +169,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=30, help="fake server's overall limit (messages/s)")
     ap.add_argument("--rate", type=float, default=28.0, help="worker's configured rate (SEND_RATE)")
     ap.add_argument("--retry-after", type=float, default=1.0, help="retry_after of injected 429s (s)")
-    ap.add_argument("--scenarios", nargs="+", default=["clean", "faults"], choices=list(SCENARIOS))
+    ap.add_argument("--scenarios", nargs="+", default=["clean", "faults", "kill"], choices=list(SCENARIOS))
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--verbose", action="store_true", help="show the progress lines")
     args = ap.parse_args()
@@ -162,6 +185,10 @@ def main() -> int:
               f"{r['violations']} · blocked marked {r['blocked_marked']}/{r['blocked']} · "
               f"sendMessage requests {r['requests']} (injected {r['injected']})")
         print(f"  row statuses: {r['statuses']}", flush=True)
+        if name == "kill":
+            print(f"  SIGKILL half-way: {r['unknown']} row(s) in flight ('unknown', never re-sent), of which "
+                  f"{r['unknown_delivered']} had reached the server and {r['unknown'] - r['unknown_delivered']} "
+                  "were lost", flush=True)
         ok = ok and r["lost"] == 0 and r["duplicates"] == 0 and r["violations"] == 0
         if name == "clean":
             ok = ok and r["fraction"] >= 0.95
