@@ -16,7 +16,7 @@ from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
 from core.reference import all_groups, province_by_id
 from officers.permissions import (callback_parts, province_name, refuse_province, require_officer,
-                                  scope_or_refusal)
+                                  officer_flow, scope_or_refusal)
 from storage.models import Broadcast, utcnow
 
 FLOW = "thongbao"
@@ -68,11 +68,9 @@ async def compose(ctx: Ctx, msg: Incoming):
 
 async def typed(ctx: Ctx, msg: Incoming):
     """Text in the flow: the message itself, a date for the expiry filter, or the send time."""
-    scope, refusal = await scope_or_refusal(ctx)
+    scope, conv, refusal = await officer_flow(ctx)
     if refusal:
-        await ctx.clear_flow()
         return refusal
-    conv = await ctx.get_flow()
     data = dict(conv.data)
     if conv.step == "text":
         checked = templates.check(msg.text)

@@ -18,7 +18,7 @@ from delivery.queue import enqueue_user
 from officers import fairs as fairs_mod
 from officers.audit import audit
 from officers.permissions import (callback_parts, officer_scope, province_name, refuse_province, require_officer,
-                                  scope_or_refusal)
+                                  officer_flow, scope_or_refusal)
 from storage.models import Fair, Subscription, User
 
 FLOW = "themhoicho"
@@ -145,11 +145,9 @@ async def add(ctx: Ctx, msg: Incoming):
 
 
 async def typed(ctx: Ctx, msg: Incoming):
-    scope, refusal = await scope_or_refusal(ctx)
+    scope, conv, refusal = await officer_flow(ctx)
     if refusal:
-        await ctx.clear_flow()
         return refusal
-    conv = await ctx.get_flow()
     step, data = conv.step, dict(conv.data)
     value = "" if (step in OPTIONAL and msg.text.strip() in ("-", "bỏ qua", "bo qua")) else msg.text.strip()
     if step == "province":

@@ -94,6 +94,16 @@ async def scope_or_refusal(ctx) -> tuple[Scope | None, Reply | None]:
     return scope, None if scope is not None else Reply(render("officer/not_allowed"))
 
 
+async def officer_flow(ctx):
+    """For text inside an officer's guided flow: (scope, conversation, None), or (None, None, refusal)
+    after leaving the flow (the role was revoked meanwhile)."""
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
+        await ctx.clear_flow()
+        return None, None, refusal
+    return scope, await ctx.get_flow(), None
+
+
 def callback_parts(data: str) -> tuple[str, str]:
     """'bc:cancel:12' -> ('cancel', '12'); 'bc:pre' -> ('pre', '')."""
     parts = data.split(":")
