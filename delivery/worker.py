@@ -19,7 +19,6 @@ import asyncio
 import logging
 import os
 import random
-import socket
 from datetime import timedelta
 from typing import Awaitable, Callable
 
@@ -29,6 +28,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from core.messages import Reply
 from delivery.outcome import SendResult
 from delivery.ratelimit import Pacer
+from delivery.recovery import HOST, LEASE, owner_is_dead, recover_stale  # noqa: F401 (re-exported)
 from delivery.senders import Senders
 from storage.models import Delivery, Identity, User, utcnow
 
@@ -37,33 +37,11 @@ log = logging.getLogger("ocop.delivery")
 FINAL = {"sent", "failed", "blocked", "opted_out", "cancelled", "outside_window", "quota",
          "unreachable", "unknown"}
 LIVE = ("queued", "claimed", "sending")
-LEASE = timedelta(seconds=120)
-HOST = socket.gethostname()[:30]
 
 
 def backoff(attempt: int) -> float:
     """Seconds before retry number `attempt` (1-based): 2, 4, 8 … capped at 300, with jitter."""
     return min(300.0, 2.0 ** attempt) * (0.8 + 0.4 * random.random())
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def owner_is_dead(claimed_by: str | None) -> bool:
-    """True when `claimed_by` names a process on this host that no longer exists."""
-    if not claimed_by:
-        return True
-    parts = claimed_by.split(":")
-    if len(parts) < 2 or parts[0] != HOST or not parts[1].isdigit():
-        return False
-    return not _pid_alive(int(parts[1]))
 
 
 class DeliveryWorker:
@@ -87,32 +65,9 @@ class DeliveryWorker:
         self.in_flight = 0
 
     # --- recovery -------------------------------------------------------------------------
-    async def _recover_where(self, owner_filter) -> dict[str, int]:
-        async with self.sessionmaker() as s, s.begin():
-            r1 = await s.execute(update(Delivery).where(Delivery.status == "claimed", owner_filter)
-                                 .values(status="queued", claimed_by=None, claimed_at=None)
-                                 .execution_options(synchronize_session=False))
-            r2 = await s.execute(update(Delivery).where(Delivery.status == "sending", owner_filter)
-                                 .values(status="unknown", last_error="in flight during a crash")
-                                 .execution_options(synchronize_session=False))
-        out = {"requeued": r1.rowcount or 0, "unknown": r2.rowcount or 0}
-        if any(out.values()):
-            log.warning("delivery recovery: %s", out)
-        return out
-
     async def recover(self) -> dict[str, int]:
         """Requeue 'claimed' rows of dead or expired workers; mark their 'sending' rows 'unknown'."""
-        cutoff = utcnow() - LEASE
-        async with self.sessionmaker() as s:
-            owners = set(await s.scalars(select(Delivery.claimed_by).where(
-                Delivery.status.in_(("claimed", "sending")), Delivery.claimed_by != self.worker_id)
-                .distinct()))
-        dead = [o for o in owners if owner_is_dead(o)]
-        cond = Delivery.claimed_at < cutoff
-        if dead:
-            cond = or_(cond, Delivery.claimed_by.in_(dead))
-        return await self._recover_where(and_(cond, or_(Delivery.claimed_by.is_(None),
-                                                        Delivery.claimed_by != self.worker_id)))
+        return await recover_stale(self.sessionmaker, self.worker_id)
 
     async def recover_own_and_dead(self) -> dict[str, int]:
         """At start-up: rows of processes that are gone (or whose lease expired) are recovered.
