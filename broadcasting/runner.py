@@ -19,34 +19,9 @@ from sqlalchemy import select
 from broadcasting import sending
 from broadcasting.progress import Progress
 from delivery.senders import Senders
+from delivery.standalone import close_senders, open_senders
 from delivery.worker import DeliveryWorker
 from storage.models import Broadcast, Delivery
-
-
-async def telegram_sender(settings):
-    """A Telegram sender that does not poll (a running bot keeps getUpdates to itself)."""
-    from telegram.constants import ParseMode
-    from telegram.ext import Defaults, ExtBot
-    from telegram.request import HTTPXRequest
-
-    from channels.telegram_sender import TelegramSender
-    api = settings.telegram_api_url.rstrip("/")
-    bot = ExtBot(settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
-                 defaults=Defaults(parse_mode=ParseMode.HTML),
-                 request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
-    await bot.initialize()
-    return TelegramSender(lambda: bot), bot
-
-
-async def build_senders(settings) -> tuple[Senders, list]:
-    senders, closers = Senders(), []
-    if settings.telegram_enabled:
-        sender, bot = await telegram_sender(settings)
-        senders["telegram"] = sender
-        closers.append(bot.shutdown)
-    from channels.console import ConsoleSender
-    senders["console"] = ConsoleSender(sys.stderr)
-    return senders, closers
 
 
 class Terminal:
@@ -76,7 +51,7 @@ async def _pending_sendable(sm, bid: int, senders: Senders) -> int:
 async def deliver(sm, settings, bid: int, *, out=None) -> int:
     """Send until broadcast `bid` has nothing left this process can send. Exit code 0, or 130."""
     out = out or sys.stdout
-    senders, closers = await build_senders(settings)
+    senders, closers = await open_senders(settings, sm)
     worker = DeliveryWorker(sm, senders, rate=settings.send_rate, per_chat_interval=settings.per_chat_interval,
                             max_attempts=settings.max_attempts)
     terminal = Terminal(bid, out)
@@ -110,8 +85,7 @@ async def deliver(sm, settings, bid: int, *, out=None) -> int:
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):  # pragma: no cover
                 pass
-        for close in closers:
-            await close()
+        await close_senders(closers)
     async with sm() as s:
         bc = await s.get(Broadcast, bid)
         summ = sending.summary(await sending.counts(s, bid))

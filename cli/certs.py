@@ -77,40 +77,6 @@ async def _import(args, settings) -> int:
 
 
 # --- remind ------------------------------------------------------------------------------------
-def build_senders(settings):
-    """The configured channel senders (like core.runtime.Runtime); the console when none."""
-    from core.runtime import Runtime
-    rt = Runtime(settings)
-    senders = rt.senders
-    for ch in rt.configured_channels():
-        rt.add_channel(ch)
-    if not senders:
-        from channels.console import ConsoleSender
-        senders["console"] = ConsoleSender()
-    return rt, senders
-
-
-async def open_senders(rt) -> None:
-    """Make the senders usable without receiving updates (no polling: the running bot owns that)."""
-    for ch in rt.channels:
-        if hasattr(ch, "build_application"):          # Telegram: an initialised PTB bot, no updater
-            ch.app = ch.build_application()
-            await ch.app.initialize()
-
-
-async def close_senders(rt) -> None:
-    for ch in rt.channels:
-        try:
-            if hasattr(ch, "build_application"):
-                if ch.app is not None:
-                    await ch.app.shutdown()
-            elif hasattr(ch, "stop"):
-                await ch.stop()
-        except Exception as exc:  # closing must not hide the sweep's outcome
-            print(f"warning: closing {ch.name}: {exc}", file=sys.stderr)
-    await rt.core.close()
-
-
 def cmd_remind(args, settings) -> int:
     return asyncio.run(_remind(args, settings))
 
@@ -133,9 +99,9 @@ async def _remind(args, settings) -> int:
                 print("  " + html_to_plain(d.reply.text).replace("\n", "\n  "))
         if args.dry_run or not res.enqueued:
             return 0
-        rt, senders = build_senders(settings)
+        from delivery.standalone import close_senders, open_senders
+        senders, closers = await open_senders(settings, sm, out=sys.stdout)
         try:
-            await open_senders(rt)
             worker = DeliveryWorker(sm, senders, rate=settings.send_rate,
                                     per_chat_interval=settings.per_chat_interval, max_attempts=settings.max_attempts)
             await worker.recover()
@@ -143,7 +109,7 @@ async def _remind(args, settings) -> int:
             print(f"Delivered: sent={worker.stats['sent']} retry={worker.stats['retry']} "
                   f"failed={worker.stats['failed']}")
         finally:
-            await close_senders(rt)
+            await close_senders(closers)
         return 0
     finally:
         await engine.dispose()
