@@ -12,6 +12,7 @@ import sys
 from datetime import date, datetime
 
 from core.text import html_to_plain
+from storage.db import open_database
 
 
 def add(sub) -> None:
@@ -39,14 +40,6 @@ def add(sub) -> None:
     p.set_defaults(func=cmd_claim_code)
 
 
-async def _session_scope(settings):
-    from storage.db import make_engine, make_sessionmaker
-    from storage.migrate import upgrade_async
-    await upgrade_async(settings.database_url)
-    engine = make_engine(settings.database_url)
-    return engine, make_sessionmaker(engine)
-
-
 def _today(settings) -> date:
     return datetime.now(settings.tz).date()
 
@@ -59,7 +52,7 @@ def cmd_import(args, settings) -> int:
 async def _import(args, settings) -> int:
     from certificates.importer import import_certificates
     from core.templates import render
-    engine, sm = await _session_scope(settings)
+    engine, sm = await open_database(settings.database_url)
     try:
         async with sm() as s:
             report = await import_certificates(s, args.file, args.file, today=_today(settings),
@@ -85,7 +78,7 @@ async def _remind(args, settings) -> int:
     from delivery.worker import DeliveryWorker
     from reminders.sweep import sweep
     today = args.today or _today(settings)
-    engine, sm = await _session_scope(settings)
+    engine, sm = await open_database(settings.database_url)
     try:
         async with sm() as s:
             res = await sweep(s, settings, today, dry_run=args.dry_run)
@@ -129,7 +122,7 @@ async def _add_round(args, settings) -> int:
     except (DateError, ValueError) as exc:
         print(f"Không thêm được đợt đánh giá: {exc}.", file=sys.stderr)
         return 1
-    engine, sm = await _session_scope(settings)
+    engine, sm = await open_database(settings.database_url)
     try:
         async with sm() as s, s.begin():
             rnd = await create_round(s, data)
@@ -155,7 +148,7 @@ async def _claim_code(args, settings) -> int:
     if args.phone and phone is None:
         print(f"Số điện thoại không hợp lệ: {args.phone}", file=sys.stderr)
         return 1
-    engine, sm = await _session_scope(settings)
+    engine, sm = await open_database(settings.database_url)
     try:
         async with sm() as s, s.begin():
             cond = Certificate.phone == phone if phone else Certificate.id.in_(args.cert_id)

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.text import html_to_plain
+from storage.db import open_database
 
 
 def add(sub) -> None:
@@ -44,14 +45,6 @@ def add(sub) -> None:
     g.add_argument("--province")
     g.add_argument("--national", action="store_true")
     p.set_defaults(func=cmd_grant)
-
-
-async def _db(settings):
-    from storage.db import make_engine, make_sessionmaker
-    from storage.migrate import upgrade_async
-    await upgrade_async(settings.database_url)
-    engine = make_engine(settings.database_url)
-    return engine, make_sessionmaker(engine)
 
 
 def _segment(args) -> tuple[dict, list[str]]:
@@ -99,7 +92,7 @@ async def _broadcast(args, settings) -> int:
     if errors:
         print("Không gửi được: " + "; ".join(errors) + ".", file=sys.stderr)
         return 2
-    engine, sm = await _db(settings)
+    engine, sm = await open_database(settings.database_url)
     try:
         if args.resume is not None:
             return await deliver(sm, settings, args.resume)
@@ -131,7 +124,7 @@ def cmd_import_fairs(args, settings) -> int:
 
 async def _import_fairs(args, settings) -> int:
     from officers.fairs_import import import_fairs
-    engine, sm = await _db(settings)
+    engine, sm = await open_database(settings.database_url)
     try:
         async with sm() as s, s.begin():
             rep = await import_fairs(s, args.file, args.file, today=datetime.now(settings.tz).date(),
@@ -158,7 +151,7 @@ def cmd_export_questions(args, settings) -> int:
 
 async def _export(args, settings) -> int:
     from officers.export import faq_candidates, to_csv, to_json
-    engine, sm = await _db(settings)
+    engine, sm = await open_database(settings.database_url)
     try:
         async with sm() as s:
             rows = await faq_candidates(s, include_all=args.all)
@@ -187,7 +180,7 @@ async def _grant(args, settings) -> int:
     if args.province and m is None:
         print(f"Không nhận ra tỉnh «{args.province}».", file=sys.stderr)
         return 2
-    engine, sm = await _db(settings)
+    engine, sm = await open_database(settings.database_url)
     try:
         async with sm() as s, s.begin():
             user = await find_user(s, args.user, "telegram")

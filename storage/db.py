@@ -33,3 +33,11 @@ def make_engine(url: str, **kw) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def open_database(url: str):
+    """For command-line tools: apply migrations, then (engine, sessionmaker). Dispose the engine after."""
+    from storage.migrate import upgrade_async
+    await upgrade_async(url)
+    engine = make_engine(url)
+    return engine, make_sessionmaker(engine)
