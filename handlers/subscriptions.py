@@ -57,12 +57,16 @@ async def _province_chosen(ctx: Ctx, conv, pid: str, note: str = ""):
 async def on_button(ctx: Ctx, msg: Incoming):
     """Buttons of the flow: sub:p:<province>, sub:g:<group>, sub:gd, sub:t:<topic>, sub:td."""
     conv = await ctx.get_flow()
-    if conv is None or conv.flow != FLOW:
+    if conv is None:
         return await start(ctx, msg)
+    if conv.flow != FLOW:       # an old /dangky message: keep the flow the user is in now
+        return Reply(ctx.render("errors/stale_button"), [[Button("🔔 Đăng ký nhận tin", "m:dangky")]])
     action, arg = callback_parts(msg.callback)
     data = dict(conv.data)
     if action == "p" and province_by_id(arg):
         return await _province_chosen(ctx, conv, arg)
+    if not data.get("province"):    # groups / topics before a province: ask for the province again
+        return Reply(ctx.render("subscriptions/ask_province"), province_buttons("sub:p:"))
     if action == "g" and arg in dict(group_items()):
         data["groups"] = _toggle(data.get("groups", []), arg)
         await ctx.set_flow(FLOW, "groups", data)
