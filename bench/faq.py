@@ -103,20 +103,25 @@ def main(argv=None) -> int:
           f"built in {(time.perf_counter() - t0) * 1000:.0f} ms")
     dev, held = load_jsonl(dev_set_path()), load_heldout()
     post = load_heldout(HELDOUT.parent / "cases_post_tuning.yml")
+    blind = load_heldout(HELDOUT.parent / "cases_blind.yml")
     off = [{"q": q, "fallback": True} for q in TUNING_OFF_TOPIC]
     for name, cases in (("dev set (shared)", dev), ("held-out (tests/faq/cases.yml)", held),
-                        ("written after tuning (cases_post_tuning)", post), ("off-topic tuning list", off)):
+                        ("written after tuning (cases_post_tuning)", post), ("blind (cases_blind)", blind),
+                        ("off-topic tuning list", off)):
         s = score(renderer, cases)
         print(f"{name:42s} in-scope {s.in_ok}/{s.in_total} = {s.in_scope:.3f}   "
               f"out-of-scope {s.out_ok}/{s.out_total} = {s.out_scope:.3f}")
         if args.verbose:
             for q, outcome, fid in s.failures:
                 print(f"    FAIL {outcome:9s} {fid or '-':30s} {q}")
+    with_ids = [c for c in blind if c.get("ids")]
+    right = sum(renderer.respond(c["q"]).faq_id in c["ids"] for c in with_ids)
+    print(f"blind set: expected entry answered {right}/{len(with_ids)} = {right / len(with_ids):.3f}")
     if args.tune:
         loo = leave_one_out(renderer.engine.params)
         print("leave-one-out paraphrases: " + "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                                          for k, v in loo.items()))
-    questions = [c["q"] for c in dev + held + post] + TUNING_OFF_TOPIC
+    questions = [c["q"] for c in dev + held + post + blind] + TUNING_OFF_TOPIC
     p50, p99 = latency(renderer, questions)
     c50, c99 = latency(renderer, questions, clock=time.thread_time)
     print(f"latency per question ({len(questions)} questions x 5, cold typo cache): "
