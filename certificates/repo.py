@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.dates import STATUS_LABEL, days_left, expiry_date, status_of
 from core.reference import group_by_id, match_province, province_by_id, province_by_name
+from core.text import parse_id
 from storage.models import Certificate, Role
 
 AUTHORITY_LABEL = {"province": "UBND tỉnh/thành phố", "ministry": "Bộ Nông nghiệp và Môi trường"}
@@ -48,9 +49,8 @@ async def list_owned(session, user_id: int) -> list[Certificate]:
 
 async def get_owned(session, user_id: int, cert_id) -> Certificate | None:
     """The certificate only if this user owns it (every callback goes through here)."""
-    try:
-        cid = int(cert_id)
-    except (TypeError, ValueError):
+    cid = parse_id(cert_id)
+    if cid is None:
         return None
     cert = await session.get(Certificate, cid)
     return cert if cert is not None and cert.owner_user_id == user_id else None

@@ -55,3 +55,15 @@ def split_text(text: str, limit: int) -> list[str]:
     if cur:
         chunks.append(cur)
     return [c for c in chunks if c.strip()]
+
+
+MAX_ID = 2**31 - 1      # INTEGER on SQLite and PostgreSQL
+
+
+def parse_id(value) -> int | None:
+    """A database id from a button or a typed argument: ASCII digits within 1..MAX_ID, else None."""
+    s = str(value if value is not None else "").strip()
+    if not (s.isascii() and s.isdigit()) or len(s) > 10:
+        return None
+    n = int(s)
+    return n if 0 < n <= MAX_ID else None

@@ -14,6 +14,7 @@ from broadcasting.segments import TOPICS, describe, effective_provinces
 from broadcasting.when import parse_date, parse_datetime
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
+from core.text import parse_id
 from core.reference import all_groups, province_by_id
 from officers.permissions import (callback_parts, province_name, refuse_province, require_officer,
                                   officer_flow, scope_or_refusal)
@@ -101,9 +102,9 @@ async def on_button(ctx: Ctx, msg: Incoming):
         return refusal
     action, arg = callback_parts(msg.callback)
     if action == "cancel":
-        return await _cancel(ctx, int(arg) if arg.isdigit() else 0, scope)
+        return await _cancel(ctx, parse_id(arg) or 0, scope)
     if action == "csv":
-        return await _csv(ctx, int(arg) if arg.isdigit() else 0, scope)
+        return await _csv(ctx, parse_id(arg) or 0, scope)
     conv = await ctx.get_flow()
     if conv is None or conv.flow != FLOW or "text" not in conv.data:
         return ctx.reply("broadcast/expired")

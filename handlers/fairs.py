@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
 from core.reference import group_by_id, match_province, province_by_id
-from core.text import fold
+from core.text import fold, parse_id
 from delivery.queue import enqueue_user
 from officers import fairs as fairs_mod
 from officers.audit import audit
@@ -42,6 +42,10 @@ async def _list(ctx: Ctx, province: str | None = None, month: str | None = None,
                             month=month and f"{month[5:]}/{month[:4]}", names=province_name), buttons)
 
 
+def _real_month(year: int, month: int) -> bool:
+    return 1 <= month <= 12 and 2000 <= year <= 2100
+
+
 def parse_filter(text: str, today: date) -> tuple[str | None, str | None, str]:
     """'/hoicho Tiền Giang' -> province; '/hoicho 12/2026' or 'tháng 12' -> month; (province, month, note)."""
     t = fold(text).strip()
@@ -51,7 +55,7 @@ def parse_filter(text: str, today: date) -> tuple[str | None, str | None, str]:
     if m:
         mo = int(m.group(1) or m.group(3))
         year = int(m.group(2)) if m.group(2) else (today.year if mo >= today.month else today.year + 1)
-        if 1 <= mo <= 12:
+        if _real_month(year, mo):
             return None, f"{year:04d}-{mo:02d}", ""
     pm = match_province(text)
     if pm:
@@ -97,11 +101,11 @@ async def on_button(ctx: Ctx, msg: Incoming):
         return Reply(ctx.render("fairs/pick", what="tháng", empty=not months), rows)
     if action == "p" and province_by_id(arg):
         return await _list(ctx, province=arg)
-    if action == "m" and re.fullmatch(r"\d{4}-\d{2}", arg):
+    if action == "m" and re.fullmatch(r"\d{4}-\d{2}", arg) and _real_month(int(arg[:4]), int(arg[5:])):
         return await _list(ctx, month=arg)
     if action in ("save", "no"):
         return await _finish_add(ctx, action == "save")
-    fair = await ctx.session.get(Fair, int(arg)) if arg.isdigit() else None
+    fair = await ctx.session.get(Fair, parse_id(arg)) if parse_id(arg) else None
     if fair is None:
         return ctx.reply("fairs/gone")
     if action == "d":

@@ -16,6 +16,7 @@ from core.context import Ctx
 from core.faq import FaqEngine, get_renderer
 from core.faq.content import FAQ_DIR
 from core.messages import Button, Incoming, Reply
+from core.text import parse_id
 from storage.models import FaqLog, Feedback, OfficerQuestion
 
 NS = "fq"
@@ -78,8 +79,8 @@ async def on_callback(ctx: Ctx, msg: Incoming):
         return entry_reply(arg, get_engine().entries[arg].question)
     if action in ("up", "dn") and arg in get_engine().entries:
         return await _feedback(ctx, arg, 1 if action == "up" else -1)
-    if action == "o" and arg.isdigit():
-        return await _send_logged_question(ctx, int(arg))
+    if action == "o" and parse_id(arg):
+        return await _send_logged_question(ctx, parse_id(arg))
     return Reply(ctx.render("faq/feedback_stale"))
 
 

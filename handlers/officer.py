@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.context import Ctx
 from core.messages import Button, Incoming, Reply
+from core.text import parse_id
 from officers.audit import audit
 from officers.permissions import (callback_parts, province_id_of, province_name, province_values,
                                   scope_or_refusal)
@@ -39,7 +40,7 @@ async def on_button(ctx: Ctx, msg: Incoming):
     if refusal:
         return refusal
     action, arg = callback_parts(msg.callback)
-    q = await ctx.session.get(OfficerQuestion, int(arg)) if arg.isdigit() else None
+    q = await ctx.session.get(OfficerQuestion, parse_id(arg)) if parse_id(arg) else None
     if q is None:
         return ctx.reply("officer/gone")
     if not in_scope(scope, q):

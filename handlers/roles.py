@@ -6,7 +6,7 @@ from sqlalchemy import select
 from core.context import Ctx
 from core.messages import Incoming, Reply
 from core.reference import match_province
-from core.text import fold
+from core.text import fold, parse_id
 from officers.audit import audit
 from officers.permissions import province_name, require_admin
 from storage.models import Identity, Role, User, utcnow
@@ -18,7 +18,8 @@ async def find_user(session, token: str, channel: str) -> User | None:
     """'u12' (user id), 'telegram:123', '0912…'/'+84…' (phone) or a bare id on the admin's channel."""
     token = token.strip()
     if token[:1] in "u#" and token[1:].isdigit():
-        return await session.get(User, int(token[1:]))
+        uid = parse_id(token[1:])
+        return await session.get(User, uid) if uid else None
     if token[:1] in "0+" and token.lstrip("+").isdigit():
         digits = token.lstrip("+")
         phones = {token, digits, "0" + digits[2:] if digits.startswith("84") else "84" + digits[1:]}
