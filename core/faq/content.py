@@ -35,6 +35,7 @@ class MatchData:
     stopwords: frozenset[str] = frozenset()
     domain_terms: tuple[str, ...] = ()
     strong_terms: tuple[str, ...] = ()
+    off_topic_terms: tuple[str, ...] = ()          # words of other domains (land, vehicles, tax…)
     light_words: frozenset[str] = frozenset()      # question/function words: weigh little in coverage
     known_words: frozenset[str] = frozenset()      # ordinary words: never "corrected" as typos
     province_entry: str = ""                        # entry for "old province X is now in …?"
@@ -89,6 +90,7 @@ def load_match_data(directory: Path = FAQ_DIR) -> MatchData:
         stopwords=frozenset(fold(str(w)) for w in raw.get("stopwords") or []),
         domain_terms=tuple(fold(str(t)) for t in raw.get("domain_terms") or []),
         strong_terms=tuple(fold(str(t)) for t in raw.get("strong_terms") or []),
+        off_topic_terms=tuple(fold(str(t)) for t in raw.get("off_topic_terms") or []),
         light_words=frozenset(fold(str(t)) for t in raw.get("light_words") or []),
         province_entry=str(raw.get("province_entry") or ""),
         province_intent=tuple(fold(str(t)) for t in raw.get("province_intent") or []),

@@ -7,6 +7,7 @@ off-topic questions; the held-out tests/faq/cases.yml is only reported.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -14,10 +15,16 @@ from rapidfuzz import fuzz
 from core.faq.content import Entry, MatchData
 from core.faq.index import BM25, features
 from core.faq.normalize import Normalizer, raw_tokens
+from core.text import fold
 
 SMALLTALK_FILLERS = frozenset(
     "ad admin ban nhieu rat qua a nhe nha oi ne ha em anh chi toi minh muon voi cho xin duoc khong".split())
 SMALLTALK_PRIORITY = ("contact", "help", "thanks", "bye", "greet", "ack")
+# A long message is split into clauses (punctuation, "cho em hỏi"…); the question is the last clause
+# with a question word. Context clauses ("em nuôi ong ở xã…") then cannot pull the match away.
+CLAUSE_SPLIT = re.compile(r"[,.;:!?\n]+|\b(?:cho (?:em |minh |toi |chau |con )?hoi|xin hoi|em muon hoi)\b")
+QUESTION_WORDS = frozenset("gi j nao dau ai khong ko k hok chua lau ntn nhieu".split())
+LONG_QUESTION = 12          # tokens (after normalising) from which clause focus is tried
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class FaqEngine:
         var_docs, self.var_entry, self.var_text = [], [], []
         self.entry_vars: dict[str, list[int]] = {}
         ent_docs, self.ent_vocab, self.ent_pairs = [], [], []
+        self.ent_text: dict[str, str] = {}       # expanded words of an entry (variants | answer), fillers kept
         for e in entries:
             all_toks: list[str] = []
             for k, text in enumerate((e.question,) + e.paraphrases):
@@ -82,6 +90,8 @@ class FaqEngine:
             answer_toks = self.norm.doc_tokens(_strip_markup(e.answer))
             ent_docs.append(features(all_toks) + (features(answer_toks) if p.answer_pairs else answer_toks) * p.answer_repeat)
             self.ent_vocab.append(frozenset(all_toks) | frozenset(answer_toks))
+            self.ent_text[e.id] = " | ".join(" ".join(self.norm.expand(raw_tokens(t)))
+                                             for t in (e.question,) + e.paraphrases + (_strip_markup(e.answer),))
             self.ent_pairs.append(frozenset(features(all_toks)[len(all_toks):])
                                   | frozenset(features(answer_toks)[len(answer_toks):]))
         self.vocab_of = dict(zip(self.order, self.ent_vocab))
@@ -97,6 +107,7 @@ class FaqEngine:
                           for kind, phrases in data.smalltalk.items()}
         self.anchors = [f" {t} " for t in data.domain_terms]
         self.strong = [f" {t} " for t in data.strong_terms]
+        self.off_topic = sorted({f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.off_topic_terms} - {"  "})
         self.places = _place_words()
 
     # ----------------------------------------------------------------------------------------
@@ -104,11 +115,32 @@ class FaqEngine:
         kind = self.smalltalk_kind(text)
         if kind:
             return Match("smalltalk", smalltalk=kind, score=1.0)
-        q, guessed = self.norm.query_tokens(text)
+        m = self._match(text)
+        if len(self.norm.query_tokens(text)[0]) >= LONG_QUESTION:
+            clause = self.question_clause(text)
+            if clause:
+                mc = self._match(clause)
+                if mc.outcome == "answer":
+                    return mc
+        return m
+
+    def _match(self, text: str) -> Match:
+        words, guessed = self.norm.query_words(text)
+        q = self.norm.content(words)
         ranked = self.rank(q) if q else []
         if not ranked:
             return Match("fallback")
+        if self.foreign_topic(words, ranked[0][0]):
+            return Match("fallback", score=round(ranked[0][1], 4), ranked=ranked[:5])
         return self.decide(q, guessed, ranked)
+
+    def question_clause(self, text: str) -> str:
+        """The last clause of a long message that has a question word ('' when there is one clause)."""
+        clauses = [c.strip() for c in CLAUSE_SPLIT.split(fold(text)) if c and c.strip()]
+        if len(clauses) < 2:
+            return ""
+        asking = [c for c in clauses if QUESTION_WORDS & set(c.split())]
+        return asking[-1] if asking else ""
 
     def rank(self, q: list[str]) -> list[tuple[str, float]]:
         """Entries by combined score: BM25 on variants and on entries, then a fuzzy re-rank of the top 8."""
@@ -173,6 +205,11 @@ class FaqEngine:
             total += w
             hit += (0.5 * w if t in guessed else w) if t in vocab else 0.0
         return hit / total if total else 0.0
+
+    def foreign_topic(self, words: list[str], entry_id: str) -> str:
+        """An off-topic term (land, vehicles, tax, weather…) of the question that the entry never uses."""
+        text, entry = f" {' '.join(words)} ", f" {self.ent_text[entry_id]} "
+        return next((t for t in self.off_topic if t in text and t not in entry), "")
 
     def has_anchor(self, q: list[str], anchors: list[str] | None = None) -> bool:
         text = f" {' '.join(q)} "

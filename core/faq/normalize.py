@@ -20,7 +20,6 @@ _STAR = re.compile(r"(\d)\s*(?:\*|★|⭐)")
 _NUM_SEP = re.compile(r"(?<=\d)[.,](?=\d{3}\b)")        # 17.316 -> 17316
 _TOKEN = re.compile(r"[a-z0-9]+")
 _TELEX_PAIRS = (("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"), ("dd", "d"))
-_MAX_KEY = 4
 MIN_FIX_LEN = 3
 
 
@@ -44,6 +43,7 @@ class Normalizer:
             toks = tuple(raw_tokens(key)) or (key,)
             self.keys[toks] = [m.split() for m in meanings]
         self.single_keys = {k[0] for k in self.keys if len(k) == 1}
+        self.max_key = max((len(k) for k in self.keys), default=1)
         self.vocab: frozenset[str] = frozenset()
         self._vocab_list: list[str] = []
 
@@ -63,7 +63,7 @@ class Normalizer:
         out: list[str] = []
         i = 0
         while i < len(tokens):
-            for n in range(min(_MAX_KEY, len(tokens) - i), 0, -1):
+            for n in range(min(self.max_key, len(tokens) - i), 0, -1):
                 meanings = self.keys.get(tuple(tokens[i:i + n]))
                 if meanings is not None:
                     for m in meanings:
@@ -84,13 +84,18 @@ class Normalizer:
 
     def query_tokens(self, text: str) -> tuple[list[str], set[str]]:
         """Tokens of a user question and the words that typo correction produced (less certain)."""
+        full, guessed = self.query_words(text)
+        return self.content(full), guessed
+
+    def query_words(self, text: str) -> tuple[list[str], set[str]]:
+        """Like query_tokens but keeping filler words (for phrase checks such as off-topic terms)."""
         fixed, guessed = [], set()
         for tok in raw_tokens(text):
             new, fuzzy = self._correct(tok)
             if fuzzy:
                 guessed.add(new)
             fixed.append(new)
-        return self.content(self.expand(fixed)), guessed
+        return self.expand(fixed), guessed
 
     @lru_cache(maxsize=8192)
     def _correct(self, tok: str) -> tuple[str, bool]:

@@ -88,3 +88,29 @@ def test_a_province_name_alone_does_not_make_a_question_in_scope(r):
 def test_unverified_points_are_hedged(r):
     for eid in ("gcn_huyen_truoc_7_2025", "mau_san_pham", "le_phi_danh_gia", "vay_von", "khi_nao_nop_danh_gia_lai"):
         assert "chưa" in r.entry_html(eid) and ("tỉnh" in r.entry_html(eid))
+
+
+@pytest.mark.parametrize("q", [
+    "cho em hoi lam giay chung nhan quyen su dung dat o dau a",   # land certificate, not the OCOP one
+    "ubnd xa lam viec may gio",                                    # office hours
+    "ho kinh doanh dong thue bao nhieu phan tram",                 # tax
+    "ocop hay vietgap tot hon",                                    # another certification
+])
+def test_off_topic_terms_absent_from_the_entry_fall_back(r, q):
+    assert r.respond(q).fallback
+
+
+def test_off_topic_term_used_by_the_entry_does_not_block_it(r):
+    m = r.engine.match("vay von lai suat thap cho htx ocop")
+    assert m.outcome == "answer" and m.faq_id == "vay_von"
+
+
+def test_long_message_is_answered_from_its_question_clause(r):
+    q = ("da em chao ad, em nuoi ong o xa, nam 2022 em duoc cong nhan 3 sao cho sp mat ong, "
+         "gio em nghe noi gcn chi co thoi han, vay cho em hoi gcn co thoi han bao lau a")
+    assert r.respond(q).faq_id == "thoi_han_gcn"
+
+
+def test_abbreviation_keys_longer_than_four_words_expand(r):
+    toks, _ = r.engine.norm.query_tokens("mot xa mot san pham la gi")
+    assert "ocop" in toks
