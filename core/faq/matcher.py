@@ -131,7 +131,11 @@ class FaqEngine:
         if not ranked:
             return Match("fallback")
         if self.foreign_topic(words, ranked[0][0]):
-            return Match("fallback", score=round(ranked[0][1], 4), ranked=ranked[:5])
+            # the word may still be one a close entry uses (VietGAP as evidence): decide on that one
+            fit = next((r for r in ranked[1:3] if not self.foreign_topic(words, r[0])), None)
+            if fit is None:
+                return Match("fallback", score=round(ranked[0][1], 4), ranked=ranked[:5])
+            ranked = [fit] + [r for r in ranked if r is not fit]
         return self.decide(q, guessed, ranked)
 
     def question_clause(self, text: str) -> str:
@@ -200,6 +204,8 @@ class FaqEngine:
         total = hit = 0.0
         for t in set(q):
             w = idf.get(t, top_num if t.isdigit() else top)
+            if t.isdigit() and t not in vocab:   # a score, year or amount the entry lacks: a detail
+                w = min(w, top_num)
             if t in light or t in self.places:
                 w *= self.params.light_weight
             total += w
