@@ -105,10 +105,12 @@ def main(argv=None) -> int:
     post = load_heldout(HELDOUT.parent / "cases_post_tuning.yml")
     blind = load_heldout(HELDOUT.parent / "cases_blind.yml")
     probe2 = load_heldout(HELDOUT.parent / "cases_probe2.yml")
+    probe3 = load_heldout(HELDOUT.parent / "cases_probe3.yml")
     off = [{"q": q, "fallback": True} for q in TUNING_OFF_TOPIC]
     for name, cases in (("dev set (shared)", dev), ("held-out (tests/faq/cases.yml)", held),
                         ("written after tuning (cases_post_tuning)", post), ("blind (cases_blind)", blind),
                         ("probe after blind tuning (cases_probe2)", probe2),
+                        ("probe after all tuning (cases_probe3)", probe3),
                         ("off-topic tuning list", off)):
         s = score(renderer, cases)
         print(f"{name:42s} in-scope {s.in_ok}/{s.in_total} = {s.in_scope:.3f}   "
@@ -123,7 +125,7 @@ def main(argv=None) -> int:
         loo = leave_one_out(renderer.engine.params)
         print("leave-one-out paraphrases: " + "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                                          for k, v in loo.items()))
-    questions = [c["q"] for c in dev + held + post + blind + probe2] + TUNING_OFF_TOPIC
+    questions = [c["q"] for c in dev + held + post + blind + probe2 + probe3] + TUNING_OFF_TOPIC
     p50, p99 = latency(renderer, questions)
     c50, c99 = latency(renderer, questions, clock=time.thread_time)
     print(f"latency per question ({len(questions)} questions x 5, cold typo cache): "
