@@ -53,7 +53,7 @@ def parse_vn_date(value) -> date:
         raise DateError(f"tháng {mo} không có thật")
     if not 1 <= d <= calendar.monthrange(y, mo)[1]:
         raise DateError(f"tháng {mo}/{y} không có ngày {d}")
-    if y < 1900:
+    if not 1900 <= y <= 2100:
         raise DateError(f"năm {y} không hợp lệ")
     return date(y, mo, d)
 

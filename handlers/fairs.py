@@ -153,6 +153,8 @@ async def typed(ctx: Ctx, msg: Incoming):
     if refusal:
         return refusal
     step, data = conv.step, dict(conv.data)
+    if step not in STEPS:       # the confirm step waits for a button: ask again, change nothing
+        return _confirm(ctx, fairs_mod.check_fair(data, ctx.today()))
     value = "" if (step in OPTIONAL and msg.text.strip() in ("-", "bỏ qua", "bo qua")) else msg.text.strip()
     if step == "province":
         m = match_province(value)
@@ -177,6 +179,10 @@ async def typed(ctx: Ctx, msg: Incoming):
         await ctx.clear_flow()
         return ctx.reply("fairs/invalid", errors=checked.errors)
     await ctx.set_flow(FLOW, "confirm", data)
+    return _confirm(ctx, checked)
+
+
+def _confirm(ctx: Ctx, checked) -> Reply:
     return Reply(ctx.render("fairs/confirm", v=checked.values, province=province_name(checked.values["province"])),
                  [[Button("✅ Lưu", "f:save"), Button("✖ Bỏ", "f:no")]])
 
