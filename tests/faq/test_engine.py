@@ -95,6 +95,8 @@ def test_unverified_points_are_hedged(r):
     "ubnd xa lam viec may gio",                                    # office hours
     "ho kinh doanh dong thue bao nhieu phan tram",                 # tax
     "ocop hay vietgap tot hon",                                    # another certification
+    "gia ban sp ocop bao nhieu",                                   # market prices: no fact
+    "nop hs ocop xong bao lau thi co ket qua",                     # processing time: no fact
 ])
 def test_off_topic_terms_absent_from_the_entry_fall_back(r, q):
     assert r.respond(q).fallback
