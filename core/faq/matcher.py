@@ -107,7 +107,8 @@ class FaqEngine:
                           for kind, phrases in data.smalltalk.items()}
         self.anchors = [f" {t} " for t in data.domain_terms]
         self.strong = [f" {t} " for t in data.strong_terms]
-        self.off_topic = sorted({f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.off_topic_terms} - {"  "})
+        self.off_topic = sorted({tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
+                                 for t in data.off_topic_terms} - {("  ",)})
         self.places = _place_words()
 
     # ----------------------------------------------------------------------------------------
@@ -213,9 +214,11 @@ class FaqEngine:
         return hit / total if total else 0.0
 
     def foreign_topic(self, words: list[str], entry_id: str) -> str:
-        """An off-topic term (land, vehicles, tax, weather…) of the question that the entry never uses."""
+        """An off-topic term (land, vehicles, tax, weather…) of the question that the entry never uses.
+        A term "a + b" needs all its parts in the question; the entry must lack one of them."""
         text, entry = f" {' '.join(words)} ", f" {self.ent_text[entry_id]} "
-        return next((t for t in self.off_topic if t in text and t not in entry), "")
+        hit = next((t for t in self.off_topic if all(p in text for p in t) and not all(p in entry for p in t)), ())
+        return "+".join(p.strip() for p in hit)
 
     def has_anchor(self, q: list[str], anchors: list[str] | None = None) -> bool:
         text = f" {' '.join(q)} "

@@ -107,6 +107,11 @@ def test_off_topic_term_used_by_the_entry_does_not_block_it(r):
     assert m.outcome == "answer" and m.faq_id == "vay_von"
 
 
+def test_off_topic_term_with_parts_needs_all_of_them(r):
+    assert r.respond("gia sau rieng hom nay the nao").fallback
+    assert r.respond("hom nay nop ho so ocop o dau").faq_id == "nop_ho_so_o_dau"
+
+
 def test_long_message_is_answered_from_its_question_clause(r):
     q = ("da em chao ad, em nuoi ong o xa, nam 2022 em duoc cong nhan 3 sao cho sp mat ong, "
          "gio em nghe noi gcn chi co thoi han, vay cho em hoi gcn co thoi han bao lau a")
