@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from broadcasting import sending, templates
 from broadcasting.progress import Progress
-from broadcasting.segments import TOPICS, describe, effective_provinces
+from broadcasting.segments import TOPIC_NAMES, TOPICS, describe, effective_provinces
 from broadcasting.when import parse_date, parse_datetime
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
 from core.text import parse_id
-from core.reference import all_groups, province_by_id
+from core.reference import all_groups, group_by_id, province_by_id
 from officers.permissions import (callback_parts, province_name, refuse_province, require_officer,
                                   officer_flow, scope_or_refusal)
 from storage.models import Broadcast, utcnow
@@ -117,11 +117,11 @@ async def on_button(ctx: Ctx, msg: Incoming):
         if not scope.allows(arg) or not province_by_id(arg):
             return refuse_province(arg)
         seg["provinces"] = _flip(seg.get("provinces", []), arg)
-    elif action == "g":
+    elif action == "g" and group_by_id(arg):
         seg["groups"] = _flip(seg.get("groups", []), arg)
     elif action == "s" and arg in ("3", "4", "5"):
         seg["stars"] = _flip(seg.get("stars", []), int(arg))
-    elif action == "t":
+    elif action == "t" and arg in TOPIC_NAMES:
         seg["topic"] = None if seg.get("topic") == arg else arg
     elif action == "all":
         seg = {}

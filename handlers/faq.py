@@ -17,6 +17,7 @@ from core.faq import FaqEngine, get_renderer
 from core.faq.content import FAQ_DIR
 from core.messages import Button, Incoming, Reply
 from core.text import parse_id
+from officers.permissions import province_name
 from storage.models import FaqLog, Feedback, OfficerQuestion
 
 NS = "fq"
@@ -112,7 +113,7 @@ async def _store_officer_question(ctx: Ctx, question: str) -> Reply:
     if dup is not None:
         return Reply(ctx.render("faq/officer_already"))
     ctx.session.add(OfficerQuestion(user_id=ctx.user.id, province=ctx.user.province, question=question))
-    return Reply(ctx.render("faq/officer_sent", question=question, province=ctx.user.province or ""))
+    return Reply(ctx.render("faq/officer_sent", question=question, province=province_name(ctx.user.province) or ""))
 
 
 # --- menu entries and the "lienhe" flow -------------------------------------------------------
