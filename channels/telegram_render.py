@@ -71,7 +71,20 @@ def _open_tags(chunk: str) -> list[str]:
     return [tag for _, tag in stack]
 
 
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_html(text: str, limit: int = CHUNK) -> list[str]:
+    """Chunks Telegram accepts: it counts UTF-16 units, so an emoji counts twice; smaller chunks until all fit."""
+    chunks = _split_html(text, limit)
+    while limit > 100 and any(_utf16(c) > MAX_TEXT for c in chunks):
+        limit //= 2
+        chunks = _split_html(text, limit)
+    return chunks
+
+
+def _split_html(text: str, limit: int) -> list[str]:
     """split_text on line boundaries, closing tags at a chunk's end and re-opening them in the next."""
     chunks = split_text(text, limit)
     if len(chunks) == 1:
