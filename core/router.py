@@ -36,6 +36,7 @@ class Router:
     command_help: dict[str, str] = field(default_factory=dict)      # setMyCommands descriptions
     callbacks: dict[str, Handler] = field(default_factory=dict)     # namespace -> handler
     flows: dict[str, Handler] = field(default_factory=dict)         # conversation flow -> text handler
+    kept_flows: set[str] = field(default_factory=set)              # flows whose answers outlive /huy
     deeplinks: dict[str, Handler] = field(default_factory=dict)     # payload prefix -> handler
     menu: dict[str, MenuItem] = field(default_factory=dict)
     contact: Handler | None = None
@@ -66,8 +67,11 @@ class Router:
             raise ValueError(f"callback namespace {namespace!r} registered twice")
         self.callbacks[namespace] = handler
 
-    def flow(self, name: str, handler: Handler) -> None:
+    def flow(self, name: str, handler: Handler, keeps_answers: bool = False) -> None:
+        """keeps_answers: the flow stores answers outside `conversations`, so /huy loses nothing."""
         self.flows[name] = handler
+        if keeps_answers:
+            self.kept_flows.add(name)
 
     def deeplink(self, prefix: str, handler: Handler) -> None:
         self.deeplinks[prefix] = handler

@@ -202,5 +202,5 @@ def register(router) -> None:
     router.command("hoso", open_dossier, "Hướng dẫn chuẩn bị hồ sơ OCOP")
     router.menu_handler("hoso", open_dossier)
     router.callback("d", on_callback)
-    router.flow(flow.FLOW, on_text)
+    router.flow(flow.FLOW, on_text, keeps_answers=True)
     router.deeplink("hoso", deeplink)

@@ -87,7 +87,7 @@ async def on_callback(ctx, msg: Incoming):
         return Reply(ctx.render("errors/stale_button"))
     if kind == "x":
         await ctx.clear_flow()
-        return Reply(ctx.render("cancelled", left=True), [[Button("⭐ Sản phẩm của tôi", "p:list")]])
+        return Reply(ctx.render("cancelled", left=True, kept=False), [[Button("⭐ Sản phẩm của tôi", "p:list")]])
     step, raw = BUTTON_STEP.get(kind), parts[2] if len(parts) > 2 else ""
     if step is None or conv.step != step:
         return _ask(ctx, conv.step if conv.step in STEPS else "name")

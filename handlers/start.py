@@ -45,8 +45,10 @@ async def help_(ctx: Ctx, msg: Incoming):
 
 async def cancel(ctx: Ctx, msg: Incoming):
     """/huy and /cancel: leave whatever flow the user is in."""
+    conv = await ctx.get_flow()
+    kept = conv is not None and conv.flow in ctx.core.router.kept_flows
     left = await ctx.clear_flow()
-    return Reply(ctx.render("cancelled", left=left), menu_buttons(ctx.core.router))
+    return Reply(ctx.render("cancelled", left=left, kept=kept), menu_buttons(ctx.core.router))
 
 
 async def menu_tap(ctx: Ctx, msg: Incoming):
