@@ -12,7 +12,7 @@ from certificates.repo import officer_scope, province_name
 from core.dates import DateError, parse_vn_date
 from core.messages import Button, Incoming, Reply
 from core.text import fold
-from reminders.rounds import check_round, create_round, parse_future, upcoming_rounds
+from reminders.rounds import check_round, create_round, find_round, parse_future, upcoming_rounds
 from storage.models import Certificate, Subscription
 
 FLOW = "themdot"
@@ -57,9 +57,10 @@ async def _save(ctx, scope, province, name, deadline, evaluation, where):
         return None, str(exc)
     if scope is not None and data.province not in scope:
         return _refused(ctx, data.province), None
+    existed = await find_round(ctx.session, data) is not None
     rnd = await create_round(ctx.session, data, ctx.user.id)
     offsets = ", ".join(str(o) for o in ctx.settings.round_offsets)
-    return Reply(ctx.render("reminders/round_saved", r=rnd, offsets=offsets)), None
+    return Reply(ctx.render("reminders/round_saved", r=rnd, offsets=offsets, existed=existed)), None
 
 
 async def add_round(ctx, msg: Incoming):
@@ -95,7 +96,8 @@ async def on_text(ctx, msg: Incoming, skipped: bool = False):
         elif step == "deadline":
             parse_future(text, ctx.today(), "hạn đăng ký")
         elif step == "evaluation" and text:
-            parse_vn_date(text)
+            if parse_vn_date(text) < parse_vn_date(data["deadline"]):
+                raise ValueError("ngày đánh giá phải sau hạn đăng ký")
         elif step == "name" and not 3 <= len(text) <= 200:
             raise ValueError("tên đợt cần từ 3 đến 200 ký tự")
     except (DateError, ValueError) as exc:

@@ -50,7 +50,21 @@ def check_round(province: str, name: str, deadline, evaluation_date, where: str,
     return RoundInput(prov, name, dl, ev, where[:300])
 
 
+async def find_round(session, data: RoundInput) -> EvaluationRound | None:
+    """The same round typed again (province, name, deadline): updated instead of doubled."""
+    return await session.scalar(select(EvaluationRound).where(
+        EvaluationRound.province.in_(province_variants(data.province)), EvaluationRound.name == data.name,
+        EvaluationRound.registration_deadline == data.deadline).limit(1))
+
+
 async def create_round(session, data: RoundInput, created_by: int | None = None) -> EvaluationRound:
+    """Add a round; the same round sent twice is updated in place (reminders are not doubled)."""
+    rnd = await find_round(session, data)
+    if rnd is not None:
+        rnd.evaluation_date = data.evaluation_date or rnd.evaluation_date
+        rnd.where_to_submit = data.where or rnd.where_to_submit
+        await session.flush()
+        return rnd
     rnd = EvaluationRound(province=data.province, name=data.name, registration_deadline=data.deadline,
                           evaluation_date=data.evaluation_date, where_to_submit=data.where,
                           created_by=created_by, created_at=utcnow())

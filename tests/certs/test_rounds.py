@@ -55,7 +55,7 @@ async def test_provincial_officer_guided_flow_and_scope(sqlite_url, make_core):
     r = await core.handle(msg(callback="r:skip", user="officer"))
     assert "Đã thêm" in texts(r)
     await core.handle(msg("/themdot", user="officer"))
-    for text in ("Đợt 2 năm 2027", "20/6/2027"):
+    for text in ("Đợt 3 năm 2027", "20/6/2027"):
         await core.handle(msg(text, user="officer"))
     await core.handle(msg(callback="r:skip", user="officer"))
     r = await core.handle(msg("UBND xã Tân Hưng", user="officer"))
@@ -63,7 +63,7 @@ async def test_provincial_officer_guided_flow_and_scope(sqlite_url, make_core):
     first, rnd = await _rounds(core)
     assert (first.where_to_submit, first.evaluation_date) == ("", None)
     assert (rnd.province, rnd.name, rnd.evaluation_date, rnd.where_to_submit) == (
-        "Cà Mau", "Đợt 2 năm 2027", None, "UBND xã Tân Hưng")
+        "Cà Mau", "Đợt 3 năm 2027", None, "UBND xã Tân Hưng")
 
 
 async def test_dotdanhgia_lists_upcoming_rounds_of_my_province(sqlite_url, make_core, today):
