@@ -78,6 +78,8 @@ def check_fair(raw: dict, today: date) -> FairData:
     link = str(raw.get("link") or "").strip()
     if link and not link.startswith(("http://", "https://")):
         e.append("đường dẫn phải bắt đầu bằng http:// hoặc https://")
+    elif len(link) > 500:
+        e.append("đường dẫn dài quá 500 ký tự")
     groups = []
     for part in str(raw.get("target_groups") or "").replace(";", ",").split(","):
         if part.strip():

@@ -61,3 +61,16 @@ async def test_year_9999_is_refused_when_typed(sqlite_url, make_core):
     assert "năm 9999 không hợp lệ" in t
     t = texts(await core.handle(msg("/themdot Đồng Tháp | Đợt 1 | 31/12/9999", user="admin")))
     assert "năm 9999 không hợp lệ" in t
+
+
+async def test_very_long_link_is_refused_not_an_error(db_url, make_core):
+    core = make_core(db_url)
+    await core.handle(msg("/themhoicho", user="admin"))
+    answers = ["Hội chợ có đường dẫn dài", "Đồng Tháp", "-", "20/12/2026", "-", "-", "-",
+               "https://example.vn/dang-ky?" + "a" * 600, "-"]
+    for t in answers:
+        replies = await core.handle(msg(t, user="admin"))
+    t = texts(replies)
+    assert INTERNAL not in t and "500 ký tự" in t
+    async with core.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(Fair)) == 0
