@@ -28,11 +28,18 @@ async def _answers(ctx: Ctx) -> dict[str, str]:
     return await store.load(ctx.session, ctx.user.id, flow.FLOW)
 
 
+async def _leave(ctx: Ctx) -> None:
+    """Leave the dossier flow, never another feature's flow (an old dossier button tapped later)."""
+    conv = await ctx.get_flow()
+    if conv is not None and conv.flow == flow.FLOW:
+        await ctx.clear_flow()
+
+
 async def _show(ctx: Ctx, answers: dict[str, str], *, pdf: bool = True) -> list[Reply]:
     """The current step; on completion the checklist (and its PDF), leaving the flow."""
     walk = flow.replay(answers)
     if walk.done:
-        await ctx.clear_flow()
+        await _leave(ctx)
         replies = [view.outcome_reply(walk)]
         return replies + (_pdf_replies(ctx, walk) if pdf else [])
     await ctx.set_flow(flow.FLOW, step=walk.current)
@@ -53,7 +60,7 @@ async def start_dossier(ctx: Ctx, msg: Incoming, goal: str | None = None) -> lis
     if not walk.given:
         return [Reply(ctx.render("dossier/intro"))] + await _show(ctx, answers)
     if walk.done:
-        await ctx.clear_flow()
+        await _leave(ctx)
         return [view.outcome_reply(walk)]
     await ctx.set_flow(flow.FLOW, step=walk.current)
     return [view.resume_reply(walk, answers)]
