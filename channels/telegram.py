@@ -83,6 +83,8 @@ async def to_incoming(update: Update, bot) -> Incoming | None:
     msg.text = m.text or m.caption or ""
     if m.contact is not None and m.contact.user_id == user.id:   # only the sender's own number
         msg.contact_phone = m.contact.phone_number or ""
+    elif m.contact is not None:
+        msg.contact_not_own = True
     if m.document is not None:
         d = m.document
         msg.file = InFile(d.file_name or "tep", d.file_size or 0, d.mime_type or "")

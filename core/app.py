@@ -96,7 +96,7 @@ class Core:
             if handler is None:
                 return "cmd:unknown", await r.unknown_command(ctx, msg)
             return f"cmd:{msg.command}", await handler(ctx, msg)
-        if msg.contact_phone and r.contact:
+        if (msg.contact_phone or msg.contact_not_own) and r.contact:
             return "contact", await r.contact(ctx, msg)
         if msg.file and r.file:
             return "file", await r.file(ctx, msg)

@@ -67,6 +67,7 @@ class Incoming:
     callback: str = ""          # button data when a button was tapped
     display_name: str = ""
     contact_phone: str = ""     # phone number shared through a contact button
+    contact_not_own: bool = False   # a contact card of someone else was shared (its number is not used)
     file: Optional[InFile] = None
     message_id: str = ""
     raw_message_id: str = ""    # id of the message a tapped button belongs to

@@ -62,6 +62,8 @@ async def deeplink(ctx, msg: Incoming):
 
 
 async def on_contact(ctx, msg: Incoming):
+    if msg.contact_not_own:
+        return _claimed(ctx, "not_own")
     phone = normalise_phone(msg.contact_phone)
     if phone is None:
         return _claimed(ctx, "bad_phone")
