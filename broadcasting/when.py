@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2,4}))?")
+MAX_AHEAD = timedelta(days=366)     # a schedule further away is almost always a typo in the year
 _TIME = re.compile(r"(\d{1,2})\s*(?:[:hg]\s*(\d{2})?|giờ\s*(\d{2})?)", re.I)
 
 
@@ -21,7 +22,10 @@ def parse_date(text: str, today: date) -> date | None:
     except ValueError:
         return None
     if not y and out < today:
-        out = out.replace(year=year + 1)
+        try:
+            out = out.replace(year=year + 1)
+        except ValueError:          # 29/2 typed the day after a leap day
+            return None
     return out
 
 

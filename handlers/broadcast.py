@@ -11,7 +11,7 @@ from sqlalchemy import select
 from broadcasting import sending, templates
 from broadcasting.progress import Progress
 from broadcasting.segments import TOPIC_NAMES, TOPICS, describe, effective_provinces
-from broadcasting.when import parse_date, parse_datetime
+from broadcasting.when import MAX_AHEAD, parse_date, parse_datetime
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
 from core.text import parse_id
@@ -89,7 +89,7 @@ async def typed(ctx: Ctx, msg: Incoming):
         return await _segment_screen(ctx, data, scope)
     if conv.step == "when":
         when = parse_datetime(msg.text, ctx.today(), ctx.settings.tz)
-        if when is None or when <= utcnow():
+        if when is None or when <= utcnow() or when > utcnow() + MAX_AHEAD:
             return ctx.reply("broadcast/bad_time")
         return await _send(ctx, data, scope, when)
     return ctx.reply("subscriptions/use_buttons")
