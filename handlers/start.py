@@ -59,6 +59,7 @@ async def menu_tap(ctx: Ctx, msg: Incoming):
         return Reply(ctx.render("errors/stale_button"), menu_buttons(ctx.core.router))
     if item.handler is None:
         return Reply(ctx.render("not_ready", label=item.label), menu_buttons(ctx.core.router))
+    await ctx.clear_flow()      # a menu tap leaves the step in progress: what is typed next belongs to the new item
     return await item.handler(ctx, msg)
 
 
