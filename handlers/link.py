@@ -102,7 +102,8 @@ async def on_callback(ctx, msg: Incoming):
     if action == "ok":
         return await redeem(ctx, code, via="phone")
     row = await ctx.session.get(Code, normalise(code))
-    if row is not None and row.purpose == "link" and row.used_at is None:
+    if (row is not None and row.purpose == "link" and row.used_at is None
+            and (row.ref or {}).get("phone_peer") == ctx.user.id):     # only the account it was sent to
         row.used_at = ctx.now()
         ctx.session.add(AuditLog(actor_user_id=ctx.user.id, action="link_declined", detail={"code_user": row.user_id}))
     return Reply(ctx.render("link/declined"))
