@@ -95,6 +95,9 @@ class Core:
             handler = r.commands.get(msg.command)
             if handler is None:
                 return "cmd:unknown", await r.unknown_command(ctx, msg)
+            conv = await ctx.get_flow()
+            if conv is not None and r.command_leaves_flow(msg.command, conv.flow):
+                await ctx.clear_flow()      # another feature's command: later text must not reach the old flow
             return f"cmd:{msg.command}", await handler(ctx, msg)
         if (msg.contact_phone or msg.contact_not_own) and r.contact:
             return "contact", await r.contact(ctx, msg)

@@ -37,6 +37,10 @@ class Router:
     callbacks: dict[str, Handler] = field(default_factory=dict)     # namespace -> handler
     flows: dict[str, Handler] = field(default_factory=dict)         # conversation flow -> text handler
     kept_flows: set[str] = field(default_factory=set)              # flows whose answers outlive /huy
+    owner: str = ""                                                 # module registering right now
+    command_owner: dict[str, str] = field(default_factory=dict)
+    flow_owner: dict[str, str] = field(default_factory=dict)
+    navigation: set[str] = field(default_factory=set)               # commands that keep the current flow
     deeplinks: dict[str, Handler] = field(default_factory=dict)     # payload prefix -> handler
     menu: dict[str, MenuItem] = field(default_factory=dict)
     contact: Handler | None = None
@@ -54,11 +58,17 @@ class Router:
     def on_startup(self, func: Callable) -> None:
         self.startup.append(func)
 
-    def command(self, names: str | list[str], handler: Handler, help: str = "") -> None:
+    def command(self, names: str | list[str], handler: Handler, help: str = "",
+                keeps_flow: bool = False) -> None:
+        """keeps_flow: a navigation command (/help, /huy…) that must not leave the current flow;
+        any other command of another feature leaves it first (see Core._route)."""
         for i, name in enumerate([names] if isinstance(names, str) else names):
             if name in self.commands:
                 raise ValueError(f"command /{name} registered twice")
             self.commands[name] = handler
+            self.command_owner[name] = self.owner
+            if keeps_flow:
+                self.navigation.add(name)
             if help and i == 0:
                 self.command_help[name] = help
 
@@ -70,8 +80,13 @@ class Router:
     def flow(self, name: str, handler: Handler, keeps_answers: bool = False) -> None:
         """keeps_answers: the flow stores answers outside `conversations`, so /huy loses nothing."""
         self.flows[name] = handler
+        self.flow_owner[name] = self.owner
         if keeps_answers:
             self.kept_flows.add(name)
+
+    def command_leaves_flow(self, command: str, flow: str) -> bool:
+        """True when /command belongs to another feature than the flow the user is in."""
+        return command not in self.navigation and self.command_owner.get(command) != self.flow_owner.get(flow)
 
     def deeplink(self, prefix: str, handler: Handler) -> None:
         self.deeplinks[prefix] = handler

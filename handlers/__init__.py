@@ -38,5 +38,7 @@ def build_router() -> Router:
     for key, label in MENU:
         router.menu[key] = MenuItem(key, label)
     for name in MODULES:
+        router.owner = name
         import_module(f"handlers.{name}").register(router)
+    router.owner = ""
     return router

@@ -110,4 +110,4 @@ async def my_id(ctx: Ctx, msg: Incoming):
 def register(router) -> None:
     router.command("capquyen", grant)
     router.command("thuhoiquyen", revoke)
-    router.command("maso", my_id)
+    router.command("maso", my_id, keeps_flow=True)

@@ -69,9 +69,9 @@ async def unknown_command(ctx: Ctx, msg: Incoming):
 
 
 def register(router) -> None:
-    router.command("start", start, "Bắt đầu, xem menu chính")
-    router.command(["help", "huongdan"], help_, "Bot làm được gì")
-    router.command("menu", show_menu)
-    router.command(["huy", "cancel"], cancel, "Thoát khỏi bước đang làm")
+    router.command("start", start, "Bắt đầu, xem menu chính", keeps_flow=True)
+    router.command(["help", "huongdan"], help_, "Bot làm được gì", keeps_flow=True)
+    router.command("menu", show_menu, keeps_flow=True)
+    router.command(["huy", "cancel"], cancel, "Thoát khỏi bước đang làm", keeps_flow=True)
     router.callback("m", menu_tap)
     router.unknown_command = unknown_command
