@@ -11,7 +11,10 @@ answered (sendMessage accepted by the fake). Both bots process updates concurren
 - "adapter": the same Runtime + TelegramChannel with core.handle replaced by an echo (Reply(text)):
   what our adapter alone costs (Update -> Incoming, per-chat ordering, HTML safety, rendering) for
   exactly the echo bot's output, without the core's database work.
-- "echo": a bare PTB Application whose only handler replies the same text.
+- "echo": a bare PTB Application whose only handler replies the same text (PTB's defaults, httpx).
+- "echo-aiohttp": the same echo bot on our PTB transport (channels.telegram_http.AiohttpRequest),
+  printed so the reader can see how much of the margin is the transport and how much the core costs
+  next to a bot doing nothing on the same transport.
 Run it on an otherwise idle machine: the fake server and the bot share the cores.
 """
 from __future__ import annotations
@@ -35,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
 from channels.telegram import TelegramChannel  # noqa: E402
+from channels.telegram_http import AiohttpRequest  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.messages import Reply  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
@@ -87,11 +91,18 @@ async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: in
     return n / elapsed
 
 
-async def start_echo(fake: FakeServer, concurrency: int) -> Application:
+BATCHES: list[float] = []      # updates per touch transaction in each "ours" run
+
+
+async def start_echo(fake: FakeServer, concurrency: int, aiohttp: bool = False) -> Application:
     async def echo(update, context):
         await update.message.reply_text(update.message.text)
-    app = (Application.builder().token(fake.token).base_url(f"{fake.url}/bot")
-           .base_file_url(f"{fake.url}/file/bot").concurrent_updates(concurrency).build())
+    builder = (Application.builder().token(fake.token).base_url(f"{fake.url}/bot")
+               .base_file_url(f"{fake.url}/file/bot").concurrent_updates(concurrency))
+    if aiohttp:
+        builder = (builder.request(AiohttpRequest(connection_pool_size=max(8, concurrency)))
+                   .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=20)))
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
     await app.initialize()
     await app.start()
@@ -119,13 +130,16 @@ async def start_ours(fake: FakeServer, db_url: str, concurrency: int, stub: bool
 
 
 async def start_bot(name: str, fake: FakeServer, db_url: str, args):
-    if name == "echo":
-        return await start_echo(fake, args.concurrency)
+    if name in ("echo", "echo-aiohttp"):
+        return await start_echo(fake, args.concurrency, aiohttp=name == "echo-aiohttp")
     return await start_ours(fake, db_url, args.concurrency, stub=name == "adapter")
 
 
 async def stop_bot(name: str, bot) -> None:
-    await (stop_echo(bot) if name == "echo" else bot.stop())
+    if name == "ours":
+        t = bot.core.touches
+        BATCHES.append(t.requests / max(1, t.batches))
+    await (stop_echo(bot) if name.startswith("echo") else bot.stop())
 
 
 async def run(args) -> dict:
@@ -133,7 +147,7 @@ async def run(args) -> dict:
     tmp = tempfile.TemporaryDirectory()
     db_url = args.db or f"sqlite+aiosqlite:///{tmp.name}/bench.db"
     await upgrade_async(db_url)
-    results: dict[str, list[float]] = {"echo": [], "ours": [], "adapter": []}
+    results: dict[str, list[float]] = {"echo": [], "ours": [], "adapter": [], "echo-aiohttp": []}
     try:
         async with ClientSession() as fake.http:
             for rnd in range(args.rounds):
@@ -167,6 +181,10 @@ def main() -> None:
     print(f"our bot, full core: {res['ours']:8.1f} updates/s   ratio ours/echo    {ratio:5.2f} "
           f"(target >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'})")
     print(f"our adapter only  : {res['adapter']:8.1f} updates/s   ratio adapter/echo {res['adapter'] / res['echo']:5.2f}")
+    print(f"echo bot on our transport (aiohttp): {res['echo-aiohttp']:8.1f} updates/s   "
+          f"ratio ours/that {res['ours'] / res['echo-aiohttp']:5.2f}")
+    print(f"updates per database transaction in ours (touch batches): "
+          f"{min(BATCHES):.1f}-{max(BATCHES):.1f}")
 
 
 if __name__ == "__main__":

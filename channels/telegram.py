@@ -23,6 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults, TypeHandler
 
+from channels.telegram_http import AiohttpRequest
 from channels.telegram_render import send_reply
 from channels.telegram_sender import TelegramSender
 from core.messages import InFile, Incoming
@@ -120,7 +121,9 @@ class TelegramChannel:
                    .base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
                    .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=self.settings.tz))
                    .concurrent_updates(ChatOrderedProcessor(self.concurrency))
-                   .get_updates_read_timeout(self.poll_timeout + 10))
+                   .request(AiohttpRequest(connection_pool_size=max(8, self.concurrency)))
+                   .get_updates_request(AiohttpRequest(connection_pool_size=1,
+                                                       read_timeout=self.poll_timeout + 10)))
         if self.settings.webhook_mode:
             builder = builder.updater(None)
         app = builder.build()

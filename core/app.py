@@ -16,7 +16,8 @@ from core.router import Router, as_list
 from core.templates import render
 from core.text import clean_input
 from storage import users
-from storage.db import make_engine, make_sessionmaker
+from storage.db import make_engine, make_inline_sqlite_engine, make_sessionmaker
+from storage.touch_batch import TouchBatcher
 
 log = logging.getLogger("ocop.update")
 
@@ -31,6 +32,7 @@ class Core:
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
         self.sessionmaker = make_sessionmaker(self.engine)
+        self.touches = TouchBatcher(self.engine, make_inline_sqlite_engine(settings.database_url))
         if router is None:
             from handlers import build_router
             router = build_router()
@@ -44,6 +46,7 @@ class Core:
         return datetime.now(self.settings.tz).date()
 
     async def close(self) -> None:
+        await self.touches.close()
         await self.engine.dispose()
 
     # ------------------------------------------------------------------------------------
@@ -59,22 +62,22 @@ class Core:
             if msg.callback and (len(msg.callback.encode()) > MAX_CALLBACK or ":" not in msg.callback):
                 route = "bad_callback"
                 return [Reply(render("errors/stale_button"))]
-            user_id = None
+            # who wrote, which flow they are in; the interaction is committed (batched with
+            # other updates arriving together) before the handler runs, so a failure keeps it
+            snap = await self.touches.touch(msg)
+            user_id = snap.user["id"]
+            ctx = Ctx(self, msg=msg, conv_absent=snap.conversation is None, snapshot=snap)
             try:
-                # one transaction per update: the interaction record and the handler's work
-                async with self.sessionmaker() as session, session.begin():
-                    user, identity, conv = await users.touch(session, msg)
-                    user_id = user.id
-                    ctx = Ctx(self, session, user, identity, msg, conv_absent=conv is None)
-                    route, replies = await self._route(ctx, msg)
+                route, replies = await self._route(ctx, msg)
+                await ctx.finish()
                 return as_list(replies)
             except Exception:
-                # everything the handler did is rolled back; still record that the person wrote
+                # everything the handler did is rolled back
                 log.exception("handler failed route=%s channel=%s user=%s", route, msg.channel, user_id)
                 route = f"error:{route}"
-                async with self.sessionmaker() as session, session.begin():
-                    await users.touch(session, msg)
                 return [Reply(render("errors/internal"))]
+            finally:
+                await ctx.close()
         except Exception:
             log.exception("update failed channel=%s", msg.channel)
             route = "error"

@@ -1,11 +1,10 @@
 """Per-update context handed to handlers: session, user, identity, services, helpers."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.messages import Incoming, Reply
@@ -14,16 +13,58 @@ from storage.models import Conversation, Identity, User, utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.app import Core
+    from storage.touch_batch import Snapshot
 
 
-@dataclass
 class Ctx:
-    core: "Core"
-    session: AsyncSession
-    user: User
-    identity: Identity
-    msg: Incoming
-    conv_absent: bool = False     # touch() found no conversation row: get_flow needs no query
+    """What a handler works with. The database session and the person's ORM objects are made on first
+    use: a command that only reads the person's own row (like /start) needs neither a session nor a
+    transaction beyond the batched interaction record (storage.touch_batch)."""
+
+    def __init__(self, core: "Core", session: AsyncSession | None = None, user: User | None = None,
+                 identity: Identity | None = None, msg: Incoming | None = None, *,
+                 conv_absent: bool = False, snapshot: "Snapshot | None" = None):
+        self.core = core
+        self.msg = msg
+        self.conv_absent = conv_absent    # no conversation row: get_flow needs no query
+        self._session = session
+        self._user, self._identity = user, identity
+        self._snapshot = snapshot
+
+    @property
+    def session(self) -> AsyncSession:
+        """The update's session (one transaction, committed when the handler returns)."""
+        if self._session is None:
+            self._session = self.core.sessionmaker()
+            if self._snapshot is not None:      # the person's rows join it, with any changes made so far
+                user, identity, conv = self._snapshot.attach(self._session, self._user, self._identity)
+                self._user, self._identity = user, identity
+        return self._session
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            self._user = self._snapshot.user_object()
+        return self._user
+
+    @property
+    def identity(self) -> Identity:
+        if self._identity is None:
+            self._identity = self._snapshot.identity_object()
+        return self._identity
+
+    async def finish(self) -> None:
+        """Commit the handler's work: the session if one was opened, or changes made to the person."""
+        if self._session is None and any(o is not None and inspect(o).modified
+                                         for o in (self._user, self._identity)):
+            self.session                        # attaches the changed objects
+        if self._session is not None:
+            await self._session.commit()
+
+    async def close(self) -> None:
+        """Roll back whatever was not committed and release the connection."""
+        if self._session is not None:
+            await self._session.close()
 
     # --- conveniences ---------------------------------------------------------------------
     @property

@@ -114,13 +114,13 @@ async def run(settings: Settings) -> int:
         return 2
     for ch in chans:
         rt.add_channel(ch)
-    await rt.start()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):    # before start: a stop asked during start-up waits for it
         try:
             loop.add_signal_handler(sig, rt.stop_event.set)
         except NotImplementedError:  # pragma: no cover
             pass
+    await rt.start()
     log.info("running: %s", ", ".join(ch.name for ch in rt.channels))
     await rt.stop_event.wait()
     await rt.stop()

@@ -15,13 +15,12 @@ from delivery.senders import Senders
 async def _telegram(settings):
     from telegram.constants import ParseMode
     from telegram.ext import Defaults, ExtBot
-    from telegram.request import HTTPXRequest
-
+    from channels.telegram_http import AiohttpRequest
     from channels.telegram_sender import TelegramSender
     api = settings.telegram_api_url.rstrip("/")
     bot = ExtBot(settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
                  defaults=Defaults(parse_mode=ParseMode.HTML),
-                 request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+                 request=AiohttpRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
     await bot.initialize()
     return TelegramSender(lambda: bot), bot.shutdown
 

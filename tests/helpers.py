@@ -1,6 +1,8 @@
 """Small helpers to talk to the neutral core in tests."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from core.messages import Incoming, Reply
 
 
@@ -26,3 +28,23 @@ def find_button(replies: list[Reply], label_part: str):
         if label_part.lower() in b.label.lower():
             return b
     raise AssertionError(f"no button containing {label_part!r} in {[b.label for b in buttons(replies)]}")
+
+
+@asynccontextmanager
+async def local_http(routes: list[tuple[str, str, object]]):
+    """A small aiohttp server on 127.0.0.1 standing in for a remote endpoint; yields its root URL.
+
+    routes: (method, path, handler), e.g. ("POST", "/telegram", hook).
+    """
+    from aiohttp import web
+    app = web.Application()
+    for method, path, handler in routes:
+        app.router.add_route(method, path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()

@@ -12,6 +12,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_html import EntityError, parse_html
+from tests.helpers import local_http
 
 
 @pytest.fixture
@@ -197,14 +198,8 @@ async def test_webhook_delivery_with_secret_header(tg, bot):
     async def hook(request):
         seen.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
         return web.Response(text="ok")
-    app = web.Application()
-    app.router.add_post("/telegram", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/telegram"
-    try:
+    async with local_http([("POST", "/telegram", hook)]) as root:
+        url = f"{root}/telegram"
         assert await tg.post_webhook(url, {"update_id": 1}, secret="abc") == 200
         await bot.set_webhook(url, secret_token="TopSecret_1")
         upd = tg.push_text(9, "qua webhook")
@@ -212,8 +207,6 @@ async def test_webhook_delivery_with_secret_header(tg, bot):
         assert seen[0] == ("abc", {"update_id": 1})
         assert seen[1] == ("TopSecret_1", upd) and tg.webhook_deliveries == [(upd["update_id"], 200)]
         assert tg.updates == []
-    finally:
-        await runner.cleanup()
 
 
 async def test_callbacks_must_be_answered_once(tg, bot):

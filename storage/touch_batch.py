@@ -1,0 +1,223 @@
+"""Group commit for the per-update "who is this, which flow are they in, they wrote now" work.
+
+Every update starts by loading the sender's identity, user and conversation and recording the
+interaction. Done one transaction per update, that costs more than everything else the bot does for
+a simple command (several database round trips and a commit each). Under load, updates arrive
+together, so the work is batched: while one batch is in the database, the next requests queue; the
+next batch then loads all of them with one SELECT, records all interactions with one UPDATE
+(executemany) and commits once. Each request gets its own detached copies of the rows, which the
+update's own session re-attaches, so handlers see ordinary ORM objects.
+
+On a SQLite file the batch runs synchronously on the event loop (a handful of indexed statements,
+tens of microseconds) instead of hopping to aiosqlite's thread for every call; that connection never
+waits for a lock, so when another writer holds the database the batch runs on the async engine,
+which waits in its thread. On PostgreSQL the same code runs through AsyncConnection.run_sync.
+
+Nothing is cached: every update reads what the database holds at that moment (so a second instance
+or a restart changes nothing), and the interaction is committed before the handler runs, so it is
+recorded even when the handler fails. An idle bot pays one event-loop turn of latency at most.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, bindparam, column, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+
+from core.messages import Incoming
+from storage import users
+from storage.models import Conversation, Identity, User, utcnow
+
+log = logging.getLogger("ocop.touch")
+
+MAX_BATCH = 200          # keys per SELECT ... IN (...)
+
+_I, _U, _C = Identity.__table__, User.__table__, Conversation.__table__
+# A text() statement: SQLAlchemy computes no cache key for it (a select() of 23 labelled columns
+# costs more to look up than SQLite takes to run it). Built from the table metadata, so it follows the
+# models; the typed columns give the usual result processing (datetimes, booleans, JSON).
+_PARTS = [("i", _I), ("u", _U), ("c", _C)]
+_LOAD = (text("SELECT " + ", ".join(f"{a}.{c.name} AS {a}_{c.key}" for a, t in _PARTS for c in t.c)
+              + f" FROM {_I.name} i JOIN {_U.name} u ON u.id = i.user_id"
+              + f" LEFT JOIN {_C.name} c ON c.user_id = u.id"
+              + " WHERE i.channel = :channel AND i.external_id IN :ids")
+         .bindparams(bindparam("ids", expanding=True))
+         .columns(*[column(f"{a}_{c.key}", c.type) for a, t in _PARTS for c in t.c]))
+_SET_SEEN = (update(_I).where(_I.c.id == bindparam("_id"))
+             .values(last_interaction_at=bindparam("_at"), chat_id=bindparam("_chat"),
+                     last_message_id=bindparam("_mid")))
+
+
+@dataclass
+class Snapshot:
+    """Column values of one sender's rows, as committed by the batch."""
+    identity: dict
+    user: dict
+    conversation: dict | None
+
+    def user_object(self) -> User:
+        return _detached(User, self.user)
+
+    def identity_object(self) -> Identity:
+        return _detached(Identity, self.identity)
+
+    def conversation_object(self) -> Conversation | None:
+        if self.conversation is None:
+            return None
+        conv = dict(self.conversation)
+        conv["data"] = _copy_json(conv.get("data"))
+        return _detached(Conversation, conv)
+
+    def attach(self, session: AsyncSession, user: User | None = None, identity: Identity | None = None
+               ) -> tuple[User, Identity, Conversation | None]:
+        """ORM objects for these rows, persistent in `session` without a query.
+
+        `user` / `identity`: objects already made from this snapshot (their changes are kept).
+        """
+        user = user or self.user_object()
+        identity = identity or self.identity_object()
+        conv = self.conversation_object()
+        for o in (user, identity, conv):
+            if o is not None:
+                session.add(o)
+        return user, identity, conv
+
+
+def _copy_json(v):
+    if isinstance(v, dict):
+        return {k: _copy_json(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_copy_json(x) for x in v]
+    return v
+
+
+def _detached(model, values: dict):
+    obj = model(**values)
+    make_transient_to_detached(obj)     # as if loaded by a query: no pending changes
+    return obj
+
+
+class TouchBatcher:
+    def __init__(self, engine: AsyncEngine, inline: Engine | None = None):
+        self.engine = engine
+        self.inline = inline
+        self._pending: list[tuple[Incoming, asyncio.Future]] = []
+        self._drainer: asyncio.Task | None = None
+        self.batches = 0           # how many transactions served how many requests (for tests, bench)
+        self.requests = 0
+        self.fallbacks = 0         # inline batches that found SQLite locked and ran on the async engine
+
+    async def touch(self, msg: Incoming) -> Snapshot:
+        fut = asyncio.get_running_loop().create_future()
+        self._pending.append((msg, fut))
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+        return await fut
+
+    async def close(self) -> None:
+        if self._drainer is not None:
+            await asyncio.shield(self._drainer)
+        if self.inline is not None:
+            self.inline.dispose()
+
+    async def _drain(self) -> None:
+        try:
+            await asyncio.sleep(0)          # updates dispatched in the same loop turn join this batch
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                batch = [(m, f) for m, f in batch if not f.done()]     # a cancelled update needs nothing
+                if not batch:
+                    continue
+                try:
+                    snaps = await self._run([m for m, _ in batch])
+                except Exception as exc:     # every waiter learns it; the next batch starts afresh
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for (_, fut), snap in zip(batch, snaps):
+                    if not fut.done():
+                        fut.set_result(snap)
+        finally:
+            self._drainer = None
+
+    async def _run(self, msgs: list[Incoming]) -> list[Snapshot]:
+        self.batches += 1
+        self.requests += len(msgs)
+        for attempt in (1, 2):
+            try:
+                return await self._once(msgs)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                # another instance created one of these people at the same moment: the row exists now
+                log.info("touch batch raced a concurrent insert; retrying")
+        raise AssertionError("unreachable")
+
+    async def _once(self, msgs: list[Incoming]) -> list[Snapshot]:
+        if self.inline is not None:
+            try:
+                with self.inline.begin() as conn:
+                    return flush(conn, msgs)
+            except OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                self.fallbacks += 1
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(flush, msgs)
+
+
+def flush(conn: Connection, msgs: list[Incoming]) -> list[Snapshot]:
+    """Load every sender's rows with one SELECT, create the new ones, record all interactions."""
+    now = utcnow()
+    by_channel: dict[str, set[str]] = {}
+    for m in msgs:
+        by_channel.setdefault(m.channel, set()).add(m.user_key)
+    rows = [r for channel, ids in by_channel.items()
+            for r in conn.execute(_LOAD, {"channel": channel, "ids": sorted(ids)}).mappings()]
+    found: dict[tuple, Snapshot] = {}
+    for r in rows:
+        ident = {c.key: r[f"i_{c.key}"] for c in _I.c}
+        user = {c.key: r[f"u_{c.key}"] for c in _U.c}
+        conv = {c.key: r[f"c_{c.key}"] for c in _C.c} if r["c_user_id"] is not None else None
+        found[(ident["channel"], ident["external_id"])] = Snapshot(ident, user, conv)
+    seen: dict[int, dict] = {}
+    for m in msgs:                          # in arrival order: a person's last message wins
+        snap = found.get((m.channel, m.user_key))
+        if snap is None:                    # a first message: create the person
+            user, ident = users.create(conn, m, now)
+            found[(m.channel, m.user_key)] = Snapshot(ident, user, None)
+            continue
+        ident = snap.identity
+        ident["last_interaction_at"] = now
+        ident["chat_id"] = m.chat_id or ident["chat_id"]
+        if m.message_id:
+            ident["last_message_id"] = m.message_id[:64]
+        seen[ident["id"]] = {"_id": ident["id"], "_at": now, "_chat": ident["chat_id"],
+                             "_mid": ident["last_message_id"]}
+        _rarer_changes(conn, snap, m, now)
+    if seen:
+        conn.execute(_SET_SEEN, list(seen.values()))
+    return [found[(m.channel, m.user_key)] for m in msgs]
+
+
+def _rarer_changes(conn: Connection, snap: Snapshot, m: Incoming, now) -> None:
+    """Reactivation, the once-a-minute last-seen refresh, a first display name: row by row."""
+    ident, user = snap.identity, snap.user
+    if not ident["active"]:                 # the person came back: they can be messaged again
+        ident["active"], ident["inactive_reason"] = True, None
+        conn.execute(update(_I).where(_I.c.id == ident["id"])
+                     .values(active=True, inactive_reason=None))
+    values = {}
+    seen = users.aware(user["last_seen_at"])
+    if seen is None or now - seen >= users.SEEN_EVERY:
+        values["last_seen_at"] = now
+    if m.display_name and not user["display_name"]:
+        values["display_name"] = m.display_name[:200]
+    if values:
+        user.update(values)
+        conn.execute(update(_U).where(_U.c.id == user["id"]).values(**values))

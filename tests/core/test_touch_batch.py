@@ -1,0 +1,151 @@
+"""Updates arriving together share one "who is this / they wrote now" transaction (storage.touch_batch),
+without changing what any of them sees or what the database records."""
+import asyncio
+import sqlite3
+
+from sqlalchemy import func, select
+
+from core.messages import Incoming
+from storage.models import Conversation, Identity, User
+
+
+def msg(uid: int, text: str = "/start", channel: str = "console", mid: str = "", name: str = "") -> Incoming:
+    return Incoming(channel=channel, user_key=str(uid), chat_id=str(uid), text=text, message_id=mid,
+                    display_name=name)
+
+
+async def rows(core, model):
+    async with core.sessionmaker() as s:
+        return list(await s.scalars(select(model)))
+
+
+async def test_concurrent_updates_share_transactions_and_each_gets_its_own_person(db_url, make_core):
+    core = make_core(db_url)
+    for uid in range(10):                                   # ten known people, ten new ones
+        await core.handle(msg(uid, mid="old"))
+    before = core.touches.batches
+    replies = await asyncio.gather(*(core.handle(msg(uid, mid=f"m{uid}", name=f"Người {uid}"))
+                                     for uid in range(20)))
+    assert all("OCOP" in r[0].text for r in replies)
+    assert core.touches.batches - before < 20               # batched: fewer transactions than updates
+    idents = {i.external_id: i for i in await rows(core, Identity)}
+    users = {u.id: u for u in await rows(core, User)}
+    assert len(idents) == 20 and len(users) == 20           # nobody created twice
+    for uid in range(20):
+        ident = idents[str(uid)]
+        assert ident.last_message_id == f"m{uid}"           # every interaction recorded
+        assert users[ident.user_id].display_name in ("", f"Người {uid}")
+
+
+async def test_same_person_twice_in_one_batch_keeps_the_last_message(db_url, make_core):
+    core = make_core(db_url)
+    await core.handle(msg(1, mid="a"))
+    await asyncio.gather(core.touches.touch(msg(1, mid="b")), core.touches.touch(msg(1, mid="c")),
+                         core.touches.touch(msg(2, mid="x")), core.touches.touch(msg(2, mid="y")))
+    idents = {i.external_id: i for i in await rows(core, Identity)}
+    assert (idents["1"].last_message_id, idents["2"].last_message_id) == ("c", "y")
+    assert len(idents) == 2
+
+
+async def test_flow_state_is_read_fresh_for_every_update(db_url, make_core):
+    core = make_core(db_url)
+    await core.handle(msg(5, "/hoso"))
+    [conv] = await rows(core, Conversation)
+    a, b = await asyncio.gather(core.touches.touch(msg(5)), core.touches.touch(msg(6)))
+    assert a.conversation["flow"] == conv.flow and b.conversation is None
+    await core.handle(msg(5, "/huy"))
+    assert (await core.touches.touch(msg(5))).conversation is None
+
+
+async def test_handler_failure_rolls_back_its_work_but_keeps_the_interaction(db_url, make_core):
+    core = make_core(db_url)
+    await core.handle(msg(3, mid="first"))
+
+    async def boom(ctx, m):
+        ctx.user.province = "Huế"
+        await ctx.set_flow("x", "y")
+        raise RuntimeError("bug")
+    core.router.command("boom", boom)
+    [reply] = await core.handle(msg(3, "/boom", mid="second"))
+    assert "lỗi" in reply.text.lower() or "xin lỗi" in reply.text.lower()
+    [ident] = await rows(core, Identity)
+    [user] = await rows(core, User)
+    assert ident.last_message_id == "second"
+    assert user.province is None and await rows(core, Conversation) == []
+
+
+async def test_changes_a_handler_makes_to_the_person_are_saved(db_url, make_core):
+    core = make_core(db_url)
+    await core.handle(msg(4))
+
+    async def set_province(ctx, m):
+        ctx.user.province = "Lâm Đồng"
+        ctx.identity.inactive_reason = "test"
+        return []
+    core.router.command("tinh", set_province)
+    await core.handle(msg(4, "/tinh"))
+    [user] = await rows(core, User)
+    [ident] = await rows(core, Identity)
+    assert user.province == "Lâm Đồng" and ident.inactive_reason == "test"
+
+
+async def test_a_person_who_comes_back_is_reactivated(db_url, make_core):
+    core = make_core(db_url)
+    await core.handle(msg(8))
+    async with core.sessionmaker() as s, s.begin():
+        ident = await s.scalar(select(Identity))
+        ident.active, ident.inactive_reason = False, "blocked"
+    await core.handle(msg(8))
+    [ident] = await rows(core, Identity)
+    assert ident.active and ident.inactive_reason is None
+
+
+async def test_two_instances_creating_the_same_new_person_make_one(db_url, make_core):
+    a, b = make_core(db_url), make_core(db_url)
+    for round_ in range(5):
+        uids = [100 + 10 * round_ + i for i in range(4)]
+        await asyncio.gather(*(core.handle(msg(u)) for u in uids for core in (a, b)))
+    async with a.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(Identity)) == 20
+        assert await s.scalar(select(func.count()).select_from(User)) == 20
+
+
+async def test_a_failed_batch_answers_politely_and_the_next_one_works(sqlite_url, make_core, monkeypatch):
+    core = make_core(sqlite_url)
+    await core.handle(msg(1))
+    import storage.touch_batch as tb
+    real = tb.flush
+    calls = []
+
+    def failing(conn, msgs):
+        calls.append(len(msgs))
+        if len(calls) == 1:
+            raise RuntimeError("disk I/O error")
+        return real(conn, msgs)
+    monkeypatch.setattr(tb, "flush", failing)
+    first = await asyncio.gather(core.handle(msg(1)), core.handle(msg(2)))
+    assert all("lỗi" in r[0].text.lower() for r in first)
+    [again] = await core.handle(msg(2))
+    assert "OCOP" in again.text
+
+
+async def test_sqlite_locked_by_another_writer_waits_without_blocking_the_loop(sqlite_url, make_core):
+    core = make_core(sqlite_url)
+    await core.handle(msg(1))
+    assert core.touches.inline is not None
+    path = sqlite_url.split("///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None, timeout=30)
+    other.execute("BEGIN IMMEDIATE")                       # another process holds the write lock
+    task = asyncio.create_task(core.handle(msg(1, mid="while-locked")))
+    ticks = 0
+    for _ in range(20):                                    # the event loop keeps running meanwhile
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert ticks == 20 and not task.done()
+    other.execute("COMMIT")
+    other.close()
+    [reply] = await asyncio.wait_for(task, 10)
+    assert "OCOP" in reply.text
+    assert core.touches.fallbacks == 1
+    [ident] = await rows(core, Identity)
+    assert ident.last_message_id == "while-locked"
