@@ -137,7 +137,7 @@ async def start_bot(name: str, fake: FakeServer, db_url: str, args):
 
 async def stop_bot(name: str, bot) -> None:
     if name == "ours":
-        t = bot.core.touches
+        t = bot.core.writes
         BATCHES.append(t.requests / max(1, t.batches))
     await (stop_echo(bot) if name.startswith("echo") else bot.stop())
 

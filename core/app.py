@@ -17,7 +17,7 @@ from core.templates import render
 from core.text import clean_input
 from storage import users
 from storage.db import make_engine, make_inline_sqlite_engine, make_sessionmaker
-from storage.touch_batch import TouchBatcher
+from storage.group_commit import GroupCommit
 
 log = logging.getLogger("ocop.update")
 
@@ -32,7 +32,7 @@ class Core:
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
         self.sessionmaker = make_sessionmaker(self.engine)
-        self.touches = TouchBatcher(self.engine, make_inline_sqlite_engine(settings.database_url))
+        self.writes = GroupCommit(self.engine, make_inline_sqlite_engine(settings.database_url))
         if router is None:
             from handlers import build_router
             router = build_router()
@@ -46,7 +46,7 @@ class Core:
         return datetime.now(self.settings.tz).date()
 
     async def close(self) -> None:
-        await self.touches.close()
+        await self.writes.close()
         await self.engine.dispose()
 
     # ------------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ class Core:
                 return [Reply(render("errors/stale_button"))]
             # who wrote, which flow they are in; the interaction is committed (batched with
             # other updates arriving together) before the handler runs, so a failure keeps it
-            snap = await self.touches.touch(msg)
+            snap = await self.writes.touch(msg)
             user_id = snap.user["id"]
             ctx = Ctx(self, msg=msg, conv_absent=snap.conversation is None, snapshot=snap)
             try:

@@ -13,13 +13,13 @@ from storage.models import Conversation, Identity, User, utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.app import Core
-    from storage.touch_batch import Snapshot
+    from storage.group_commit import Snapshot
 
 
 class Ctx:
     """What a handler works with. The database session and the person's ORM objects are made on first
     use: a command that only reads the person's own row (like /start) needs neither a session nor a
-    transaction beyond the batched interaction record (storage.touch_batch)."""
+    transaction beyond the batched interaction record (storage.group_commit)."""
 
     def __init__(self, core: "Core", session: AsyncSession | None = None, user: User | None = None,
                  identity: Identity | None = None, msg: Incoming | None = None, *,
@@ -119,6 +119,21 @@ class Ctx:
         res = await self.session.execute(delete(Conversation).where(Conversation.user_id == self.user.id))
         self.conv_absent = True
         return bool(res.rowcount)
+
+    async def record(self, model, /, **values) -> int:
+        """Insert an append-only record (e.g. a FaqLog row); its id.
+
+        Before this update opened its own session, the row goes with the next group commit
+        (storage.group_commit): committed before this returns, kept even if the handler fails later.
+        Once the update has a session it joins that transaction instead (on SQLite the group commit
+        would wait for the write lock that very transaction may hold).
+        """
+        if self._session is None:
+            return await self.core.writes.insert(model.__table__, values)
+        obj = model(**values)
+        self._session.add(obj)
+        await self._session.flush()
+        return obj.id
 
     # --- messages to other people go through the delivery path ----------------------------
     async def send_to_user(self, user_id: int, reply: Reply, key: str, kind: str = "notice") -> bool:

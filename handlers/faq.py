@@ -53,16 +53,15 @@ async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
     """Answer a free-text question (also used mid-flow by other features); logs it in faq_log."""
     question = text.strip()[:MAX_QUESTION]
     ans = get_renderer().respond(question)
-    log = FaqLog(user_id=ctx.user.id, question=question, faq_id=ans.faq_id, score=ans.score, outcome=ans.outcome)
-    ctx.session.add(log)
-    await ctx.session.flush()
+    log_id = await ctx.record(FaqLog, user_id=ctx.user.id, question=question, faq_id=ans.faq_id,
+                              score=ans.score, outcome=ans.outcome)
     if ans.outcome == "answer":
         return [Reply(ans.text, feedback_buttons(ans.faq_id))]
     if ans.outcome == "suggest":
         rows = [[Button(_label(q), f"{NS}:s:{fid}")] for fid, q in ans.suggestions]
-        return [Reply(ans.text, rows + [[Button(OFFICER_LABEL, f"{NS}:o:{log.id}")]])]
+        return [Reply(ans.text, rows + [[Button(OFFICER_LABEL, f"{NS}:o:{log_id}")]])]
     if ans.outcome == "fallback":
-        return [Reply(ans.text, [[Button(OFFICER_LABEL, f"{NS}:o:{log.id}")]])]
+        return [Reply(ans.text, [[Button(OFFICER_LABEL, f"{NS}:o:{log_id}")]])]
     if ans.kind == "contact":
         return [Reply(ans.text, [[Button("👤 Liên hệ cán bộ", "m:lienhe")]])]
     return [Reply(ans.text)]

@@ -1,6 +1,6 @@
 """User / identity repository: creating the person behind a first message.
 
-Loading and recording every later interaction is batched: see storage.touch_batch.
+Loading and recording every later interaction is batched: see storage.group_commit.
 """
 from __future__ import annotations
 

@@ -31,10 +31,11 @@ class BM25:
 
     def scores(self, query: list[str]) -> dict[int, float]:
         """doc index -> BM25 score (query terms counted once)."""
-        out: dict[int, float] = defaultdict(float)
+        out: dict[int, float] = {}
+        get = out.get
         for term in set(query):
             for i, w in self.weights.get(term, ()):
-                out[i] += w
+                out[i] = get(i, 0.0) + w
         return out
 
     def ceiling(self, query: list[str]) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from core.faq.content import Entry, MatchData
 from core.faq.index import BM25, features
@@ -153,18 +153,24 @@ class FaqEngine:
         qf = features(q)
         var_ceil = self.var_index.ceiling(qf) or 1.0
         ent_ceil = self.ent_index.ceiling(qf) or 1.0
-        s_var: dict[str, float] = {}
+        best: dict[str, float] = {}             # entry -> its best variant's raw score
+        var_entry, get = self.var_entry, best.get
         for i, s in self.var_index.scores(qf).items():
-            eid = self.var_entry[i]
-            s_var[eid] = max(s_var.get(eid, 0.0), s / var_ceil)
+            eid = var_entry[i]
+            if s > get(eid, 0.0):
+                best[eid] = s
+        s_var = {e: s / var_ceil for e, s in best.items()}
         s_ent = {self.order[i]: s / ent_ceil for i, s in self.ent_index.scores(qf).items()}
         pre = sorted(set(s_var) | set(s_ent),
                      key=lambda e: -(p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0)))[:8]
         qtext = " ".join(q)
-        final = {}
-        for e in pre:
-            fz = max((fuzz.token_set_ratio(qtext, self.var_text[i]) for i in self.entry_vars.get(e, ())), default=0.0)
-            final[e] = p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0) + p.w_fuzz * fz / 100
+        owner = [e for e in pre for _ in self.entry_vars.get(e, ())]
+        texts = [self.var_text[i] for e in pre for i in self.entry_vars.get(e, ())]
+        fz = dict.fromkeys(pre, 0.0)
+        for _, score, k in process.extract(qtext, texts, scorer=fuzz.token_set_ratio, limit=None):
+            if score > fz[owner[k]]:
+                fz[owner[k]] = score
+        final = {e: p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0) + p.w_fuzz * fz[e] / 100 for e in pre}
         exact = self.exact.get(qtext)
         if exact is not None:                   # the question is (after normalising) a known one
             final[exact] = final.get(exact, 0.0) + p.exact_bonus

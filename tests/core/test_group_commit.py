@@ -1,12 +1,13 @@
-"""Updates arriving together share one "who is this / they wrote now" transaction (storage.touch_batch),
-without changing what any of them sees or what the database records."""
+"""Updates arriving together share one transaction for "who is this / they wrote now" and for
+append-only records (storage.group_commit), without changing what any of them sees or what the
+database records."""
 import asyncio
 import sqlite3
 
 from sqlalchemy import func, select
 
-from core.messages import Incoming
-from storage.models import Conversation, Identity, User
+from core.messages import Incoming, Reply
+from storage.models import Conversation, FaqLog, Identity, User
 
 
 def msg(uid: int, text: str = "/start", channel: str = "console", mid: str = "", name: str = "") -> Incoming:
@@ -23,11 +24,11 @@ async def test_concurrent_updates_share_transactions_and_each_gets_its_own_perso
     core = make_core(db_url)
     for uid in range(10):                                   # ten known people, ten new ones
         await core.handle(msg(uid, mid="old"))
-    before = core.touches.batches
+    before = core.writes.batches
     replies = await asyncio.gather(*(core.handle(msg(uid, mid=f"m{uid}", name=f"Người {uid}"))
                                      for uid in range(20)))
     assert all("OCOP" in r[0].text for r in replies)
-    assert core.touches.batches - before < 20               # batched: fewer transactions than updates
+    assert core.writes.batches - before < 20               # batched: fewer transactions than updates
     idents = {i.external_id: i for i in await rows(core, Identity)}
     users = {u.id: u for u in await rows(core, User)}
     assert len(idents) == 20 and len(users) == 20           # nobody created twice
@@ -40,8 +41,8 @@ async def test_concurrent_updates_share_transactions_and_each_gets_its_own_perso
 async def test_same_person_twice_in_one_batch_keeps_the_last_message(db_url, make_core):
     core = make_core(db_url)
     await core.handle(msg(1, mid="a"))
-    await asyncio.gather(core.touches.touch(msg(1, mid="b")), core.touches.touch(msg(1, mid="c")),
-                         core.touches.touch(msg(2, mid="x")), core.touches.touch(msg(2, mid="y")))
+    await asyncio.gather(core.writes.touch(msg(1, mid="b")), core.writes.touch(msg(1, mid="c")),
+                         core.writes.touch(msg(2, mid="x")), core.writes.touch(msg(2, mid="y")))
     idents = {i.external_id: i for i in await rows(core, Identity)}
     assert (idents["1"].last_message_id, idents["2"].last_message_id) == ("c", "y")
     assert len(idents) == 2
@@ -51,10 +52,10 @@ async def test_flow_state_is_read_fresh_for_every_update(db_url, make_core):
     core = make_core(db_url)
     await core.handle(msg(5, "/hoso"))
     [conv] = await rows(core, Conversation)
-    a, b = await asyncio.gather(core.touches.touch(msg(5)), core.touches.touch(msg(6)))
+    a, b = await asyncio.gather(core.writes.touch(msg(5)), core.writes.touch(msg(6)))
     assert a.conversation["flow"] == conv.flow and b.conversation is None
     await core.handle(msg(5, "/huy"))
-    assert (await core.touches.touch(msg(5))).conversation is None
+    assert (await core.writes.touch(msg(5))).conversation is None
 
 
 async def test_handler_failure_rolls_back_its_work_but_keeps_the_interaction(db_url, make_core):
@@ -113,7 +114,7 @@ async def test_two_instances_creating_the_same_new_person_make_one(db_url, make_
 async def test_a_failed_batch_answers_politely_and_the_next_one_works(sqlite_url, make_core, monkeypatch):
     core = make_core(sqlite_url)
     await core.handle(msg(1))
-    import storage.touch_batch as tb
+    import storage.group_commit as tb
     real = tb.flush
     calls = []
 
@@ -132,7 +133,7 @@ async def test_a_failed_batch_answers_politely_and_the_next_one_works(sqlite_url
 async def test_sqlite_locked_by_another_writer_waits_without_blocking_the_loop(sqlite_url, make_core):
     core = make_core(sqlite_url)
     await core.handle(msg(1))
-    assert core.touches.inline is not None
+    assert core.writes.inline is not None
     path = sqlite_url.split("///", 1)[1]
     other = sqlite3.connect(path, isolation_level=None, timeout=30)
     other.execute("BEGIN IMMEDIATE")                       # another process holds the write lock
@@ -146,6 +147,49 @@ async def test_sqlite_locked_by_another_writer_waits_without_blocking_the_loop(s
     other.close()
     [reply] = await asyncio.wait_for(task, 10)
     assert "OCOP" in reply.text
-    assert core.touches.fallbacks == 1
+    assert core.writes.fallbacks == 1
     [ident] = await rows(core, Identity)
     assert ident.last_message_id == "while-locked"
+
+
+async def test_concurrent_questions_each_get_their_own_log_row(db_url, make_core):
+    core = make_core(db_url)
+    questions = {uid: f"câu hỏi lạ số {uid} về trồng lúa nước ở sao hỏa" for uid in range(12)}
+    replies = await asyncio.gather(*(core.handle(msg(uid, q)) for uid, q in questions.items()))
+    logs = {row.id: row for row in await rows(core, FaqLog)}
+    idents = {i.user_id: int(i.external_id) for i in await rows(core, Identity)}
+    assert len(logs) == 12
+    for uid, reply in zip(questions, replies):
+        officer = [b.data for row in reply[0].buttons for b in row if b.data.startswith("fq:o:")]
+        assert officer, reply[0].text                          # fallback: "send to an officer" button
+        log = logs[int(officer[0].rsplit(":", 1)[1])]
+        assert log.question == questions[uid] and idents[log.user_id] == uid
+
+
+async def test_a_record_stays_when_the_handler_fails_later(db_url, make_core):
+    core = make_core(db_url)
+
+    async def ask_then_fail(ctx, m):
+        await ctx.record(FaqLog, user_id=ctx.user.id, question="đã hỏi", outcome="fallback")
+        raise RuntimeError("bug after the question was logged")
+    core.router.command("hoiloi", ask_then_fail)
+    [reply] = await core.handle(msg(1, "/hoiloi"))
+    assert "xin lỗi" in reply.text.lower()
+    assert [r.question for r in await rows(core, FaqLog)] == ["đã hỏi"]
+
+
+async def test_a_record_after_the_handler_wrote_joins_its_transaction(db_url, make_core):
+    """On SQLite the group commit would wait for the write lock this very transaction holds."""
+    core = make_core(db_url)
+
+    async def write_then_record(ctx, m):
+        await ctx.set_flow("x", "y")                       # this update now holds a write
+        log_id = await ctx.record(FaqLog, user_id=ctx.user.id, question="giữa chừng", outcome="answer")
+        if "fail" in m.text:
+            raise RuntimeError("bug")
+        return [Reply(str(log_id))]
+    core.router.command("ghi", write_then_record)
+    [ok] = await asyncio.wait_for(core.handle(msg(1, "/ghi")), 10)
+    assert int(ok.text) == (await rows(core, FaqLog))[0].id
+    await asyncio.wait_for(core.handle(msg(2, "/ghi fail")), 10)
+    assert len(await rows(core, FaqLog)) == 1            # rolled back with the failed handler's work

@@ -1,4 +1,5 @@
-"""Group commit for the per-update "who is this, which flow are they in, they wrote now" work.
+"""Group commit for the small writes every update makes: "who is this, which flow are they in, they
+wrote now" (touch) and append-only records such as the FAQ question log (insert).
 
 Every update starts by loading the sender's identity, user and conversation and recording the
 interaction. Done one transaction per update, that costs more than everything else the bot does for
@@ -6,7 +7,9 @@ a simple command (several database round trips and a commit each). Under load, u
 together, so the work is batched: while one batch is in the database, the next requests queue; the
 next batch then loads all of them with one SELECT, records all interactions with one UPDATE
 (executemany) and commits once. Each request gets its own detached copies of the rows, which the
-update's own session re-attaches, so handlers see ordinary ORM objects.
+update's own session re-attaches, so handlers see ordinary ORM objects. Records inserted the same
+way (`insert`) are committed, and their ids returned, before the handler goes on: they are facts
+("this was asked") that stay even if the handler fails afterwards.
 
 On a SQLite file the batch runs synchronously on the event loop (a handful of indexed statements,
 tens of microseconds) instead of hopping to aiosqlite's thread for every call; that connection never
@@ -23,7 +26,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, bindparam, column, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, column, insert, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -101,19 +104,27 @@ def _detached(model, values: dict):
     return obj
 
 
-class TouchBatcher:
+class GroupCommit:
     def __init__(self, engine: AsyncEngine, inline: Engine | None = None):
         self.engine = engine
         self.inline = inline
-        self._pending: list[tuple[Incoming, asyncio.Future]] = []
+        self._pending: list[tuple[tuple, asyncio.Future]] = []
         self._drainer: asyncio.Task | None = None
         self.batches = 0           # how many transactions served how many requests (for tests, bench)
         self.requests = 0
         self.fallbacks = 0         # inline batches that found SQLite locked and ran on the async engine
 
     async def touch(self, msg: Incoming) -> Snapshot:
+        """The sender's rows, with this interaction recorded (committed)."""
+        return await self._submit(("touch", msg))
+
+    async def insert(self, table: Table, values: dict) -> int:
+        """Insert one row into `table` (committed); its id."""
+        return await self._submit(("insert", table, values))
+
+    async def _submit(self, item: tuple):
         fut = asyncio.get_running_loop().create_future()
-        self._pending.append((msg, fut))
+        self._pending.append((item, fut))
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
         return await fut
@@ -129,49 +140,68 @@ class TouchBatcher:
             await asyncio.sleep(0)          # updates dispatched in the same loop turn join this batch
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                batch = [(m, f) for m, f in batch if not f.done()]     # a cancelled update needs nothing
+                batch = [(i, f) for i, f in batch if not f.done()]     # a cancelled update needs nothing
                 if not batch:
                     continue
                 try:
-                    snaps = await self._run([m for m, _ in batch])
+                    results = await self._run([i for i, _ in batch])
                 except Exception as exc:     # every waiter learns it; the next batch starts afresh
                     for _, fut in batch:
                         if not fut.done():
                             fut.set_exception(exc)
                     continue
-                for (_, fut), snap in zip(batch, snaps):
+                for (_, fut), result in zip(batch, results):
                     if not fut.done():
-                        fut.set_result(snap)
+                        fut.set_result(result)
         finally:
             self._drainer = None
 
-    async def _run(self, msgs: list[Incoming]) -> list[Snapshot]:
+    async def _run(self, items: list[tuple]) -> list:
         self.batches += 1
-        self.requests += len(msgs)
+        self.requests += len(items)
         for attempt in (1, 2):
             try:
-                return await self._once(msgs)
+                return await self._once(items)
             except IntegrityError:
                 if attempt == 2:
                     raise
                 # another instance created one of these people at the same moment: the row exists now
-                log.info("touch batch raced a concurrent insert; retrying")
+                log.info("group commit raced a concurrent insert; retrying")
         raise AssertionError("unreachable")
 
-    async def _once(self, msgs: list[Incoming]) -> list[Snapshot]:
+    async def _once(self, items: list[tuple]) -> list:
         if self.inline is not None:
             try:
                 with self.inline.begin() as conn:
-                    return flush(conn, msgs)
+                    return flush(conn, items)
             except OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 self.fallbacks += 1
         async with self.engine.begin() as conn:
-            return await conn.run_sync(flush, msgs)
+            return await conn.run_sync(flush, items)
 
 
-def flush(conn: Connection, msgs: list[Incoming]) -> list[Snapshot]:
+def flush(conn: Connection, items: list[tuple]) -> list:
+    """One transaction for a batch: touches first, then inserts; results in the items' order."""
+    results: list = [None] * len(items)
+    touches = [(n, it[1]) for n, it in enumerate(items) if it[0] == "touch"]
+    if touches:
+        for (n, _), snap in zip(touches, _touch(conn, [m for _, m in touches])):
+            results[n] = snap
+    by_table: dict[Table, list[tuple[int, dict]]] = {}
+    for n, it in enumerate(items):
+        if it[0] == "insert":
+            by_table.setdefault(it[1], []).append((n, it[2]))
+    for table, rows in by_table.items():
+        ids = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                           [values for _, values in rows]).scalars().all()
+        for (n, _), new_id in zip(rows, ids):
+            results[n] = new_id
+    return results
+
+
+def _touch(conn: Connection, msgs: list[Incoming]) -> list[Snapshot]:
     """Load every sender's rows with one SELECT, create the new ones, record all interactions."""
     now = utcnow()
     by_channel: dict[str, set[str]] = {}
