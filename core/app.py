@@ -32,7 +32,8 @@ class Core:
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
         self.sessionmaker = make_sessionmaker(self.engine)
-        self.writes = GroupCommit(self.engine, make_inline_sqlite_engine(settings.database_url))
+        self.writes = GroupCommit(self.engine, make_inline_sqlite_engine(
+            self.engine.url.render_as_string(hide_password=False)))
         if router is None:
             from handlers import build_router
             router = build_router()
