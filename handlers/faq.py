@@ -17,6 +17,7 @@ from core.faq import FaqEngine, get_renderer
 from core.faq.content import FAQ_DIR
 from core.messages import Button, Incoming, Reply
 from core.text import parse_id
+from handlers.start import menu_buttons
 from officers.permissions import province_name
 from storage.models import FaqLog, Feedback, OfficerQuestion
 
@@ -62,6 +63,8 @@ async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
         return [Reply(ans.text, rows + [[Button(OFFICER_LABEL, f"{NS}:o:{log_id}")]])]
     if ans.outcome == "fallback":
         return [Reply(ans.text, [[Button(OFFICER_LABEL, f"{NS}:o:{log_id}")]])]
+    if ans.outcome == "unclear":                # emoji or punctuation only: nothing for an officer
+        return [Reply(ans.text, menu_buttons(ctx.core.router))]
     if ans.kind == "contact":
         return [Reply(ans.text, [[Button("👤 Liên hệ cán bộ", "m:lienhe")]])]
     return [Reply(ans.text)]

@@ -25,6 +25,7 @@ SMALLTALK_PRIORITY = ("contact", "help", "thanks", "bye", "greet", "ack")
 CLAUSE_SPLIT = re.compile(r"[,.;:!?\n]+|\b(?:cho (?:em |minh |toi |chau |con )?hoi|xin hoi|em muon hoi)\b")
 QUESTION_WORDS = frozenset("gi j nao dau ai khong ko k hok chua lau ntn nhieu".split())
 LONG_QUESTION = 12          # tokens (after normalising) from which clause focus is tried
+POSITIVE_EMOJI = ("👍", "👌", "🙏", "❤", "😊", "🙂", "🥰", "😀", "😁")    # a reply of only these is an "ok / thanks"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Params:
 
 @dataclass
 class Match:
-    outcome: str                          # answer | suggest | fallback | smalltalk
+    outcome: str                          # answer | suggest | fallback | smalltalk | unclear
     faq_id: str | None = None
     score: float = 0.0
     suggestions: list[str] = field(default_factory=list)
@@ -113,6 +114,9 @@ class FaqEngine:
 
     # ----------------------------------------------------------------------------------------
     def match(self, text: str) -> Match:
+        if not any(ch.isalnum() for ch in text):       # only emoji, punctuation, symbols
+            return (Match("smalltalk", smalltalk="ack", score=1.0) if any(e in text for e in POSITIVE_EMOJI)
+                    else Match("unclear"))
         kind = self.smalltalk_kind(text)
         if kind:
             return Match("smalltalk", smalltalk=kind, score=1.0)

@@ -17,7 +17,7 @@ _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)")
 @dataclass
 class Answer:
     text: str                                   # Telegram-HTML subset
-    outcome: str                                # answer | suggest | fallback | smalltalk
+    outcome: str                                # answer | suggest | fallback | smalltalk | unclear
     faq_id: str | None = None
     score: float = 0.0
     suggestions: list[tuple[str, str]] = field(default_factory=list)   # (id, canonical question)
@@ -25,7 +25,8 @@ class Answer:
 
     @property
     def fallback(self) -> bool:
-        return self.outcome == "fallback"
+        """The bot did not answer (no entry fits, or the message has no words at all)."""
+        return self.outcome in ("fallback", "unclear")
 
 
 class Renderer:
@@ -68,6 +69,8 @@ class Renderer:
             return Answer(text, "suggest", None, m.score, pairs)
         if m.outcome == "smalltalk":
             return Answer(render("faq/smalltalk", kind=m.smalltalk), "smalltalk", None, 1.0, kind=m.smalltalk)
+        if m.outcome == "unclear":
+            return Answer(render("faq/unclear"), "unclear")
         return Answer(render("faq/fallback"), "fallback", None, m.score)
 
 
