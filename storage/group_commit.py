@@ -35,7 +35,7 @@ from core.messages import Incoming
 from storage import users
 from storage.models import Conversation, Identity, User, utcnow
 
-log = logging.getLogger("ocop.touch")
+log = logging.getLogger("ocop.group_commit")
 
 MAX_BATCH = 200          # keys per SELECT ... IN (...)
 
