@@ -34,11 +34,13 @@ class Ctx:
     @property
     def session(self) -> AsyncSession:
         """The update's session (one transaction, committed when the handler returns)."""
-        if self._session is None:
-            self._session = self.core.sessionmaker()
-            if self._snapshot is not None:      # the person's rows join it, with any changes made so far
-                user, identity, conv = self._snapshot.attach(self._session, self._user, self._identity)
-                self._user, self._identity = user, identity
+        return self._session if self._session is not None else self._open_session()
+
+    def _open_session(self) -> AsyncSession:
+        self._session = self.core.sessionmaker()
+        if self._snapshot is not None:          # the person's rows join it, with any changes made so far
+            user, identity, _conv = self._snapshot.attach(self._session, self._user, self._identity)
+            self._user, self._identity = user, identity
         return self._session
 
     @property
@@ -57,7 +59,7 @@ class Ctx:
         """Commit the handler's work: the session if one was opened, or changes made to the person."""
         if self._session is None and any(o is not None and inspect(o).modified
                                          for o in (self._user, self._identity)):
-            self.session                        # attaches the changed objects
+            self._open_session()                # attaches the changed objects
         if self._session is not None:
             await self._session.commit()
 
