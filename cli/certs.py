@@ -12,7 +12,7 @@ import sys
 from datetime import date, datetime
 
 from core.text import html_to_plain
-from storage.db import open_database
+from storage.db import database
 
 
 def add(sub) -> None:
@@ -52,14 +52,11 @@ def cmd_import(args, settings) -> int:
 async def _import(args, settings) -> int:
     from certificates.importer import import_certificates
     from core.templates import render
-    engine, sm = await open_database(settings.database_url)
-    try:
+    async with database(settings.database_url) as sm:
         async with sm() as s:
             report = await import_certificates(s, args.file, args.file, today=_today(settings),
                                                skip_invalid=args.skip_invalid, dry_run=args.dry_run)
             await (s.rollback() if args.dry_run else s.commit())
-    finally:
-        await engine.dispose()
     print(html_to_plain(render("products/import_report", r=report, skip_invalid=args.skip_invalid,
                                max_errors=10_000, cli=True)))
     print(f"created={report.created} updated={report.updated} unchanged={report.unchanged} "
@@ -78,8 +75,7 @@ async def _remind(args, settings) -> int:
     from delivery.worker import DeliveryWorker
     from reminders.sweep import sweep
     today = args.today or _today(settings)
-    engine, sm = await open_database(settings.database_url)
-    try:
+    async with database(settings.database_url) as sm:
         async with sm() as s:
             res = await sweep(s, settings, today, dry_run=args.dry_run)
             await (s.rollback() if args.dry_run else s.commit())
@@ -104,8 +100,6 @@ async def _remind(args, settings) -> int:
         finally:
             await close_senders(closers)
         return 0
-    finally:
-        await engine.dispose()
 
 
 # --- add-round ------------------------------------------------------------------------------
@@ -122,12 +116,9 @@ async def _add_round(args, settings) -> int:
     except (DateError, ValueError) as exc:
         print(f"Không thêm được đợt đánh giá: {exc}.", file=sys.stderr)
         return 1
-    engine, sm = await open_database(settings.database_url)
-    try:
+    async with database(settings.database_url) as sm:
         async with sm() as s, s.begin():
             rnd = await create_round(s, data)
-    finally:
-        await engine.dispose()
     ev = f", đánh giá {rnd.evaluation_date:%d/%m/%Y}" if rnd.evaluation_date else ""
     print(f"Đã thêm đợt #{rnd.id}: {rnd.name} ({rnd.province}), hạn đăng ký "
           f"{rnd.registration_deadline:%d/%m/%Y}{ev}.")
@@ -148,8 +139,7 @@ async def _claim_code(args, settings) -> int:
     if args.phone and phone is None:
         print(f"Số điện thoại không hợp lệ: {args.phone}", file=sys.stderr)
         return 1
-    engine, sm = await open_database(settings.database_url)
-    try:
+    async with database(settings.database_url) as sm:
         async with sm() as s, s.begin():
             cond = Certificate.phone == phone if phone else Certificate.id.in_(args.cert_id)
             certs = list(await s.scalars(select(Certificate).where(cond, Certificate.owner_user_id.is_(None))))
@@ -158,8 +148,6 @@ async def _claim_code(args, settings) -> int:
                 return 1
             code = await create_claim_code(s, phone=phone, cert_ids=None if phone else [c.id for c in certs],
                                            valid_days=args.days)
-    finally:
-        await engine.dispose()
     print(f"Mã: {code.code} (dùng 1 lần, hết hạn sau {args.days} ngày)")
     print(f"Liên kết: {deep_link(code.code, settings.bot_username)}")
     print(f"Hoặc gõ trong bot: /nhanma {code.code}")

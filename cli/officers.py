@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.text import html_to_plain
-from storage.db import open_database
+from storage.db import database
 
 
 def add(sub) -> None:
@@ -92,8 +92,7 @@ async def _broadcast(args, settings) -> int:
     if errors:
         print("Không gửi được: " + "; ".join(errors) + ".", file=sys.stderr)
         return 2
-    engine, sm = await open_database(settings.database_url)
-    try:
+    async with database(settings.database_url) as sm:
         if args.resume is not None:
             return await deliver(sm, settings, args.resume)
         async with sm() as s:
@@ -114,8 +113,6 @@ async def _broadcast(args, settings) -> int:
                 return 1
         print(f"Thông báo #{bc.id}: {bc.total} người nhận ({describe(seg)}).", flush=True)
         return await deliver(sm, settings, bc.id)
-    finally:
-        await engine.dispose()
 
 
 def cmd_import_fairs(args, settings) -> int:
@@ -124,13 +121,10 @@ def cmd_import_fairs(args, settings) -> int:
 
 async def _import_fairs(args, settings) -> int:
     from officers.fairs_import import import_fairs
-    engine, sm = await open_database(settings.database_url)
-    try:
+    async with database(settings.database_url) as sm:
         async with sm() as s, s.begin():
             rep = await import_fairs(s, args.file, args.file, today=datetime.now(settings.tz).date(),
                                      skip_invalid=args.skip_invalid, dry_run=args.dry_run)
-    finally:
-        await engine.dispose()
     for line in rep.notes:
         print(line)
     for line in rep.errors:
@@ -151,12 +145,9 @@ def cmd_export_questions(args, settings) -> int:
 
 async def _export(args, settings) -> int:
     from officers.export import faq_candidates, to_csv, to_json
-    engine, sm = await open_database(settings.database_url)
-    try:
+    async with database(settings.database_url) as sm:
         async with sm() as s:
             rows = await faq_candidates(s, include_all=args.all)
-    finally:
-        await engine.dispose()
     fmt = args.format or ("json" if args.out and args.out.endswith(".json") else "csv")
     text = to_json(rows) if fmt == "json" else to_csv(rows)
     if args.out:
@@ -180,8 +171,7 @@ async def _grant(args, settings) -> int:
     if args.province and m is None:
         print(f"Không nhận ra tỉnh «{args.province}».", file=sys.stderr)
         return 2
-    engine, sm = await open_database(settings.database_url)
-    try:
+    async with database(settings.database_url) as sm:
         async with sm() as s, s.begin():
             user = await find_user(s, args.user, "telegram")
             if user is None:
@@ -192,7 +182,5 @@ async def _grant(args, settings) -> int:
             await s.flush()
             await audit(s, None, "role.grant", target_user_id=user.id, province=role.province, role_id=role.id,
                         origin="cli")
-    finally:
-        await engine.dispose()
     print(f"Đã cấp quyền cán bộ cho u{user.id}: {m.province.name if m else 'toàn quốc'}.")
     return 0

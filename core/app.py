@@ -15,7 +15,6 @@ from core.messages import Incoming, Reply
 from core.router import Router, as_list
 from core.templates import render
 from core.text import clean_input
-from storage import users
 from storage.db import make_engine, make_inline_sqlite_engine, make_sessionmaker
 from storage.group_commit import GroupCommit
 

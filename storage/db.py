@@ -1,6 +1,7 @@
 """Engine and session factory for SQLite (aiosqlite, WAL) and PostgreSQL (asyncpg)."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -57,9 +58,13 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def open_database(url: str):
-    """For command-line tools: apply migrations, then (engine, sessionmaker). Dispose the engine after."""
+@asynccontextmanager
+async def database(url: str):
+    """For command-line tools: apply migrations, then yield a sessionmaker; the engine is disposed after."""
     from storage.migrate import upgrade_async
     await upgrade_async(url)
     engine = make_engine(url)
-    return engine, make_sessionmaker(engine)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
