@@ -130,6 +130,8 @@ async def run(settings: Settings) -> int:
 async def run_console(settings: Settings, rt: Runtime | None = None) -> int:
     """`python bot.py console`: the same bot in the terminal; proactive messages print inline."""
     from channels.console import ConsoleChannel
+    if logging.getLogger().level > logging.DEBUG:          # not -v: the terminal is the conversation
+        logging.getLogger("ocop").setLevel(logging.WARNING)
     rt = rt or Runtime(settings)
     console = ConsoleChannel(rt.core)
     rt.add_channel(_ConsoleAdapter(console))

@@ -69,3 +69,4 @@ def test_run_with_terminal_and_no_channel_falls_back_to_console(tmp_path):
     assert proc.returncode == 0, err
     assert "chế độ dòng lệnh" in out
     assert "Tôi chưa hiểu lệnh /xyz" in out
+    assert '"ev": "update"' not in err          # the terminal is the conversation: no per-update log lines
