@@ -22,12 +22,13 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from core import clock  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.dates import expiry_date  # noqa: E402
 from reminders.sweep import sweep  # noqa: E402
@@ -43,7 +44,7 @@ GROUPS = ["thuc_pham", "do_uong", "duoc_lieu", "thu_cong", "sinh_vat_canh", "du_
 async def seed(sm, n_certs: int) -> float:
     rnd = random.Random(42)
     n_users = max(1, n_certs // 2)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     started = time.perf_counter()
     async with sm() as s, s.begin():
         for lo in range(0, n_users, 10_000):

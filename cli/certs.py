@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import date, datetime
+from datetime import date
 
+from core import clock
 from core.text import html_to_plain
 from storage.db import database
 
@@ -41,7 +42,7 @@ def add(sub) -> None:
 
 
 def _today(settings) -> date:
-    return datetime.now(settings.tz).date()
+    return clock.today(settings.tz)
 
 
 # --- import-certificates -------------------------------------------------------------------

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import datetime
 from pathlib import Path
 
+from core import clock
 from core.text import html_to_plain
 from storage.db import database
 
@@ -123,7 +123,7 @@ async def _import_fairs(args, settings) -> int:
     from officers.fairs_import import import_fairs
     async with database(settings.database_url) as sm:
         async with sm() as s, s.begin():
-            rep = await import_fairs(s, args.file, args.file, today=datetime.now(settings.tz).date(),
+            rep = await import_fairs(s, args.file, args.file, today=clock.today(settings.tz),
                                      skip_invalid=args.skip_invalid, dry_run=args.dry_run)
     for line in rep.notes:
         print(line)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import date, datetime
-from typing import Any, Callable
+from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core import clock
 from core.config import Settings
 from core.context import Ctx
 from core.messages import Incoming, Reply
@@ -26,8 +27,7 @@ MAX_CALLBACK = 64
 
 class Core:
     def __init__(self, settings: Settings, engine: AsyncEngine | None = None,
-                 router: Router | None = None, services: dict[str, Any] | None = None,
-                 today: Callable[[], date] | None = None):
+                 router: Router | None = None, services: dict[str, Any] | None = None):
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
         self.sessionmaker = make_sessionmaker(self.engine)
@@ -38,12 +38,9 @@ class Core:
             router = build_router()
         self.router = router
         self.services: dict[str, Any] = services if services is not None else {}
-        self._today = today
 
     def today(self) -> date:
-        if self._today:
-            return self._today()
-        return datetime.now(self.settings.tz).date()
+        return clock.today(self.settings.tz)
 
     async def close(self) -> None:
         await self.writes.close()

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
+from core import clock
 from core.dates import DateError, parse_vn_date
 from core.reference import match_group, match_province
 from storage.models import Fair
@@ -136,7 +137,7 @@ def ics_bytes(fair: Fair, province_label: str = "") -> bytes:
     cal.add("version", "2.0")
     ev = Event()
     ev.add("uid", f"fair-{fair.id}@ocop-bot")
-    ev.add("dtstamp", datetime.now(timezone.utc))
+    ev.add("dtstamp", clock.now())
     ev.add("summary", fair.name)
     ev.add("dtstart", fair.start_date)
     ev.add("dtend", fair.end_date + timedelta(days=1))         # all-day events: end is exclusive

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core import clock  # noqa: E402
 from tests.dbutil import Templates  # noqa: E402
 
 os.environ.setdefault("TELEGRAM_BOT_TOKEN", "")
@@ -51,12 +52,37 @@ def make_settings():
     return make
 
 
-@pytest.fixture
+TEST_START = datetime(2026, 11, 22, 8, 0, tzinfo=timezone(timedelta(hours=7)))
+
+
+def _start_clock_at(start: datetime) -> None:
+    """The one clock of this process, and of every process a test starts (OCOP_CLOCK)."""
+    clock.set_clock(clock.StartedClock(start))
+    os.environ["OCOP_CLOCK"] = start.isoformat()
+
+
+_start_clock_at(TEST_START)
+
+
+class Today:
+    """'Today' of a test. Setting `value` moves the clock to 08:00 (UTC+7) of that date."""
+
+    def __init__(self):
+        _start_clock_at(TEST_START)
+
+    @property
+    def value(self) -> date:
+        return clock.today(timezone(timedelta(hours=7)))
+
+    @value.setter
+    def value(self, d: date) -> None:
+        _start_clock_at(datetime(d.year, d.month, d.day, 8, 0, tzinfo=TEST_START.tzinfo))
+
+
+@pytest.fixture(autouse=True)
 def today():
-    """A mutable 'today' used by make_core: today.value = date(...)."""
-    class T:
-        value = date(2026, 11, 22)
-    return T
+    """Every test starts on 22/11/2026 08:00 (UTC+7), whatever the machine's date."""
+    return Today()
 
 
 @pytest.fixture
@@ -65,7 +91,7 @@ async def make_core(make_settings, today):
     made = []
 
     def make(url: str, **kw):
-        core = Core(make_settings(url, **kw), today=lambda: today.value)
+        core = Core(make_settings(url, **kw))
         made.append(core)
         return core
     yield make

@@ -1,11 +1,12 @@
 """Claiming imported products by shared phone number, one-time code and deep link; privacy;
 officers sending the register file to the bot."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from certificates.claims import create_claim_code, normalise_phone
+from core import clock
 from core.messages import InFile
 from storage.models import Certificate, Role, User
 from tests.certs.util import GOOD, add_cert, csv_bytes
@@ -58,7 +59,7 @@ async def test_one_time_code_by_command_flow_and_deep_link(db_url, make_core):
     async with core.sessionmaker() as s, s.begin():
         by_ids = (await create_claim_code(s, cert_ids=[c])).code
         by_phone = (await create_claim_code(s, phone="0912345678")).code
-        expired = (await create_claim_code(s, cert_ids=[c], now=datetime.now(timezone.utc) - timedelta(days=40))).code
+        expired = (await create_claim_code(s, cert_ids=[c], now=clock.now() - timedelta(days=40))).code
     r = await core.handle(msg(f"/nhanma {expired}", user="bob"))
     assert "hết hạn" in texts(r)
     r = await core.handle(msg("/nhanma", user="bob"))

@@ -5,7 +5,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from handlers.fairs import remind_due
-from officers.fairs import check_fair, save_fair
+from officers.fairs import check_fair
 from storage.models import AuditLog, Delivery, Fair, Subscription
 from tests.helpers import button_data, msg, texts
 from tests.officers.conftest import add_person

@@ -32,7 +32,7 @@ async def start_bot(tg, make_settings, sqlite_url, today):
 
     async def start(url: str | None = None, router=None, with_worker: bool = False, **kw) -> Runtime:
         settings = make_settings(url or sqlite_url, telegram_token=tg.token, telegram_api_url=tg.url, **kw)
-        rt = Runtime(settings, core=Core(settings, router=router, today=lambda: today.value))
+        rt = Runtime(settings, core=Core(settings, router=router))
         rt.add_channel(TelegramChannel(rt, poll_timeout=1))
         await rt.start(with_worker=with_worker, with_scheduler=False)
         runtimes.append(rt)

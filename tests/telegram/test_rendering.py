@@ -1,5 +1,4 @@
 """Rendering through real PTB: long replies split, stray HTML, contact keyboard, files, failures."""
-import asyncio
 
 import pytest
 

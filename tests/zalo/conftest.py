@@ -60,14 +60,13 @@ class Harness:
         return await self.push(follow_event(self.fake.app_id, user, name))
 
 
-async def _runtime(settings_kw: dict, make_settings, url: str, fake, mode: str, router=None,
-                   today=None) -> Harness:
+async def _runtime(settings_kw: dict, make_settings, url: str, fake, mode: str, router=None) -> Harness:
     port = free_port()
     settings = make_settings(url, http_host="127.0.0.1", http_port=port,
                              zalo_webhook_url=settings_kw.pop("zalo_webhook_url",
                                                               f"http://127.0.0.1:{port}/zalo/webhook"),
                              **settings_kw)
-    core = Core(settings, router=router, today=today)
+    core = Core(settings, router=router)
     rt = Runtime(settings, core=core)
     rt.add_channel(make_zalo_channel(rt))
     await rt.start(with_worker=False, with_scheduler=False, with_http=True)
@@ -93,7 +92,7 @@ async def zalo_env(make_settings, today):
                                zalo_oa_secret_key=fake.secret_key, zalo_oa_access_token=access,
                                zalo_oa_refresh_token=refresh, zalo_oa_api_url=fake.url, zalo_oauth_url=fake.url)
         settings_kw.update(kw)
-        h = await _runtime(settings_kw, make_settings, url, fake, mode, router, lambda: today.value)
+        h = await _runtime(settings_kw, make_settings, url, fake, mode, router)
         started.append(h)
         return h
 

@@ -32,7 +32,7 @@ async def both(make_settings, today, sqlite_url):
                                  zalo_oa_secret_key=oa.secret_key, zalo_oa_access_token=access,
                                  zalo_oa_refresh_token=refresh, zalo_oa_api_url=oa.url, zalo_oauth_url=oa.url,
                                  zalo_webhook_url=f"http://127.0.0.1:{port}/zalo/webhook")
-        rt = Runtime(settings, core=Core(settings, today=lambda: today.value))
+        rt = Runtime(settings, core=Core(settings))
         rt.add_channel(TelegramChannel(rt, poll_timeout=1))
         rt.add_channel(make_zalo_channel(rt))
         await rt.start(with_worker=False, with_scheduler=False, with_http=True)
