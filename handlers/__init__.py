@@ -12,6 +12,7 @@ from core.router import MenuItem, Router
 MENU = [
     ("faq", "❓ Hỏi đáp OCOP"),
     ("hoso", "📋 Hướng dẫn hồ sơ"),
+    ("tuchamdiem", "📝 Tự chấm điểm sơ bộ"),
     ("sanpham", "⭐ Sản phẩm của tôi / nhắc hạn"),
     ("hoicho", "🎪 Hội chợ & đợt đánh giá"),
     ("dangky", "🔔 Đăng ký nhận tin"),
@@ -22,6 +23,7 @@ MODULES = [
     "start",          # /start, /help, /huy, menu, unknown commands
     "faq",            # free-text questions, suggestions, feedback, question to an officer
     "dossier",        # /hoso guided dossier walkthrough (issue 3)
+    "selfassess",     # /tuchamdiem self-assessment pre-score on the Decision 26/2026 sheets (issue 13)
     "products",       # /sanpham certificates, claiming (issue 4)
     "rounds",         # evaluation rounds (issue 4)
     "subscriptions",  # /dangky /huydangky /stop (issue 5)

@@ -166,6 +166,9 @@ def convert(n: int, raw: dict, block: str) -> dict:
             if hint:
                 entry["hint"] = hint
             entry.update({"max": mx, "assessed_by": assessed_by(ctitle, hint, part, n)})
+            if any(x.startswith("Chỉ áp dụng khi có câu chuyện") for x in notes):
+                story = next(c2["id"] for c2 in reversed(criteria) if "câu chuyện" in c2["title"].lower())
+                entry["requires"] = story          # scored only when that criterion has points
             ko = [x for x in notes if re.search(r"bị loại|không đánh giá các bước tiếp theo|không xem xét|"
                                                  r"không đánh giá các chỉ tiêu", x, re.I)]
             rest = [x for x in notes if x not in ko]
