@@ -43,6 +43,14 @@ def _blank(pdf: FPDF, n: int = 1) -> None:
         _para(pdf, layout()["blank"], 9, h=6)
 
 
+def _free_part(pdf: FPDF, part: dict) -> None:
+    """A part of the form the producer writes: its title, the guidance lines, room to write."""
+    _para(pdf, part["title"], 11, "B", 6)
+    for line in part["lines"]:
+        _para(pdf, line, 9.5)
+    _blank(pdf, 3)
+
+
 def build(result: rules.Result, group_name: str, today: date) -> bytes:
     """A4 draft: Parts I–IV of Mẫu 02; Part III lists every criterion with the chosen level and points."""
     L = layout()
@@ -80,11 +88,7 @@ def build(result: rules.Result, group_name: str, today: date) -> bytes:
         _blank(pdf, 2)
     pdf.ln(2)
 
-    p2 = L["part2"]
-    _para(pdf, p2["title"], 11, "B", 6)
-    for line in p2["lines"]:
-        _para(pdf, line, 9.5)
-    _blank(pdf, 3)
+    _free_part(pdf, L["part2"])
     pdf.ln(2)
 
     p3 = L["part3"]
@@ -131,11 +135,7 @@ def build(result: rules.Result, group_name: str, today: date) -> bytes:
     _para(pdf, p3["reeval"], 8.5, h=4.4)
     pdf.ln(2)
 
-    p4 = L["part4"]
-    _para(pdf, p4["title"], 11, "B", 6)
-    for line in p4["lines"]:
-        _para(pdf, line, 9.5)
-    _blank(pdf, 3)
+    _free_part(pdf, L["part4"])
     pdf.ln(4)
     for i, line in enumerate(L["signature"]):
         _para(pdf, line, 10, "B" if i == 1 else "", 5.5, "R")
