@@ -12,11 +12,11 @@ from core.router import MenuItem, Router
 MENU = [
     ("faq", "❓ Hỏi đáp OCOP"),
     ("hoso", "📋 Hướng dẫn hồ sơ"),
-    ("tuchamdiem", "📝 Tự chấm điểm sơ bộ"),
     ("sanpham", "⭐ Sản phẩm của tôi / nhắc hạn"),
     ("hoicho", "🎪 Hội chợ & đợt đánh giá"),
     ("dangky", "🔔 Đăng ký nhận tin"),
     ("lienhe", "👤 Liên hệ cán bộ"),
+    ("tuchamdiem", "📝 Tự chấm điểm sơ bộ"),   # appended: earlier items keep their numbers on Zalo/console
 ]
 
 MODULES = [
