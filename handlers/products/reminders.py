@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import exists, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.dates import add_months
 from core.messages import Button, Reply
 from core.templates import render
 from delivery.queue import enqueue_rows
+from storage.sql import upsert
 from storage.models import Certificate, EvaluationRound, Identity, Reminder, Subscription, User, utcnow
 
 log = logging.getLogger("ocop.reminders")
@@ -217,8 +216,7 @@ async def _insert_reminders(session, due: list[Due]) -> tuple[set[str], int]:
                          due_on=d.due_on, status="queued", created_at=now))
         rows.extend(dict(key=k, kind=d.kind, ref_id=d.ref_id, user_id=d.user_id, offset_days=o, due_on=on,
                          status="skipped", created_at=now) for k, o, on in d.skipped)
-    ins = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(Reminder).on_conflict_do_nothing(index_elements=["key"]).returning(Reminder.key, Reminder.status)
+    stmt = upsert(session, Reminder, key=["key"]).returning(Reminder.key, Reminder.status)
     queued, skipped = set(), 0
     for i in range(0, len(rows), 5000):        # executemany ("insertmanyvalues"): compiled once, batched
         for key, status in (await session.execute(stmt, rows[i:i + 5000])).all():

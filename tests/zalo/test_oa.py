@@ -173,7 +173,7 @@ async def test_expired_access_token_mid_broadcast_is_refreshed_and_nothing_lost(
 
 
 async def test_standalone_sender_for_a_broadcast_process(sqlite_url, zalo_env):
-    from channels.zalo import standalone_sender
+    from channels import zalo_standalone_sender as standalone_sender
     from delivery.senders import Senders
     from delivery.worker import DeliveryWorker
     h = await zalo_env("oa", sqlite_url)
