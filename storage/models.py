@@ -158,7 +158,6 @@ class Certificate(Base):
     expires_on: Mapped[date] = mapped_column(Date)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(16), default="user")          # user | import
-    claim_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
