@@ -8,18 +8,17 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
 
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
 from core.reference import group_by_id, match_province, province_by_id
 from core.text import fold, parse_id
-from delivery.queue import enqueue_user
+from handlers.fairs import reminders
 from handlers.fairs import repo as fairs_mod
 from core.audit import audit
 from core.permissions import (callback_parts, officer_scope, province_name, refuse_province, require_officer,
                                   officer_flow, scope_or_refusal)
-from storage.models import Fair, Subscription, User
+from storage.models import Fair
 
 FLOW = "themhoicho"
 SAVED = "themhoicho_saved"     # marker left after saving: a second "Lưu" answers the same
@@ -215,40 +214,10 @@ def _saved(ctx: Ctx, saved: dict) -> Reply:
                  [[Button("Xem", f"f:d:{saved['fair_id']}")]])
 
 
-# --- reminders before the registration deadline -------------------------------------------
-async def remind_due(core, today: date | None = None) -> int:
-    """Enqueue reminders for subscribers of 'hoi_cho' (idempotent keys); returns rows queued."""
-    from core.templates import render
-    today = today or core.today()
-    queued = 0
-    async with core.sessionmaker() as s, s.begin():
-        fairs = list(await s.scalars(select(Fair).where(Fair.registration_deadline >= today)))
-        subs = list(await s.scalars(select(Subscription).join(User, User.id == Subscription.user_id)
-                                    .where(Subscription.active.is_(True), User.opted_out.is_(False))))
-        for fair in fairs:
-            offset = fairs_mod.reminder_offset(fair.registration_deadline, today)
-            if offset is None:
-                continue
-            reply = Reply(render("fairs/reminder", f=fair, province=province_name(fair.province),
-                                 days=(fair.registration_deadline - today).days),
-                          [[Button("Xem chi tiết", f"f:d:{fair.id}")]])
-            for sub in subs:
-                if "hoi_cho" not in (sub.topics or []):
-                    continue
-                if sub.province != fair.province and not set(fair.target_groups or []) & set(sub.groups or []):
-                    continue
-                queued += await enqueue_user(s, sub.user_id, reply, key=f"fair:{fair.id}:{offset}:{sub.user_id}",
-                                             kind="reminder")
-    worker = core.services.get("worker")
-    if queued and worker is not None:
-        worker.wakeup.set()
-    return queued
-
-
 def register(router) -> None:
     router.command("hoicho", show, "Hội chợ sắp diễn ra")
     router.command("themhoicho", add)
     router.callback("f", on_button)
     router.flow(FLOW, typed)
     router.menu_handler("hoicho", menu)
-    router.job("fair_reminders", remind_due, cron={"hour": 8, "minute": 5}, run_at_start=True)
+    router.reminder(reminders.SOURCE)

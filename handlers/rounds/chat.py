@@ -12,6 +12,7 @@ from handlers.products.repo import officer_scope, province_name
 from core.dates import DateError, parse_vn_date
 from core.messages import Button, Incoming, Reply
 from core.text import fold
+from handlers.rounds import reminders
 from handlers.rounds.repo import check_round, create_round, find_round, parse_future, upcoming_rounds
 from storage.models import Certificate, Subscription
 
@@ -132,3 +133,4 @@ def register(router) -> None:
     router.command("themdot", add_round)
     router.flow(FLOW, on_text)
     router.callback("r", on_callback)
+    router.reminder(reminders.SOURCE)

@@ -4,7 +4,7 @@ from datetime import date
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from handlers.fairs.chat import remind_due
+from core.reminders import sweep_job
 from handlers.fairs.repo import check_fair
 from storage.models import AuditLog, Delivery, Fair, Subscription
 from tests.helpers import button_data, msg, texts
@@ -113,10 +113,10 @@ async def test_deadline_reminders_are_idempotent(db_url, make_core, today):
         s.add(Subscription(user_id=b, province="ha_noi", groups=["do_uong"], topics=["hoi_cho"]))
         s.add(Subscription(user_id=c, province="dong_thap", groups=[], topics=["tap_huan"]))
     today.value = date(2026, 11, 24)            # 6 days before the Đồng Tháp deadline (30/11)
-    assert await remind_due(core) == 1
-    assert await remind_due(core) == 0
+    assert (await sweep_job(core)).enqueued == 1
+    assert (await sweep_job(core)).enqueued == 0
     today.value = date(2026, 11, 29)            # 1 day before; also within 7 days of Hà Nội's 20/12? no
-    assert await remind_due(core) == 1
+    assert (await sweep_job(core)).enqueued == 1
     async with core.sessionmaker() as s:
         keys = sorted(await s.scalars(select(Delivery.key)))
         assert keys == [f"fair:1:1:{a}", f"fair:1:7:{a}"]
