@@ -8,4 +8,5 @@ MODULES = [
     "certs",       # import-certificates, remind, add-round      issue 4
     "officers",    # broadcast, import-fairs, export-questions   issue 5
     "zalo",        # zalo-oa-auth, zalo-oa-token                 issue 6
+    "web",         # web, web-login (officers' console)          issue 11
 ]

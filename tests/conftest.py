@@ -15,6 +15,8 @@ from core import clock  # noqa: E402
 from tests.dbutil import Templates  # noqa: E402
 
 os.environ.setdefault("TELEGRAM_BOT_TOKEN", "")
+# a Runtime serves the web console (and binds HTTP_PORT) by default; tests that want it turn it on
+os.environ.setdefault("WEB_CONSOLE", "0")
 
 
 @pytest.fixture(scope="session")
