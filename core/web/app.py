@@ -28,6 +28,10 @@ MAX_UPLOAD = 6 * 1024 * 1024           # the spreadsheet reader refuses files ov
 PAGES = [
     "core.web.signin",
     "handlers.console.overview",
+    "handlers.console.listing",
+    "handlers.console.product",
+    "handlers.console.imports",
+    "handlers.console.report",
 ]
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -117,10 +121,10 @@ async def auth_mw(request: web.Request, handler):
         if viewer is not None:
             request[VIEWER] = auth.Viewer(**{**viewer.__dict__, "session_id": row.id, "csrf": row.csrf_token})
         elif not _public(request):
-            return page(request, "web/no_access", status=403)
+            return page(request, "web/no_access", http_status=403)
     if request[VIEWER] is None and not _public(request):
         if request.method == "GET":
-            return page(request, "web/signin_needed", status=401)
+            return page(request, "web/signin_needed", http_status=401)
         return error_page(request, 401, "Phiên đăng nhập đã hết",
                           "Bạn cần đăng nhập lại (gửi /quantri cho bot). Không có gì thay đổi.")
     return await handler(request)

@@ -26,14 +26,14 @@ def html(request: web.Request, template: str, **ctx) -> str:
     return environment().get_template(f"{template}.j2").render(**base, **ctx)
 
 
-def page(request: web.Request, template: str, *, status: int = 200, **ctx) -> web.Response:
-    return web.Response(text=html(request, template, **ctx), status=status, content_type="text/html",
+def page(request: web.Request, template: str, *, http_status: int = 200, **ctx) -> web.Response:
+    return web.Response(text=html(request, template, **ctx), status=http_status, content_type="text/html",
                         charset="utf-8")
 
 
 def error_page(request: web.Request, status: int, heading: str, message: str, *,
                back: str = "") -> web.Response:
-    return page(request, "web/error", status=status, title=heading, heading=heading, message=message,
+    return page(request, "web/error", http_status=status, title=heading, heading=heading, message=message,
                 back=back)
 
 

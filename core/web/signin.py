@@ -22,7 +22,7 @@ async def link_page(request: web.Request):
     """GET: never spends the link (messengers fetch links to draw previews)."""
     token = request.match_info["token"]
     state = await auth.token_state(request[DB], token)
-    return page(request, "web/signin", state=state, token=token, status=200 if state == "ok" else 410)
+    return page(request, "web/signin", state=state, token=token, http_status=200 if state == "ok" else 410)
 
 
 async def link_post(request: web.Request):
@@ -32,7 +32,7 @@ async def link_post(request: web.Request):
     viewer = await auth.viewer_for(db, request.app[CORE].settings, user_id) if user_id else None
     if state != "ok" or viewer is None:
         return page(request, "web/signin", state=state if state != "ok" else "no_role", token=token,
-                    status=410 if state in ("used", "expired") else 403)
+                    http_status=410 if state in ("used", "expired") else 403)
     raw = await auth.start_session(db, user_id)
     await audit(db, user_id, "web.sign_in")
     resp = redirect("/quantri/")
