@@ -61,7 +61,8 @@ async def headers_mw(request: web.Request, handler):
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers["X-Frame-Options"] = "DENY"
     resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "no-referrer"        # a sign-in link never leaks in a Referer
+    resp.headers["Referrer-Policy"] = "same-origin"   # a sign-in link never leaks to another site (no-referrer
+    # would make browsers send "Origin: null" on form posts)
     if not request.path.startswith(PREFIX + "/static/"):
         resp.headers.setdefault("Cache-Control", "no-store")
     if isinstance(resp, web.HTTPException):
