@@ -303,7 +303,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
                       Index("ix_deliveries_broadcast", "broadcast_id", "status"),
-                      Index("ix_deliveries_sent_at", "sent_at"))
+                      Index("ix_deliveries_identity_sent", "identity_id", "sent_at"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(16))        # broadcast | reminder | answer | notice

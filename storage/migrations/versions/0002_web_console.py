@@ -25,7 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table('reminders', schema=None) as b:
         b.create_index('ix_reminders_ref', ['kind', 'ref_id'], unique=False)
     with op.batch_alter_table('deliveries', schema=None) as b:
-        b.create_index('ix_deliveries_sent_at', ['sent_at'], unique=False)
+        b.create_index('ix_deliveries_identity_sent', ['identity_id', 'sent_at'], unique=False)
 
     op.create_table('plan_targets',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -78,7 +78,7 @@ def downgrade() -> None:
     op.drop_table('web_sessions')
     op.drop_table('plan_targets')
     with op.batch_alter_table('deliveries', schema=None) as b:
-        b.drop_index('ix_deliveries_sent_at')
+        b.drop_index('ix_deliveries_identity_sent')
     with op.batch_alter_table('reminders', schema=None) as b:
         b.drop_index('ix_reminders_ref')
     with op.batch_alter_table('certificates', schema=None) as b:
