@@ -1,4 +1,4 @@
-"""Spreadsheet downloads that are safe to open: formula injection neutralised, write-only XLSX."""
+"""Spreadsheet downloads that are safe to open: formula injection neutralised; XLSX written by XlsxWriter."""
 from __future__ import annotations
 
 import csv
@@ -29,25 +29,36 @@ def csv_bytes(header: list[str], rows) -> bytes:
 
 
 def xlsx_bytes(sheets: list[tuple[str, list[str], list]]) -> bytes:
-    """sheets: (title, header, rows). Write-only mode keeps 20,000 rows fast and small in memory."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, header, rows in sheets:
-        ws = wb.create_sheet(title[:31])
-        cells = []
-        for h in header:
-            c = WriteOnlyCell(ws, value=h)
-            c.font = bold
-            cells.append(c)
-        ws.append(cells)
-        for row in rows:
-            ws.append([v.replace(tzinfo=None) if isinstance(v, datetime) else safe(v) for v in row])
-        # formula-looking text is stored as text anyway (data_type 's'), and quoted by safe()
+    """sheets: (title, header, rows). XlsxWriter in constant-memory mode: 20,000 rows in about a second.
+
+    Text is always written as text (strings_to_formulas off, and safe() quotes formula-looking cells),
+    dates as real dates (dd/mm/yyyy)."""
+    import xlsxwriter
     buf = io.BytesIO()
-    wb.save(buf)
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True, "strings_to_formulas": False,
+                                   "strings_to_urls": False, "strings_to_numbers": False})
+    bold = wb.add_format({"bold": True})
+    day = wb.add_format({"num_format": "dd/mm/yyyy"})
+    for title, header, rows in sheets:
+        ws = wb.add_worksheet(title[:31])
+        for j, h in enumerate(header):
+            ws.write_string(0, j, str(h), bold)
+        for i, row in enumerate(rows, 1):
+            for j, v in enumerate(row):
+                if v is None or v == "":
+                    continue
+                if isinstance(v, bool):
+                    ws.write_boolean(i, j, v)
+                elif isinstance(v, (int, float)):
+                    ws.write_number(i, j, v)
+                elif isinstance(v, datetime):
+                    ws.write_datetime(i, j, v.replace(tzinfo=None), day)
+                elif isinstance(v, date):
+                    ws.write_datetime(i, j, datetime(v.year, v.month, v.day), day)
+                else:
+                    ws.write_string(i, j, safe(str(v)))
+        ws.set_column(0, max(len(header) - 1, 0), 16)
+    wb.close()
     return buf.getvalue()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import and_, case, distinct, func, select
 
 from core.dates import add_months
 from core.web.keys import CORE, DB, VIEWER
@@ -17,21 +17,23 @@ MONTHS_AHEAD = 24
 
 async def numbers(db, viewer, today) -> dict:
     live = Certificate.revoked.is_(False)
-    active = scoped(select(Certificate.stars, func.count()).where(live, Certificate.expires_on >= today)
-                    .group_by(Certificate.stars), viewer)
-    by_star = {s: n for s, n in (await db.execute(active)).all()}
+    exp = Certificate.expires_on
+
+    def within(days):
+        return func.sum(case((and_(exp >= today, exp <= today + timedelta(days=days)), 1), else_=0))
+    # one pass over the scope's certificates for the star and expiry numbers
+    row = (await db.execute(scoped(select(
+        *(func.sum(case((and_(exp >= today, Certificate.stars == s), 1), else_=0)) for s in (3, 4, 5)),
+        within(30), within(90), within(180), func.sum(case((exp < today, 1), else_=0))).where(live), viewer))).one()
+    by_star = {s: int(row[i] or 0) for i, s in enumerate((3, 4, 5))}
+    expiring = {30: int(row[3] or 0), 90: int(row[4] or 0), 180: int(row[5] or 0)}
+    expired = int(row[6] or 0)
     sub = scoped(select(Certificate.province, Certificate.producer).where(live).distinct(), viewer).subquery()
     producers = await db.scalar(select(func.count()).select_from(sub))
     reach_q = scoped(select(Identity.channel, func.count(distinct(Identity.user_id)))
                      .join(Certificate, Certificate.owner_user_id == Identity.user_id)
                      .where(Identity.active.is_(True), live).group_by(Identity.channel), viewer)
     reach = {c: n for c, n in (await db.execute(reach_q)).all()}
-    expiring = {}
-    for days in (30, 90, 180):
-        expiring[days] = await db.scalar(scoped(select(func.count()).select_from(Certificate).where(
-            live, Certificate.expires_on >= today, Certificate.expires_on <= today + timedelta(days=days)), viewer))
-    expired = await db.scalar(scoped(select(func.count()).select_from(Certificate).where(
-        live, Certificate.expires_on < today), viewer))
     qq = select(func.count()).select_from(OfficerQuestion).where(OfficerQuestion.status == "open")
     if not viewer.national:
         qq = qq.where(OfficerQuestion.province.in_([v for p in viewer.provinces for v in _variants(p)]))

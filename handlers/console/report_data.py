@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import distinct, exists, func, or_, select, union
+from sqlalchemy import distinct, func, or_, select, union
 
 from core.reference import all_groups
 from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped
@@ -203,9 +203,11 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
     start = datetime.combine(tu, time(0), tz)
     end = datetime.combine(den + timedelta(days=1), time(0), tz)
     users = _users_in_scope(viewer)
-    # one index probe per identity (ix_deliveries_identity_sent) instead of a scan of every delivery in the period
-    reached_q = select(func.count(distinct(Identity.user_id))).where(exists().where(
-        Delivery.identity_id == Identity.id, Delivery.sent_at >= start, Delivery.sent_at < end))
+    # one index probe per identity (ix_deliveries_identity_sent), not a scan of every delivery in the period:
+    # a scalar subquery with LIMIT 1 is never flattened into a join (PostgreSQL would hash the whole range)
+    probe = (select(Delivery.id).where(Delivery.identity_id == Identity.id, Delivery.sent_at >= start,
+                                       Delivery.sent_at < end).limit(1).scalar_subquery())
+    reached_q = select(func.count(distinct(Identity.user_id))).where(probe.is_not(None))
     faq_q = select(FaqLog.outcome, func.count()).where(FaqLog.created_at >= start, FaqLog.created_at < end) \
         .group_by(FaqLog.outcome)
     dossier_q = select(func.count(distinct(FlowAnswer.user_id))).where(

@@ -138,3 +138,21 @@ async def test_quantri_command_gives_a_link_only_to_officers(make_core, sqlite_u
     token = out[0].text.split("/quantri/dang-nhap/")[1].split('"')[0]
     async with core.sessionmaker() as s:
         assert await auth.token_state(s, token) == "ok"
+
+
+async def test_sign_in_link_is_sent_to_telegram_without_link_preview():
+    from channels.telegram_render import send_reply
+    from core.messages import Reply
+
+    class Bot:
+        def __init__(self):
+            self.calls = []
+
+        async def send_message(self, chat_id, text, **kw):
+            self.calls.append(kw)
+
+    bot = Bot()
+    await send_reply(bot, 1, Reply('<a href="http://x/quantri/dang-nhap/t">link</a>', no_preview=True))
+    await send_reply(bot, 1, Reply("khác"))
+    assert bot.calls[0]["link_preview_options"].is_disabled is True
+    assert "link_preview_options" not in bot.calls[1]
