@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -65,7 +65,6 @@ class Settings:
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     public_url: str = ""                 # links the bot sends (web console); default http://127.0.0.1:<port>
     web_console: bool = True             # serve the officers' console at /quantri/ (WEB_CONSOLE=0: off)
-    content_dir: Path = field(default=ROOT / "content")
 
     @property
     def base_url(self) -> str:

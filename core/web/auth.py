@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from officers.permissions import province_id_of, province_name
+from core.permissions import province_id_of, province_name
 from storage.models import Code, Identity, Role, User, WebSession, utcnow
 from storage.users import aware
 

@@ -6,7 +6,7 @@ from aiohttp import web
 from core.web import auth
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import page, redirect
-from officers.audit import audit
+from core.audit import audit
 
 def _secure(request: web.Request) -> bool:
     return request.app[CORE].settings.base_url.startswith("https://")

@@ -2,14 +2,14 @@
 way) → confirm. Writes all or nothing with the same importer and rules as `bot.py import-certificates`."""
 from __future__ import annotations
 
-from certificates.importer import COLUMNS, REQUIRED, import_certificates
+from handlers.products.importer import COLUMNS, REQUIRED, import_certificates
 from core.text import parse_id
 from core.web.exports import XLSX_MIME, download, xlsx_bytes
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import bad_request, not_found, page, redirect
-from officers.audit import audit
+from core.audit import audit
 from storage.models import WebUpload
-from tabular.reader import MAX_BYTES, read_table
+from core.tabular import MAX_BYTES, read_table
 
 PREVIEW_ROWS = 200
 LABELS = {name: aliases[0] for name, aliases in COLUMNS.items()}

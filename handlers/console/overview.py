@@ -9,7 +9,7 @@ from core.dates import add_months
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import page
 from handlers.console.queries import group_name, group_options, scoped
-from officers.permissions import province_values
+from core.permissions import province_values
 from storage.models import Broadcast, Certificate, Delivery, Identity, OfficerQuestion
 
 MONTHS_AHEAD = 24
@@ -43,14 +43,14 @@ async def numbers(db, viewer, today) -> dict:
 
 
 def _variants(name: str) -> list[str]:
-    from officers.permissions import province_id_of
+    from core.permissions import province_id_of
     pid = province_id_of(name)
     return list(dict.fromkeys([name, *province_values(pid)])) if pid else [name]
 
 
 async def last_broadcast(db, viewer) -> dict | None:
     """The most recent finished or running broadcast within the scope, with its delivery rate."""
-    from officers.permissions import province_id_of
+    from core.permissions import province_id_of
     ids = {province_id_of(p) for p in viewer.provinces}
     rows = await db.scalars(select(Broadcast).where(Broadcast.status.in_(("running", "done")))
                             .order_by(Broadcast.id.desc()).limit(50))

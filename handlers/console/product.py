@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from certificates.claims import create_claim_code, deep_link
-from certificates.repo import AUTHORITY_LABEL
+from handlers.products.claims import create_claim_code, deep_link
+from handlers.products.repo import AUTHORITY_LABEL
 from core.text import parse_id
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import not_found, page, redirect
 from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, cert_status, group_name
-from officers.audit import audit
-from storage.models import Certificate, Code, Delivery, Identity, Reminder, User, utcnow
+from core.audit import audit
+from storage.models import Certificate, Code, Delivery, Identity, KeyValue, Reminder, User, utcnow
 from storage.users import aware
 
 STATUS_TEXT = {"valid": "còn hạn", "soon": "sắp hết hạn", "expired": "hết hạn", "revoked": "thu hồi"}
@@ -28,10 +28,15 @@ async def _cert_in_scope(request) -> Certificate | None:
     return cert if cert is not None and request[VIEWER].allows(cert.province) else None
 
 
+def _code_key(cert_id: int) -> str:
+    return f"web_claim_code:{cert_id}"          # kv row: the last claim code made on this page
+
+
 async def _live_code(db, cert: Certificate) -> Code | None:
-    if not cert.claim_code or cert.owner_user_id:
+    if cert.owner_user_id:
         return None
-    code = await db.get(Code, cert.claim_code)
+    kv = await db.get(KeyValue, _code_key(cert.id))
+    code = await db.get(Code, kv.value) if kv else None
     if code is None or code.used_at is not None or (code.expires_at and aware(code.expires_at) <= utcnow()):
         return None
     return code
@@ -66,7 +71,11 @@ async def new_code(request):
     db, viewer = request[DB], request[VIEWER]
     if cert.owner_user_id is None and await _live_code(db, cert) is None:
         code = await create_claim_code(db, cert_ids=[cert.id], created_by=viewer.user_id)
-        cert.claim_code = code.code
+        kv = await db.get(KeyValue, _code_key(cert.id))
+        if kv is None:
+            db.add(KeyValue(key=_code_key(cert.id), value=code.code))
+        else:
+            kv.value = code.code
         await audit(db, viewer.user_id, "web.claim_code", cert_id=cert.id, via="web")
     return redirect(f"/quantri/san-pham/{cert.id}#ma-nhan")
 

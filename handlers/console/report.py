@@ -12,7 +12,7 @@ from core.web.keys import CORE, DB, VIEWER
 from core.web.render import bad_request, error_page, not_found, page, redirect
 from handlers.console.queries import PRODUCER_TYPES, group_options, province_options
 from handlers.console.report_data import build
-from officers.audit import audit
+from core.audit import audit
 from storage.models import PlanTarget
 
 MAX_TARGET = 100_000

@@ -13,7 +13,7 @@ from sqlalchemy import distinct, func, or_, select, union
 
 from core.reference import all_groups
 from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped
-from officers.permissions import province_id_of, province_values
+from core.permissions import province_id_of, province_values
 from storage.models import (Certificate, Delivery, EvaluationRound, FaqLog, FlowAnswer, Identity, OfficerQuestion,
                             PlanTarget, User)
 from storage.users import aware

@@ -8,8 +8,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from certificates.importer import COLUMNS, REQUIRED, validate
-from tabular.reader import read_table
+from handlers.products.importer import COLUMNS, REQUIRED, validate
+from core.tabular import read_table
 from tests.telegram.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
