@@ -10,13 +10,14 @@ from core.router import MenuItem, Router
 from core.templates import label
 
 # main menu keys in order (callback "m:<key>"; labels in content/vi/buttons.yml "menu"); a feature
-# module attaches the handler
-MENU = ["faq", "hoso", "sanpham", "hoicho", "dangky", "lienhe"]
+# module attaches the handler. New items are appended: earlier items keep their numbers on Zalo/console.
+MENU = ["faq", "hoso", "sanpham", "hoicho", "dangky", "lienhe", "tuchamdiem"]
 
 MODULES = [
     "start",          # /start, /help, /huy, menu, unknown commands
     "faq",            # free-text questions, suggestions, feedback, question to an officer
     "dossier",        # /hoso guided dossier walkthrough (issue 3)
+    "selfassess",     # /tuchamdiem self-assessment pre-score on the Decision 26/2026 sheets (issue 13)
     "products",       # /sanpham certificates, claiming (issue 4)
     "rounds",         # evaluation rounds (issue 4)
     "subscriptions",  # /dangky /huydangky /stop (issue 5)
