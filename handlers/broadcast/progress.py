@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from handlers.broadcast import sending
 from core.messages import Button, Reply
-from core.templates import render
+from core.templates import label, render
 from delivery.queue import enqueue_user
 from storage.models import Broadcast, Delivery, utcnow
 
@@ -78,5 +78,5 @@ class Progress:
 
 
 def report(bc: Broadcast, summ: dict[str, int]) -> Reply:
-    buttons = [[Button("📄 Tải danh sách lỗi (CSV)", f"bc:csv:{bc.id}")]] if summ["blocked"] + summ["failed"] else []
+    buttons = [[Button(label("broadcast.failures_csv"), f"bc:csv:{bc.id}")]] if summ["blocked"] + summ["failed"] else []
     return Reply(render("broadcast/report", id=bc.id, total=bc.total, **summ), buttons)

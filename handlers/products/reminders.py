@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.messages import Button, Reply
 from core.reminders import CHUNK, Due, Source, due_before, has_active_identity
-from core.templates import render
+from core.templates import label, reply
 from storage.models import Certificate
 
 LOOKBACK_DAYS = 30           # certificates that expired longer ago get no (first) reminder
@@ -38,10 +38,11 @@ async def due_certificates(session, settings, today: date) -> list[Due]:
 
 def cert_reply(cert: Certificate, today: date) -> Reply:
     left = (cert.expires_on - today).days
-    text = render("reminders/certificate", product=cert.product, stars=cert.stars,
-                  decision_no=cert.decision_no, expires_on=cert.expires_on, days_left=left)
-    return Reply(text, [[Button("📋 Chuẩn bị hồ sơ đánh giá lại", "d:start:reeval")],
-                        [Button("🔕 Tắt nhắc", f"p:mute:{cert.id}"), Button("⭐ Sản phẩm của tôi", "p:list")]])
+    return reply("reminders/certificate", [[Button(label("common.prepare_reeval"), "d:start:reeval")],
+                                           [Button(label("common.mute"), f"p:mute:{cert.id}"),
+                                            Button(label("common.my_products"), "p:list")]],
+                 product=cert.product, stars=cert.stars, decision_no=cert.decision_no, expires_on=cert.expires_on,
+                 days_left=left)
 
 
 async def attach(session, due: list[Due], today: date) -> None:

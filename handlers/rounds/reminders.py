@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.dates import add_months
 from core.messages import Button, Reply
 from core.reminders import Due, Source, due_before, has_active_identity, not_opted_out
-from core.templates import render
+from core.templates import label, reply
 from storage.models import Certificate, EvaluationRound, Subscription
 
 ROUND_TOPIC = "dot_danh_gia"
@@ -58,13 +58,12 @@ async def due_rounds(session, settings, today: date) -> list[Due]:
 
 
 def round_reply(rnd: EvaluationRound, today: date, owns_expiring: bool) -> Reply:
-    text = render("reminders/round", name=rnd.name, province=rnd.province,
-                  deadline=rnd.registration_deadline, evaluation_date=rnd.evaluation_date,
-                  where=rnd.where_to_submit, days_left=(rnd.registration_deadline - today).days,
-                  owns_expiring=owns_expiring)
-    first = (Button("📋 Chuẩn bị hồ sơ đánh giá lại", "d:start:reeval") if owns_expiring
-             else Button("📋 Hướng dẫn hồ sơ", "m:hoso"))
-    return Reply(text, [[first], [Button("📅 Các đợt đánh giá", "r:list")]])
+    first = (Button(label("common.prepare_reeval"), "d:start:reeval") if owns_expiring
+             else Button(label("rounds.dossier"), "m:hoso"))
+    return reply("reminders/round", [[first], [Button(label("rounds.list"), "r:list")]],
+                 name=rnd.name, province=rnd.province, deadline=rnd.registration_deadline,
+                 evaluation_date=rnd.evaluation_date, where=rnd.where_to_submit,
+                 days_left=(rnd.registration_deadline - today).days, owns_expiring=owns_expiring)
 
 
 async def attach(session, due: list[Due], today: date) -> None:
