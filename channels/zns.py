@@ -31,6 +31,7 @@ CHANNEL = "zns"
 PAUSE_KEY = "zns:paused_until"        # billing failed: no ZNS until then (or until zns-check passes)
 QUOTA_KEY = "zns:quota_until"         # daily quota used up: no ZNS until then
 PAUSE = timedelta(hours=24)
+NIGHT_ENDS = time(8)                  # -133: retry from 08:00 local
 
 
 @dataclass(frozen=True)
@@ -221,9 +222,10 @@ class ZnsSender:
         if rule is None:
             return SendResult("failed", error=err)
         tz, hours = self.settings.tz, self.settings.zns_hours
-        if code == -133:
-            start = datetime.combine(now.astimezone(tz).date(), parse_hours(hours)[0], tzinfo=tz)
-            return SendResult("retry", error=err, not_before=start if start > now else next_morning(now, tz, hours))
+        if code == -133:                      # night rule: from 08:00 local (or ZNS_HOURS' start, if later)
+            start = max(parse_hours(hours)[0], NIGHT_ENDS)
+            at = datetime.combine(now.astimezone(tz).date(), start, tzinfo=tz)
+            return SendResult("retry", error=err, not_before=at if at > now else at + timedelta(days=1))
         if code == -144:
             until = next_morning(now, tz, hours)
             await self._set_marker(QUOTA_KEY, until)

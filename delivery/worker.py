@@ -19,7 +19,7 @@ import asyncio
 import logging
 import os
 import random
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Awaitable, Callable
 
 from sqlalchemy import and_, func, or_, select, update
@@ -204,7 +204,7 @@ class DeliveryWorker:
         if result.status == "retry" and result.not_before is not None:
             # the channel said when (ZNS night rule, daily quota): this row only, not an attempt
             await self._finish(row, status="queued", claimed_by=None, last_error=result.error[:300],
-                               attempts=row.attempts, next_attempt_at=result.not_before)
+                               attempts=row.attempts, next_attempt_at=result.not_before.astimezone(timezone.utc))
             self.stats["retry"] += 1
             return "retry"
         if result.status == "retry":
