@@ -65,7 +65,7 @@ ERRORS: dict[int, ErrorRule] = {
 
 def zns_phone(phone: str | None) -> str | None:
     """'0912 345 678' / '+84912345678' -> '84912345678' (None when not a Vietnamese number)."""
-    from certificates.claims import normalise_phone
+    from handlers.products.claims import normalise_phone
     local = normalise_phone(phone)
     return "84" + local[1:] if local else None
 

@@ -206,7 +206,7 @@ async def calendar_rounds(session, offsets, today: date) -> list[tuple[Due, obje
     near that deadline (±60 days)."""
     from types import SimpleNamespace
 
-    from certificates.repo import province_name
+    from handlers.products.repo import province_name
     if not offsets:
         return []
     deadlines = calendar_deadlines(today, max(offsets))

@@ -1,11 +1,11 @@
 """/canlienhe: the officers' call list in the bot (province-scoped), "đã gọi" per row, CSV file."""
 from __future__ import annotations
 
-from certificates.repo import officer_scope
+from handlers.products.repo import officer_scope
 from core.messages import Button, Incoming, OutFile, Reply
 from core.text import parse_id
 from handlers.reach import calllist
-from officers.audit import audit
+from core.audit import audit
 
 PAGE = 10
 

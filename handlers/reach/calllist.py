@@ -77,7 +77,7 @@ async def add(session, rows: list[dict]) -> int:
 async def open_entries(session, provinces: set[str] | None = None, *, include_called: bool = False,
                        limit: int | None = None) -> list[Entry]:
     """Open rows (latest per certificate), soonest expiry first; provinces None = all."""
-    from certificates.repo import province_variants
+    from handlers.products.repo import province_variants
     q = select(CallListEntry)
     if not include_called:
         q = q.where(CallListEntry.called_at.is_(None))
@@ -101,7 +101,7 @@ async def mark_called(session, entry_id: int, officer_user_id: int | None, provi
                       note: str = "") -> int:
     """'đã gọi': closes this row and the other open rows of the same certificate. 0 = not found / not
     in the officer's provinces."""
-    from certificates.repo import province_variants
+    from handlers.products.repo import province_variants
     e = await session.get(CallListEntry, entry_id)
     if e is None or (provinces is not None and e.province not in {v for p in provinces for v in province_variants(p)}):
         return 0

@@ -64,7 +64,7 @@ async def user_phones(session, user: User) -> set[str]:
 
 async def opt_out_user(session, user: User) -> int:
     """/stop, /huydangky: no more ZNS to this person's phone(s). Returns phones affected."""
-    from certificates.claims import normalise_phone
+    from handlers.products.claims import normalise_phone
     phones = {normalise_phone(p) for p in await user_phones(session, user)} - {None}
     now = utcnow()
     for p in phones:

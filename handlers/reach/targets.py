@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import yaml
 
-from certificates.claims import normalise_phone
+from handlers.products.claims import normalise_phone
 from core.config import ROOT
 from handlers.reach.chain import Target
 from storage.models import User
@@ -38,7 +38,7 @@ def zns_params(kind: str, values: dict) -> dict:
 
 
 async def targets_for(session, settings, due: list, certs: dict, rounds: dict) -> list[Target]:
-    from reminders.sweep import window
+    from handlers.products.reminders import window
     users = {}
     from sqlalchemy import select
     ids = sorted({d.user_id for d in due if d.user_id})

@@ -11,7 +11,7 @@ from channels.zns import ZnsSender
 from delivery.senders import Senders
 from delivery.worker import DeliveryWorker
 from handlers.reach.chain import install
-from tests.certs.util import RecordingSender
+from tests.products.util import RecordingSender
 from tests.fakes.zalo_oa_api import FakeZaloOAAPI
 from tests.fakes.zns_api import FakeZnsAPI
 

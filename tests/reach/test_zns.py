@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select, update
 
 from core import clock
-from reminders.sweep import sweep
+from handlers.products.reminders import sweep
 from storage.models import CallListEntry, Delivery, Identity, KeyValue, PhoneConsent, User
-from tests.certs.util import add_cert, add_user
+from tests.products.util import add_cert, add_user
 from tests.helpers import msg
 
 REC = date(2024, 3, 5)
