@@ -88,8 +88,11 @@ async def _remind(args, settings) -> int:
             print(f"- {d.key} (user {d.user_id}, due {d.due_on.isoformat()})")
             if args.dry_run:
                 print("  " + html_to_plain(d.reply.text).replace("\n", "\n  "))
-        if args.dry_run or not res.enqueued:
+        if args.dry_run:
             return 0
+        if not res.enqueued and not await _pending(sm):
+            return 0
+        # also when this sweep created nothing: rows an interrupted run left queued are sent now
         from delivery.standalone import close_senders, open_senders
         senders, closers = await open_senders(settings, sm, out=sys.stdout)
         try:
@@ -104,6 +107,15 @@ async def _remind(args, settings) -> int:
         finally:
             await close_senders(closers)
         return 0
+
+
+async def _pending(sm) -> bool:
+    from sqlalchemy import select
+
+    from storage.models import Delivery
+    async with sm() as s:
+        return await s.scalar(select(Delivery.id).where(Delivery.status.in_(("queued", "claimed", "sending")))
+                              .limit(1)) is not None
 
 
 # --- add-round ------------------------------------------------------------------------------

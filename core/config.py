@@ -29,6 +29,9 @@ def _ids(raw: str) -> frozenset[str]:
 
 
 def _offsets(raw: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """'90, 60,30' -> (90, 60, 30); empty -> default; 'none' / 'off' -> () (that kind switched off)."""
+    if raw.strip().lower() in ("none", "off"):
+        return ()
     vals = sorted({int(p) for p in raw.replace(";", ",").split(",") if p.strip().isdigit()}, reverse=True)
     return tuple(vals) or default
 

@@ -74,12 +74,12 @@ def _zns_block(info: dict, settings, states: dict[str, str]) -> str:
     phone = info.get("phone")
     if not phone:
         return "no_route"
+    st = states.get(phone)
+    if st in ("refused", "opted_out"):
+        return st
     if not (settings.zns_enabled and settings.zns_template(info["kind"])):
         return "zns_off"
-    if not info.get("zns"):
-        return "phone_only"
-    st = states.get(phone)
-    return st if st in ("refused", "opted_out") else ""
+    return "" if info.get("zns") else "phone_only"
 
 
 def routes(info: dict, idents: list[Identity], settings, states: dict[str, str]) -> list[tuple[str, str, str, int | None]]:
