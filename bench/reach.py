@@ -28,7 +28,7 @@ from core import clock  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from delivery.standalone import close_senders, open_senders  # noqa: E402
 from delivery.worker import DeliveryWorker  # noqa: E402
-from handlers.products.reminders import sweep  # noqa: E402
+from core.reminders import sweep  # noqa: E402
 from handlers.reach.chain import install  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -74,7 +74,6 @@ class Settings:
     zns_offsets: tuple[int, ...] = (180, 125)      # paid ZNS only at these offsets (inside the window)
     zns_hours: str = "08:00-21:00"                 # local hours ZNS may be sent (Zalo refuses 22–06)
     public_url: str = ""                           # public root of the HTTP server, for /tep/<token> links
-    content_dir: Path = field(default=ROOT / "content")
 
     @property
     def tz(self) -> ZoneInfo:

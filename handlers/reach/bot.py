@@ -1,13 +1,22 @@
 """/canlienhe: the officers' call list in the bot (province-scoped), "đã gọi" per row, CSV file."""
 from __future__ import annotations
 
-from handlers.products.repo import officer_scope
+from core.permissions import officer_scope as _officer_scope
 from core.messages import Button, Incoming, OutFile, Reply
 from core.text import parse_id
+from handlers.products.repo import province_name
 from handlers.reach import calllist
 from core.audit import audit
 
 PAGE = 10
+
+
+async def officer_scope(ctx) -> tuple[bool, set[str] | None]:
+    """(is officer, provinces or None for national scope)."""
+    scope = await _officer_scope(ctx)
+    if scope is None:
+        return False, set()
+    return True, (None if scope.national else {province_name(p) or p for p in scope.provinces})
 
 
 async def show(ctx, msg: Incoming = None, note: str = ""):

@@ -1,4 +1,4 @@
-"""Due reminders (reminders/sweep.Due) -> route-chain targets: who, which phone, ZNS parameters,
+"""Due reminders (core.reminders.Due) -> route-chain targets: who, which phone, ZNS parameters,
 call-list fields."""
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ def zns_params(kind: str, values: dict) -> dict:
     return out
 
 
-async def targets_for(session, settings, due: list, certs: dict, rounds: dict) -> list[Target]:
+CHAINED = ("cert", "round")      # reminder kinds that go through the route chain
+
+
+async def targets_for(session, settings, due: list) -> list[Target]:
+    """d.context: ('late' | '', Certificate) for certificates, (round, owns) for rounds."""
     from handlers.products.reminders import window
     users = {}
     from sqlalchemy import select
@@ -51,12 +55,12 @@ async def targets_for(session, settings, due: list, certs: dict, rounds: dict) -
         user = users.get(d.user_id)
         own = normalise_phone(user.phone) if user is not None and user.phone else None
         if d.kind == "cert":
-            cert = certs[d.ref_id]
+            late, cert = d.context
             reg = normalise_phone(cert.phone)
             phone, basis = (own, "contact") if own else (reg, "register")
             opens, closes, _ext = window(cert.expires_on)
             params = None
-            if not d.late and d.offset in settings.zns_offsets:
+            if late != "late" and d.offset in settings.zns_offsets:
                 params = zns_params("cert", dict(product=cert.product, stars=f"{cert.stars} sao",
                                                  decision_no=cert.decision_no, expires_on=cert.expires_on,
                                                  window_opens=opens, window_closes=closes, bot_guide=guide))
@@ -64,7 +68,7 @@ async def targets_for(session, settings, due: list, certs: dict, rounds: dict) -
                         producer=cert.producer or (user.display_name if user else ""), commune=cert.commune,
                         expires_on=cert.expires_on.isoformat())
         else:
-            rnd, _owns = rounds[d.key]
+            rnd, _owns = d.context
             phone, basis = own, "contact"
             params = None
             if d.offset == round_first:

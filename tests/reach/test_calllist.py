@@ -12,7 +12,7 @@ from aiohttp import ClientSession, web
 from sqlalchemy import select
 
 from core.messages import OutFile
-from handlers.products.reminders import sweep
+from core.reminders import sweep
 from storage.models import AuditLog, CallListEntry, Role, User
 from tests.helpers import button_data, msg, texts
 from tests.products.util import add_cert, add_user

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core import clock
-from handlers.products.reminders import sweep
+from core.reminders import sweep
 from storage.models import CallListEntry, Delivery, Identity, KeyValue, PhoneConsent, User
 from tests.products.util import add_cert, add_user
 from tests.helpers import msg

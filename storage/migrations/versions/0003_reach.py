@@ -1,15 +1,15 @@
 """reach
 
-Revision ID: 0002_reach
-Revises: 0001_initial
+Revision ID: 0003_reach
+Revises: 0002_drop_cert_claim_code
 Create Date: 2026-12-01 21:18:44.402269
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_reach'
-down_revision = '0001_initial'
+revision = '0003_reach'
+down_revision = '0002_drop_cert_claim_code'
 branch_labels = None
 depends_on = None
 
