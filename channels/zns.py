@@ -175,7 +175,7 @@ class ZnsSender:
         return until if until > utcnow() else None
 
     async def _set_marker(self, key: str, until: datetime) -> None:
-        from channels.zalo import _insert
+        from handlers.reach.consent import _insert
         value = until.isoformat()
         async with self.sessionmaker() as s, s.begin():
             stmt = _insert(s)(KeyValue).values(key=key, value=value)

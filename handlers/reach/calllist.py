@@ -59,7 +59,7 @@ async def add(session, rows: list[dict]) -> int:
     """Insert call-list rows (a reminder already listed is left alone)."""
     if not rows:
         return 0
-    from channels.zalo import _insert
+    from handlers.reach.consent import _insert
     now = utcnow()
     for r in rows:
         r.setdefault("created_at", now)

@@ -11,8 +11,8 @@ from storage.models import Certificate, PhoneConsent, User, utcnow
 
 
 def _insert(session):
-    from channels.zalo import _insert as ins
-    return ins(session)
+    from storage.sql import pg_insert, sqlite_insert
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 async def record_basis(session, phones: dict[str, str]) -> None:

@@ -6,7 +6,7 @@ valid FILE_DAYS days; the file lives in table shared_files until then.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from sqlalchemy import delete, update
 
@@ -28,8 +28,8 @@ async def fetch(session, token: str) -> SharedFile | None:
     row = await session.get(SharedFile, token) if token and len(token) <= 64 else None
     if row is None:
         return None
-    from channels.zalo import as_utc
-    if as_utc(row.expires_at) <= utcnow():
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=timezone.utc)
+    if expires <= utcnow():
         return None
     await session.execute(update(SharedFile).where(SharedFile.token == token)
                           .values(downloads=SharedFile.downloads + 1))
