@@ -43,12 +43,12 @@ async def test_claim_remind_and_blocked_over_telegram(tg, start_bot, db_url):  #
 
     async with rt.core.sessionmaker() as s, s.begin():
         res = await sweep(s, rt.core.settings, date(2025, 12, 1))     # Trà sen expires 10/1/2026: window closed
-        res2 = await sweep(s, rt.core.settings, EXP - timedelta(days=150))   # Mật ong: 150-day (inside the window)
+        res2 = await sweep(s, rt.core.settings, EXP - timedelta(days=180))   # Mật ong: the window opens today
     assert res.enqueued == 1 and res2.enqueued == 1
     before = len(tg.sent_to(FARMER))
     await rt.worker.drain(timeout=10)
     [reminder] = tg.sent_to(FARMER)[before:]
-    assert "còn 150 ngày" in reminder.text and "05/03/2027" in reminder.text
+    assert "còn 180 ngày" in reminder.text and "05/03/2027" in reminder.text
     datas = [b.get("callback_data") for b in reminder.buttons()]
     assert "d:start:reeval" in datas and any(d.startswith("p:mute:") for d in datas)
     async with rt.core.sessionmaker() as s:
