@@ -13,4 +13,5 @@ MODULES = [
     "handlers.fairs.cli",   # import-fairs
     "cli.zalo",             # zalo-oa-auth, zalo-oa-token
     "handlers.reach.cli",   # call-list, zns-check
+    "cli.web",              # web, web-login (officers' console)
 ]

@@ -73,7 +73,12 @@ class Settings:
     zns_template_round_deadline: str = ""
     zns_offsets: tuple[int, ...] = (180, 125)      # paid ZNS only at these offsets (inside the window)
     zns_hours: str = "08:00-21:00"                 # local hours ZNS may be sent (Zalo refuses 22–06)
-    public_url: str = ""                           # public root of the HTTP server, for /tep/<token> links
+    public_url: str = ""                 # links the bot sends (web console); default http://127.0.0.1:<port>
+    web_console: bool = True             # serve the officers' console at /quantri/ (WEB_CONSOLE=0: off)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://127.0.0.1:{self.http_port}").rstrip("/")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -159,7 +164,8 @@ def load_settings(**overrides) -> Settings:
         zns_template_round_deadline=env("ZNS_TEMPLATE_ROUND_DEADLINE", "").strip(),
         zns_offsets=_offsets(env("ZNS_OFFSETS", ""), (180, 125)),
         zns_hours=env("ZNS_HOURS") or "08:00-21:00",
-        public_url=env("PUBLIC_URL", "").strip(),
+        public_url=(env("PUBLIC_URL") or "").rstrip("/"),
+        web_console=(env("WEB_CONSOLE") or "1").strip().lower() not in ("0", "false", "no", "off"),
     )
     values.update(overrides)
     return Settings(**values)

@@ -1,15 +1,15 @@
 """reach
 
-Revision ID: 0003_reach
-Revises: 0002_drop_cert_claim_code
+Revision ID: 0004_reach
+Revises: 0003_web_console
 Create Date: 2026-12-01 21:18:44.402269
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003_reach'
-down_revision = '0002_drop_cert_claim_code'
+revision = '0004_reach'
+down_revision = '0003_web_console'
 branch_labels = None
 depends_on = None
 
