@@ -26,6 +26,7 @@ MODULES = [
     "officer",        # /cauhoi officer answers questions (issue 5)
     "roles",          # /capquyen /thuhoiquyen (issue 5)
     "link",           # link Telegram and Zalo accounts (issue 6)
+    "reach",          # /canlienhe call list; reminder route chain, ZNS, file links (issue 14)
     "console",        # /quantri sign-in link to the officers' web console (issue 11)
 ]
 

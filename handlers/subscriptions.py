@@ -106,8 +106,10 @@ async def _save(ctx: Ctx, data: dict):
 
 
 async def opt_out(ctx: Ctx, msg: Incoming):
-    """/huydangky and /stop: no more broadcasts or topic news, at once."""
+    """/huydangky and /stop: no more broadcasts or topic news, at once; no more ZNS to their phone."""
+    from handlers.reach.consent import opt_out_user
     ctx.user.opted_out = True
+    await opt_out_user(ctx.session, ctx.user)
     sub = await ctx.session.get(Subscription, ctx.user.id)
     if sub is not None:
         sub.active = False
