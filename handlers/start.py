@@ -20,9 +20,9 @@ async def start(ctx: Ctx, msg: Incoming):
     payload = msg.args[0] if msg.args else ""
     if payload and PAYLOAD_RE.match(payload):
         ctx.user.start_payload = payload
-        prefix = payload.split("_", 1)[0].lower()
-        handler = ctx.core.router.deeplinks.get(prefix)
-        if handler is not None:
+        prefix, sep, rest = payload.partition("_")
+        handler = ctx.core.router.deeplinks.get(prefix.lower())
+        if handler is not None and not (sep and not rest.strip("_-")):   # "claim_" lost its code: greet
             routed = await handler(ctx, msg)
             if routed:
                 return routed
@@ -63,6 +63,11 @@ async def menu_tap(ctx: Ctx, msg: Incoming):
     return await item.handler(ctx, msg)
 
 
+async def not_a_question(ctx: Ctx, msg: Incoming):
+    """A bare number or date typed while no step asked for one."""
+    return Reply(ctx.render("errors/not_a_question", text=msg.text[:20]), menu_buttons(ctx.core.router))
+
+
 async def unknown_command(ctx: Ctx, msg: Incoming):
     """Any /command nobody registered."""
     return Reply(ctx.render("errors/unknown_command", command=msg.command[:32]), menu_buttons(ctx.core.router))
@@ -75,3 +80,4 @@ def register(router) -> None:
     router.command(["huy", "cancel"], cancel, "Thoát khỏi bước đang làm", keeps_flow=True)
     router.callback("m", menu_tap)
     router.unknown_command = unknown_command
+    router.not_a_question = not_a_question
