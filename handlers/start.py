@@ -73,6 +73,12 @@ async def unknown_command(ctx: Ctx, msg: Incoming):
     return Reply(ctx.render("errors/unknown_command", command=msg.command[:32]), menu_buttons(ctx.core.router))
 
 
+async def forget_old_events(core) -> None:
+    """Update ids are remembered a week (storage.group_commit): then forgotten."""
+    from storage.group_commit import forget_events
+    await forget_events(core.engine)
+
+
 def register(router) -> None:
     router.command("start", start, "Bắt đầu, xem menu chính", keeps_flow=True)
     router.command(["help", "huongdan"], help_, "Bot làm được gì", keeps_flow=True)
@@ -81,3 +87,4 @@ def register(router) -> None:
     router.callback("m", menu_tap)
     router.unknown_command = unknown_command
     router.not_a_question = not_a_question
+    router.job("forget_events", forget_old_events, interval=6 * 3600)   # housekeeping of processed_events

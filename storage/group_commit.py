@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import Connection, Table, bindparam, column, insert, text, update
+from sqlalchemy import Connection, Table, bindparam, column, delete, insert, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -38,6 +39,7 @@ from storage.models import Conversation, Identity, ProcessedEvent, User, utcnow
 log = logging.getLogger("ocop.group_commit")
 
 MAX_BATCH = 200          # keys per SELECT ... IN (...)
+EVENT_MEMORY = timedelta(days=7)     # how long an update's event id is remembered (Telegram: 24 h)
 
 _I, _U, _C, _E = Identity.__table__, User.__table__, Conversation.__table__, ProcessedEvent.__table__
 # A text() statement: SQLAlchemy computes no cache key for it (a select() of 23 labelled columns
@@ -216,6 +218,13 @@ def _claim_events(conn: Connection, msgs: list[Incoming]) -> list[bool]:
         out.append(not m.event_id or key in new)
         new.discard(key)                    # a second copy in this very batch is a duplicate too
     return out
+
+
+async def forget_events(engine: AsyncEngine, keep: timedelta = EVENT_MEMORY) -> int:
+    """Delete event ids older than `keep` (no channel re-delivers an update that late)."""
+    async with engine.begin() as conn:
+        res = await conn.execute(delete(_E).where(_E.c.created_at < utcnow() - keep))
+        return res.rowcount or 0
 
 
 def _insert_ignoring(conn: Connection, table: Table):

@@ -9,9 +9,10 @@ from core.messages import Incoming, Reply
 from storage.models import Conversation, FaqLog, Identity, User
 
 
-def msg(uid: int, text: str = "/start", channel: str = "console", mid: str = "", name: str = "") -> Incoming:
+def msg(uid: int, text: str = "/start", channel: str = "console", mid: str = "", name: str = "",
+        ev: str = "") -> Incoming:
     return Incoming(channel=channel, user_key=str(uid), chat_id=str(uid), text=text, message_id=mid,
-                    display_name=name)
+                    display_name=name, event_id=ev)
 
 
 async def rows(core, model):
@@ -173,3 +174,20 @@ async def test_a_record_after_the_handler_wrote_joins_its_transaction(db_url, ma
     assert int(ok.text) == (await rows(core, FaqLog))[0].id
     await asyncio.wait_for(core.handle(msg(2, "/ghi fail")), 10)
     assert len(await rows(core, FaqLog)) == 1            # rolled back with the failed handler's work
+
+
+async def test_event_ids_are_claimed_once_and_forgotten_after_a_week(db_url, make_core, today):
+    from datetime import timedelta
+
+    from storage.group_commit import forget_events
+    from storage.models import ProcessedEvent
+    core = make_core(db_url)
+    first, again, other = await asyncio.gather(
+        core.writes.touch(msg(1, mid="a", ev="7")), core.writes.touch(msg(1, mid="b", ev="7")),
+        core.writes.touch(msg(2, ev="8")))
+    assert first is not None and again is None and other is not None
+    assert await core.writes.touch(msg(1, ev="7")) is None
+    assert len(await rows(core, ProcessedEvent)) == 2
+    today.value = today.value + timedelta(days=8)
+    assert await forget_events(core.engine) == 2
+    assert await core.writes.touch(msg(1, ev="7")) is not None
