@@ -78,11 +78,14 @@ def updates(n: int, chats: int, text: str, base_chat: int) -> list[dict]:
     return [{"kind": "text", "chat_id": base_chat + i % chats, "text": text} for i in range(n)]
 
 
-async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: int) -> float:
+CPU_MS: dict[str, list[float]] = {}      # CPU of this process (the bot) per update, ms
+
+
+async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: int, name: str = "") -> float:
     """Queue n updates, wait until n more messages were sent; returns updates per second."""
     before = await fake.stats()
     start_sent = before["sent"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     await fake.push_many(updates(n, chats, text, base_chat))
     while True:
         st = await fake.stats()
@@ -91,9 +94,10 @@ async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: in
         if time.perf_counter() - t0 > 300:
             raise RuntimeError(f"timed out: {st}")
         await asyncio.sleep(0.02)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     if st["rejected"] > before["rejected"]:
         raise RuntimeError(f"the fake rejected calls: {st['last_rejected']}")
+    CPU_MS.setdefault(name, []).append(cpu / n * 1000)
     return n / elapsed
 
 
@@ -184,7 +188,7 @@ async def run(args) -> dict:
                     bot = await start_bot(name, fake, dbs.get(name, next(iter(dbs.values()))), args)
                     base = 10_000 * (1 + rnd)                       # same chats for every bot per round
                     await measure(fake, min(200, args.updates), args.chats, args.text, base)   # warm-up
-                    results[name].append(await measure(fake, args.updates, args.chats, args.text, base))
+                    results[name].append(await measure(fake, args.updates, args.chats, args.text, base, name))
                     await stop_bot(name, bot)
     finally:
         fake.close()
@@ -210,14 +214,16 @@ def main() -> None:
     res = asyncio.run(run(args))
     echo = res["echo"]
     print(f"updates={args.updates} chats={args.chats} text={args.text!r} concurrency={args.concurrency}")
-    print(f"bare PTB echo bot : {echo:8.1f} updates/s")
+    cpu = {k: min(v) for k, v in CPU_MS.items()}
+    print(f"bare PTB echo bot : {echo:8.1f} updates/s   bot CPU {cpu['echo']:.2f} ms/update")
     for name, value in res.items():
         if name.startswith("ours:"):
             db = name.split(":", 1)[1]
             target = TARGETS.get(db, 0.7)
             print(f"ours on {db:10s}: {value:8.1f} updates/s   ratio ours/echo {value / echo:5.2f} "
                   f"(target >= {target}: {'met' if value / echo >= target else 'NOT met'})   "
-                  f"requests per group commit {min(BATCHES[name]):.1f}-{max(BATCHES[name]):.1f}")
+                  f"bot CPU {cpu[name]:.2f} ms/update, requests per group commit "
+                  f"{min(BATCHES[name]):.1f}-{max(BATCHES[name]):.1f}")
     if args.detail:
         print(f"our adapter only  : {res['adapter']:8.1f} updates/s   ratio adapter/echo "
               f"{res['adapter'] / echo:5.2f}")

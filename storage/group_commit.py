@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Table, bindparam, column, delete, insert, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from core.messages import Incoming
@@ -111,6 +111,7 @@ class GroupCommit:
         self.engine = engine
         self._pending: list[tuple[tuple, asyncio.Future]] = []
         self._drainer: asyncio.Task | None = None
+        self._conn: AsyncConnection | None = None     # kept between batches: no checkout, no ping
         self.batches = 0           # how many transactions served how many requests (for tests, bench)
         self.requests = 0
 
@@ -133,6 +134,15 @@ class GroupCommit:
     async def close(self) -> None:
         if self._drainer is not None:
             await asyncio.shield(self._drainer)
+        await self._release()
+
+    async def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:               # a connection the database dropped already
+                log.debug("closing the group-commit connection failed", exc_info=True)
 
     async def _drain(self) -> None:
         try:
@@ -169,13 +179,17 @@ class GroupCommit:
         self.requests += len(items)
         for attempt in (1, 2):
             try:
-                async with self.engine.begin() as conn:
-                    return await conn.run_sync(flush, items)
+                if self._conn is None:
+                    self._conn = await self.engine.connect()
+                async with self._conn.begin():
+                    return await self._conn.run_sync(flush, items)
             except (IntegrityError, DBAPIError) as exc:
+                if not isinstance(exc, IntegrityError):
+                    await self._release()   # whatever broke, the next attempt starts on a fresh connection
                 if attempt == 2 or not (isinstance(exc, IntegrityError) or exc.connection_invalidated):
                     raise
                 # another instance created one of these people at the same moment (the row exists
-                # now), or the database dropped the connection (the pool has a fresh one): once more
+                # now), or the database dropped the connection: once more
                 log.info("group commit: %s; retrying", type(exc).__name__)
         raise AssertionError("unreachable")
 

@@ -191,3 +191,20 @@ async def test_event_ids_are_claimed_once_and_forgotten_after_a_week(db_url, mak
     today.value = today.value + timedelta(days=8)
     assert await forget_events(core.engine) == 2
     assert await core.writes.touch(msg(1, ev="7")) is not None
+
+
+async def test_a_connection_the_database_dropped_costs_no_answer(pg_url, make_core):
+    """The group commit keeps its connection between batches; when PostgreSQL drops it (restart,
+    idle timeout), the batch runs again on a fresh one."""
+    from sqlalchemy import text
+    core = make_core(pg_url)
+    await core.handle(msg(1))
+    db = pg_url.rsplit("/", 1)[1]
+    async with core.sessionmaker() as s:
+        me = await s.scalar(text("SELECT pg_backend_pid()"))
+        await s.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = :db AND pid <> :me"), {"db": db, "me": me})
+    [reply] = await core.handle(msg(1, mid="after"))
+    assert "OCOP" in reply.text
+    [ident] = await rows(core, Identity)
+    assert ident.last_message_id == "after"
