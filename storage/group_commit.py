@@ -34,6 +34,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from core.messages import Incoming
 from storage import users
+from storage.sql import upsert
 from storage.models import Conversation, Identity, ProcessedEvent, User, utcnow
 
 log = logging.getLogger("ocop.group_commit")
@@ -222,9 +223,8 @@ def _claim_events(conn: Connection, msgs: list[Incoming]) -> list[bool]:
     if not keys:
         return [True] * len(msgs)
     now = utcnow()
-    stmt = (_insert_ignoring(conn, _E).values([{"channel": c, "event_id": e[:128], "created_at": now}
-                                               for c, e in keys])
-            .returning(_E.c.channel, _E.c.event_id))
+    stmt = upsert(conn, _E, [{"channel": c, "event_id": e[:128], "created_at": now} for c, e in keys],
+                  key=["channel", "event_id"]).returning(_E.c.channel, _E.c.event_id)
     new = {tuple(r) for r in conn.execute(stmt)}
     out = []
     for m in msgs:
@@ -239,15 +239,6 @@ async def forget_events(engine: AsyncEngine, keep: timedelta = EVENT_MEMORY) -> 
     async with engine.begin() as conn:
         res = await conn.execute(delete(_E).where(_E.c.created_at < utcnow() - keep))
         return res.rowcount or 0
-
-
-def _insert_ignoring(conn: Connection, table: Table):
-    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing()
 
 
 def _touch(conn: Connection, msgs: list[Incoming]) -> list[Snapshot]:
