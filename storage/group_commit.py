@@ -137,6 +137,16 @@ class GroupCommit:
             await asyncio.shield(self._drainer)
         await self._release()
 
+    async def _connect(self) -> AsyncConnection:
+        conn = await self.engine.connect()
+        if conn.dialect.name == "postgresql":
+            # the durability SQLite has with synchronous=NORMAL: COMMIT does not wait for the WAL
+            # flush, so a server crash can lose the last fraction of a second of interaction records
+            # (never a handler's own transaction, which commits normally)
+            await conn.execute(text("SET synchronous_commit TO off"))
+            await conn.commit()
+        return conn
+
     async def _release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -181,7 +191,7 @@ class GroupCommit:
         for attempt in (1, 2):
             try:
                 if self._conn is None:
-                    self._conn = await self.engine.connect()
+                    self._conn = await self._connect()
                 async with self._conn.begin():
                     return await self._conn.run_sync(flush, items)
             except (IntegrityError, DBAPIError) as exc:
