@@ -73,6 +73,7 @@ class Incoming:
     file: Optional[InFile] = None
     message_id: str = ""
     raw_message_id: str = ""    # id of the message a tapped button belongs to
+    event_id: str = ""          # the channel's id of this update: processed once (processed_events)
 
     @property
     def command(self) -> str:

@@ -20,9 +20,9 @@ async def start(ctx: Ctx, msg: Incoming):
     payload = msg.args[0] if msg.args else ""
     if payload and PAYLOAD_RE.match(payload):
         ctx.user.start_payload = payload
-        prefix = payload.split("_", 1)[0].lower()
-        handler = ctx.router.deeplinks.get(prefix)
-        if handler is not None:
+        prefix, sep, rest = payload.partition("_")
+        handler = ctx.router.deeplinks.get(prefix.lower())
+        if handler is not None and not (sep and not rest.strip("_-")):   # "claim_" lost its code: greet
             routed = await handler(ctx, msg)
             if routed:
                 return routed
@@ -63,9 +63,20 @@ async def menu_tap(ctx: Ctx, msg: Incoming):
     return await item.handler(ctx, msg)
 
 
+async def not_a_question(ctx: Ctx, msg: Incoming):
+    """A bare number or date typed while no step asked for one."""
+    return Reply(ctx.render("errors/not_a_question", text=msg.text[:20]), menu_buttons(ctx.router))
+
+
 async def unknown_command(ctx: Ctx, msg: Incoming):
     """Any /command nobody registered."""
     return Reply(ctx.render("errors/unknown_command", command=msg.command[:32]), menu_buttons(ctx.router))
+
+
+async def forget_old_events(core) -> None:
+    """Update ids are remembered a week (storage.group_commit): then forgotten."""
+    from storage.group_commit import forget_events
+    await forget_events(core.engine)
 
 
 def register(router) -> None:
@@ -75,3 +86,5 @@ def register(router) -> None:
     router.command(["huy", "cancel"], cancel, "Thoát khỏi bước đang làm", keeps_flow=True)
     router.callback("m", menu_tap)
     router.unknown_command = unknown_command
+    router.not_a_question = not_a_question
+    router.job("forget_events", forget_old_events, interval=6 * 3600)   # housekeeping of processed_events

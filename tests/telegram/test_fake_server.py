@@ -203,7 +203,7 @@ async def test_webhook_delivery_with_secret_header(tg, bot):
         assert await tg.post_webhook(url, {"update_id": 1}, secret="abc") == 200
         await bot.set_webhook(url, secret_token="TopSecret_1")
         upd = tg.push_text(9, "qua webhook")
-        await tg.wait_for(lambda: len(seen) == 2)
+        await tg.wait_for(lambda: len(seen) == 2 and tg.webhook_deliveries)      # recorded after the reply
         assert seen[0] == ("abc", {"update_id": 1})
         assert seen[1] == ("TopSecret_1", upd) and tg.webhook_deliveries == [(upd["update_id"], 200)]
         assert tg.updates == []
