@@ -17,10 +17,11 @@ import statistics
 import sys
 import time
 import zlib
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from core.faq import FaqEngine, Params, Renderer, load_entries, load_match_data  # noqa: E402
+from core.faq import FAQ_DIR, FaqEngine, Params, Renderer, load_entries, load_match_data  # noqa: E402
 from core.faq.evaluate import BLIND2026, HELDOUT, dev_set_path, load_heldout, load_jsonl, score  # noqa: E402
 from core.text import fold  # noqa: E402
 
@@ -101,9 +102,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tune", action="store_true", help="also run leave-one-out over paraphrases")
     ap.add_argument("-v", "--verbose", action="store_true", help="list failures")
+    ap.add_argument("--faq-dir", type=Path, default=FAQ_DIR,
+                    help="read the FAQ entries from this folder (e.g. another branch's content, to measure it)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    entries = load_entries()
+    entries = load_entries(args.faq_dir)
     renderer = Renderer(FaqEngine(entries, load_match_data()))
     print(f"index: {len(entries)} entries, {len(renderer.engine.var_entry)} questions+paraphrases, "
           f"built in {(time.perf_counter() - t0) * 1000:.0f} ms")
@@ -129,8 +132,11 @@ def main(argv=None) -> int:
                 print(f"    {'WRONG' if q in wrong else 'FAIL '} {outcome:9s} {fid or '-':30s} {q}")
     print(f"  (first reading of BLIND 2026, before any change: {BLIND2026_FIRST})")
     with_ids = [c for c in blind if c.get("ids")]
-    right = sum(renderer.respond(c["q"]).faq_id in c["ids"] for c in with_ids)
-    print(f"blind set: expected entry answered {right}/{len(with_ids)} = {right / len(with_ids):.3f}")
+    got = [renderer.respond(c["q"]).faq_id or "" for c in with_ids]
+    right = sum(g in c["ids"] for g, c in zip(got, with_ids))
+    calc = sum(g.startswith("calc_") for g in got)
+    print(f"blind set: expected entry answered {right}/{len(with_ids)} = {right / len(with_ids):.3f}"
+          f" (+ {calc} answered by a calculator instead)")
     if args.tune:
         loo = leave_one_out(renderer.engine.params)
         print("leave-one-out paraphrases: " + "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
