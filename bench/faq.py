@@ -90,7 +90,8 @@ def latency(renderer: Renderer, questions: list[str], rounds: int = 5, clock=tim
     times = []
     for _ in range(rounds):
         for q in questions:
-            renderer.engine.norm._correct.cache_clear()
+            renderer.engine.norm.clear_caches()
+            renderer.engine._off_cache.clear()
             t = clock()
             renderer.respond(q)
             times.append((clock() - t) * 1000)

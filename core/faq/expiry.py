@@ -34,6 +34,11 @@ class Window:
         return self.closes < IN_FORCE <= self.expires_on
 
     @property
+    def before_rules(self) -> bool:
+        """Expired before Decision 26/2026 took effect: its filing window did not apply then."""
+        return self.expires_on < IN_FORCE
+
+    @property
     def grace_until(self) -> date:
         return self.expires_on + timedelta(days=GRACE_DAYS)
 

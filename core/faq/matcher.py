@@ -45,7 +45,7 @@ class Params:
     margin_short: float = 0.08   # a one- or two-word question must beat the runner-up clearly
     answer_min_no_anchor: float = 0.45  # answering a question without any OCOP term needs more
     suggest_min: float = 0.28   # suggestions between suggest_min and answer_min
-    suggest_gap: float = 1.0    # a suggestion may be at most this far behind the best entry
+    suggest_gap: float = 0.12   # a suggestion may be at most this far behind the best entry
     cov_min: float = 0.55       # share of the question's words (idf-weighted) the entry knows
     cov_min_strong: float = 0.20  # …when the question has a term that only OCOP talk uses
     cov_no_anchor: float = 0.75  # …when the question has no OCOP term at all
@@ -117,6 +117,8 @@ class FaqEngine:
         self.off_topic = sorted({tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
                                  for t in data.off_topic_terms} - {("  ",)})
         self.places = _place_words()
+        self.ent_text_padded = {eid: f" {t} " for eid, t in self.ent_text.items()}
+        self._off_cache: dict[str, list[tuple[str, ...]]] = {}
         self.negative = {eid: [tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
                                for t in terms] for eid, terms in data.negative.items()}
         self.yes_no = {e.id for e in entries if YES_NO_START.match(_strip_markup(e.answer).strip())}
@@ -134,14 +136,13 @@ class FaqEngine:
         kind = self.smalltalk_kind(text)
         if kind:
             return Match("smalltalk", smalltalk=kind, score=1.0)
-        m = self._match(text)
         if len(self.norm.query_tokens(text)[0]) >= LONG_QUESTION:
             clause = self.question_clause(text)
-            if clause:
+            if clause:                          # the question clause first; the whole message if it fails
                 mc = self._match(clause)
                 if mc.outcome == "answer" and self.fits_context(text, mc.faq_id):
                     return mc
-        return m
+        return self._match(text)
 
     def _match(self, text: str) -> Match:
         words, guessed = self.norm.query_words(text)
@@ -233,19 +234,28 @@ class FaqEngine:
             if not self.about(q, guessed, top_id, cov, top - second, words):
                 m.outcome, m.faq_id = "fallback", None
                 if anchored and top >= p.suggest_min:
-                    m.outcome = "suggest"
-                    m.suggestions = self.close_suggestions(ranked)
+                    m.suggestions = self.close_suggestions(ranked, words)
+                    m.outcome = "suggest" if m.suggestions else "fallback"
                 return m
         elif top >= p.suggest_min and anchored:
-            m.outcome = "suggest"
-            m.suggestions = self.close_suggestions(ranked)
+            m.suggestions = self.close_suggestions(ranked, words)
+            m.outcome = "suggest" if m.suggestions else "fallback"
         return m
 
-    def close_suggestions(self, ranked: list[tuple[str, float]]) -> list[str]:
-        """At most 3 entries close to the best one (never one far behind it)."""
+    def close_suggestions(self, ranked: list[tuple[str, float]], words: list[str] | None = None) -> list[str]:
+        """At most 3 entries close to the best one: never one far behind it, nor one the question's
+        off-topic words, subject phrases or the entry's negative phrases rule out."""
         p = self.params
         top = ranked[0][1]
-        return [e for e, s in ranked[:3] if s >= p.suggest_min and s >= top - p.suggest_gap]
+        out = []
+        for e, s in ranked[:3]:
+            if s < p.suggest_min or s < top - p.suggest_gap:
+                continue
+            if words is not None and (self.negative_hit(words, e) or self.foreign_topic(words, e)
+                                      or not self.covers_subject(self.subject_terms(words), e)):
+                continue
+            out.append(e)
+        return out
 
     def about(self, q: list[str], guessed: set[str], entry_id: str, cov: float, lead: float,
               words: list[str] | None = None) -> bool:
@@ -325,9 +335,20 @@ class FaqEngine:
     def foreign_topic(self, words: list[str], entry_id: str) -> str:
         """An off-topic term (land, vehicles, tax, weather…) of the question that the entry never uses.
         A term "a + b" needs all its parts in the question; the entry must lack one of them."""
-        text, entry = f" {' '.join(words)} ", f" {self.ent_text[entry_id]} "
-        hit = next((t for t in self.off_topic if all(p in text for p in t) and not all(p in entry for p in t)), ())
+        entry = self.ent_text_padded[entry_id]
+        hit = next((t for t in self._off_topic_in(" ".join(words)) if not all(p in entry for p in t)), ())
         return "+".join(p.strip() for p in hit)
+
+    def _off_topic_in(self, joined: str) -> list[tuple[str, ...]]:
+        """The off-topic terms a question's words contain (memoised per question)."""
+        hits = self._off_cache.get(joined)
+        if hits is None:
+            text = f" {joined} "
+            hits = [t for t in self.off_topic if all(p in text for p in t)]
+            if len(self._off_cache) > 4096:
+                self._off_cache.clear()
+            self._off_cache[joined] = hits
+        return hits
 
     def has_anchor(self, q: list[str], anchors: list[str] | None = None) -> bool:
         text = f" {' '.join(q)} "

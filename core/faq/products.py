@@ -75,7 +75,8 @@ def subgroups() -> dict[str, SubGroup]:
 @dataclass
 class Gazetteer:
     products: list[Product]
-    keys: dict[tuple[str, ...], tuple[Product, str]]     # folded words -> (product, spelling)
+    keys: dict[tuple[str, ...], list[tuple[Product, frozenset[str]]]]   # folded words -> [(product, spellings)]
+    clashes: list[tuple[str, str, str]]       # (folded name, first product, other product): told apart by diacritics
     blocked: frozenset[tuple[str, ...]]                   # not_products, folded
     max_len: int
     source: str
@@ -96,9 +97,12 @@ class Gazetteer:
                 hit = self.keys.get(key)
                 if hit is None:
                     continue
-                product, spelling = hit
-                if n == 1 and _has_marks(raw[i]) and raw[i] != spelling:
-                    continue            # "chế" is not "chè"; "che" (no marks) is
+                typed = " ".join(raw[i:i + n])
+                product = next((p for p, spellings in hit if typed in spellings), None)
+                if product is None:
+                    if n == 1 and _has_marks(typed):
+                        continue        # "chế" is not "chè"; "che" (no marks) is
+                    product = hit[0][0]
                 out.append(Match(product, " ".join(raw[i:i + n]), i, i + n))
                 step = n
                 break
@@ -111,7 +115,8 @@ def gazetteer() -> Gazetteer:
     raw = yaml.safe_load((DATA / "products.yml").read_text(encoding="utf-8"))
     known = subgroups()
     products: list[Product] = []
-    keys: dict[tuple[str, ...], tuple[Product, str]] = {}
+    keys: dict[tuple[str, ...], list[tuple[Product, frozenset[str]]]] = {}
+    clashes: list[tuple[str, str, str]] = []
     for sub, items in (raw.get("products") or {}).items():
         if sub not in known:
             raise ValueError(f"products.yml: unknown sub-group {sub!r}")
@@ -126,9 +131,17 @@ def gazetteer() -> Gazetteer:
             products.append(product)
             for name in names:
                 words = _words(name)
-                keys.setdefault(tuple(fold(w) for w in words), (product, " ".join(words)))
+                key = tuple(fold(w) for w in words)
+                found = keys.setdefault(key, [])
+                mine = next((k for k, (p, _) in enumerate(found) if p is product), None)
+                if mine is None:
+                    if found and found[0][0].subgroup != sub:
+                        clashes.append((" ".join(key), found[0][0].name, product.name))
+                    found.append((product, frozenset({" ".join(words)})))
+                else:
+                    found[mine] = (product, found[mine][1] | {" ".join(words)})
     blocked = frozenset(tuple(fold(w) for w in _words(b)) for b in raw.get("not_products") or [])
-    return Gazetteer(products, keys, blocked, max((len(k) for k in keys), default=1), str(raw.get("source", "")))
+    return Gazetteer(products, keys, clashes, blocked, max((len(k) for k in keys), default=1), str(raw.get("source", "")))
 
 
 def lookup(text: str) -> list[Match]:
