@@ -24,6 +24,7 @@ class Answer:
     suggestions: list[tuple[str, str]] = field(default_factory=list)   # (id, canonical question)
     kind: str = ""                              # small-talk kind (greet, thanks…) or calculator kind (product, stars…)
     data: dict = field(default_factory=dict)    # a calculator's inputs (live figures are filled in by the handler)
+    calc: CalcResult | None = None              # the calculator that answered, if one did
 
     @property
     def fallback(self) -> bool:
@@ -67,10 +68,11 @@ class Renderer:
     def calc_answer(self, calc: CalcResult) -> Answer:
         if calc.kind.startswith("live_"):       # no database here: a pointer; handlers/faq.py fills in figures
             extra = {"count": None, "label": ""} if calc.kind == "live_count" else {"items": None}
-            return Answer(self.calc_html(calc, **extra), "answer", calc.faq_id, 1.0, kind=calc.kind, data=calc.ctx)
+            return Answer(self.calc_html(calc, **extra), "answer", calc.faq_id, 1.0, kind=calc.kind, data=calc.ctx,
+                          calc=calc)
         if not calc.direct:
-            return Answer(render(calc.template, **calc.ctx), "fallback", None, 0.0, kind=calc.kind)
-        return Answer(self.calc_html(calc), "answer", calc.faq_id, 1.0, kind=calc.kind, data=calc.ctx)
+            return Answer(render(calc.template, **calc.ctx), "fallback", None, 0.0, kind=calc.kind, calc=calc)
+        return Answer(self.calc_html(calc), "answer", calc.faq_id, 1.0, kind=calc.kind, data=calc.ctx, calc=calc)
 
     def respond(self, question: str) -> Answer:
         calc = self.calculators.detect(question) if any(ch.isalnum() for ch in question) else None
