@@ -158,3 +158,14 @@ def best(text: str) -> Product | None:
     """The one product a short text names (a register cell, a dossier answer), else None."""
     hits = lookup(text)
     return hits[0].product if len(hits) == 1 else None
+
+
+def group_of(text: str):
+    """The OCOP group a register cell names: a group ("Thực phẩm", "thuc_pham", "1") or one product
+    ("Nước mắm" -> Thực phẩm). None when it names neither or several products of different groups."""
+    from core.reference import match_group
+    g = match_group(text or "")
+    if g is not None:
+        return g
+    groups = {h.product.group for h in lookup(text or "")}
+    return group_by_id(groups.pop()) if len(groups) == 1 else None

@@ -189,3 +189,22 @@ def test_live_questions_without_a_database_point_to_sanpham(r):
     assert a.kind == "live_count" and a.outcome == "answer"
     a = r.respond("san pham cua toi con han khong")
     assert a.kind == "live_mine" and "/sanpham" in a.text
+
+
+def test_register_group_cell_accepts_a_product_name():
+    assert products.group_of("Thực phẩm").id == "thuc_pham"
+    assert products.group_of("nuoc mam").id == "thuc_pham"
+    assert products.group_of("Rượu nếp").id == "do_uong"
+    assert products.group_of("xe máy") is None
+
+
+def test_certificate_import_takes_a_product_name_in_the_group_column():
+    from types import SimpleNamespace
+
+    from certificates.importer import validate_row
+    row = SimpleNamespace(values={"product": "Nước mắm Nam Ô", "province": "Đà Nẵng", "group": "nước mắm",
+                                  "stars": "4", "decision_no": "9/QĐ-UBND", "recognized_on": "5/3/2024"}, line=2)
+    cert, errs = validate_row(row, date(2026, 11, 22), [])
+    assert errs == [] and cert.group == "thuc_pham"
+    row.values["group"] = "xe máy"
+    assert validate_row(row, date(2026, 11, 22), [])[0] is None
