@@ -197,7 +197,16 @@ async def warm_up(core, worker) -> None:
     get_renderer()
 
 
+def _offer_gazetteer_to_the_dossier_walk() -> None:
+    """The dossier walk proposes a sub-group for a typed product name through this hook."""
+    import flows.dossier as dossier_flow
+    from core.faq.products import subgroup_of
+    if hasattr(dossier_flow, "subgroup_lookup"):
+        dossier_flow.subgroup_lookup = subgroup_of
+
+
 def register(router) -> None:
+    _offer_gazetteer_to_the_dossier_walk()
     router.text = on_text
     router.on_startup(warm_up)
     router.callback(NS, on_callback)

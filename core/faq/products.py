@@ -169,3 +169,10 @@ def group_of(text: str):
         return g
     groups = {h.product.group for h in lookup(text or "")}
     return group_by_id(groups.pop()) if len(groups) == 1 else None
+
+
+def subgroup_of(text: str) -> str | None:
+    """The sub-group id of the one product a typed text names ("nước mắm Phú Quốc" -> "nuoc_mam"),
+    else None. The dossier walk proposes it for the producer to confirm (flows.dossier.subgroup_lookup)."""
+    p = best(text)
+    return p.subgroup if p else None

@@ -208,3 +208,9 @@ def test_certificate_import_takes_a_product_name_in_the_group_column():
     assert errs == [] and cert.group == "thuc_pham"
     row.values["group"] = "xe máy"
     assert validate_row(row, date(2026, 11, 22), [])[0] is None
+
+
+def test_sub_group_for_the_dossier_walk():
+    assert products.subgroup_of("nước mắm Phú Quốc") == "nuoc_mam"
+    assert products.subgroup_of("muối tôm và mì ăn liền") is None      # two products: the producer chooses
+    assert products.subgroup_of("xe máy") is None
