@@ -22,7 +22,7 @@ from core.reference import match_province, province_by_id, province_label
 from core.messages import Button, Incoming, Reply
 from core.text import parse_id
 from handlers.start import menu_buttons
-from officers.permissions import province_name
+from core.permissions import province_name
 from storage.models import Certificate, FaqLog, Feedback, OfficerQuestion
 
 NS = "fq"
@@ -199,10 +199,16 @@ async def warm_up(core, worker) -> None:
 
 def _offer_gazetteer_to_the_dossier_walk() -> None:
     """The dossier walk proposes a sub-group for a typed product name through this hook."""
-    import flows.dossier as dossier_flow
+    import importlib
+
     from core.faq.products import subgroup_of
-    if hasattr(dossier_flow, "subgroup_lookup"):
-        dossier_flow.subgroup_lookup = subgroup_of
+    for name in ("flows.dossier", "handlers.dossier.flow"):     # where the walk lives before / after the move
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "subgroup_lookup"):
+            module.subgroup_lookup = subgroup_of
 
 
 def register(router) -> None:

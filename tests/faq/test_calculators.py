@@ -201,7 +201,7 @@ def test_register_group_cell_accepts_a_product_name():
 def test_certificate_import_takes_a_product_name_in_the_group_column():
     from types import SimpleNamespace
 
-    from certificates.importer import validate_row
+    from handlers.products.importer import validate_row
     row = SimpleNamespace(values={"product": "Nước mắm Nam Ô", "province": "Đà Nẵng", "group": "nước mắm",
                                   "stars": "4", "decision_no": "9/QĐ-UBND", "recognized_on": "5/3/2024"}, line=2)
     cert, errs = validate_row(row, date(2026, 11, 22), [])

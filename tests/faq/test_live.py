@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from handlers.faq import NS
 from storage.models import FaqLog, User
-from tests.certs.util import add_cert
+from tests.products.util import add_cert
 from tests.helpers import button_data, msg, texts
 
 

@@ -203,7 +203,7 @@ async def test_documents_are_downloaded_and_images_answered_politely(sqlite_url,
 async def test_certificate_reminders_reach_zalo_with_window_rules(db_url, zalo_env, today):
     from datetime import date
 
-    from reminders.sweep import sweep
+    from handlers.products.reminders import sweep
     from storage.models import Certificate
     h = await zalo_env("oa", db_url)
     for u in ("rem1", "rem2"):
