@@ -126,6 +126,7 @@ class FaqEngine:
         self.var_words: dict[str, str] = {}      # expanded words of an entry's question + paraphrases only
         for e in entries:
             self.var_words[e.id] = " | ".join(" ".join(self.norm.expand(raw_tokens(t))) for t in (e.question,) + e.paraphrases)
+        self.canonical = {e.id: f" {' '.join(raw_tokens(e.question))} " for e in entries}   # what a bare yes/no answers
         self.ident = [f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.identifier_words]
 
     # ----------------------------------------------------------------------------------------
@@ -162,8 +163,9 @@ class FaqEngine:
                 return Match("fallback", score=round(ranked[0][1], 4), ranked=ranked[:5])
             ranked = fit + [r for r in ranked if r not in fit]
         idents = self.identifiers(q)
-        if idents:                              # "QĐ 1489", "mẫu 03": prefer an entry of the top 3 that names it
-            fit = [r for r in ranked[:3] if idents <= self.vocab_of[r[0]]]
+        if idents:          # "QĐ 1489", "mẫu 03": prefer an entry of the top 3 whose questions name it, else its answer
+            own = [r for r in ranked[:3] if all(f" {n} " in f" {self.var_words[r[0]]} " for n in idents)]
+            fit = own or [r for r in ranked[:3] if idents <= self.vocab_of[r[0]]]
             if fit:
                 ranked = fit + [r for r in ranked if r not in fit]
         if self.foreign_topic(words, ranked[0][0]):
@@ -263,8 +265,12 @@ class FaqEngine:
         yes/no answer only for a close match.)"""
         p = self.params
         vocab = self.vocab_of[entry_id]
-        if not self.identifiers(q) <= vocab:      # "mẫu 03", "quyết định 148": that number is the subject
+        idents = self.identifiers(q)
+        if not idents <= vocab:                   # "mẫu 03", "quyết định 148": that number is the subject
             return False
+        if idents and entry_id in self.yes_no and \
+                not all(f" {n} " in self.canonical[entry_id] for n in idents):
+            return False    # the bare "Không." of "QĐ 1048 còn áp dụng không?" is no answer to "QĐ 148 còn hiệu lực?"
         if p.subject_idf:
             idf, top = self.ent_index.idf, self.ent_index.max_idf
             skip = self.data.light_words | self.places | self.product_words(words or q)
