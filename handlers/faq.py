@@ -56,10 +56,10 @@ def _user_province(ctx: Ctx):
     return p
 
 
-async def _live_count(ctx: Ctx, ans) -> str:
+async def _live_count(ctx: Ctx, ans) -> str | None:
     """Valid certificates of the province named in the question, else of the asker's province."""
     p = ans.data.get("province") or _user_province(ctx)
-    if p is None:
+    if p is None:                               # "tỉnh tôi" and no province chosen yet: ask for one
         return get_renderer().calc_html(ans.calc, count=0, province=None, label="")
     today = ctx.today()
     rows = (await ctx.session.execute(
@@ -67,6 +67,8 @@ async def _live_count(ctx: Ctx, ans) -> str:
         .group_by(Certificate.stars).order_by(Certificate.stars.desc()))).all()
     as_of = await ctx.session.scalar(select(func.max(Certificate.updated_at)).where(Certificate.province == p.name))
     count = sum(n for _, n in rows)
+    if count == 0 and ans.faq_id != ans.calc.faq_id:
+        return None                             # an FAQ entry already answers (figures of the seeds)
     return get_renderer().calc_html(ans.calc, count=count, province=p, label=province_label(p),
                                     by_stars=[(s, n) for s, n in rows], as_of=as_of.date() if as_of else today)
 
@@ -107,7 +109,9 @@ async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
     question = text.strip()[:MAX_QUESTION]
     ans = get_renderer().respond(question)
     if ans.calc is not None and ans.kind in LIVE:
-        ans.text = await LIVE[ans.kind](ctx, ans)
+        live = await LIVE[ans.kind](ctx, ans)
+        if live:                                # None: no register figures, keep the entry's answer
+            ans.text, ans.faq_id = live, ans.calc.faq_id
     log_id = await ctx.record(FaqLog, user_id=ctx.user.id, question=question, faq_id=ans.faq_id,
                               score=ans.score, outcome=ans.outcome)
     if ans.outcome == "answer":

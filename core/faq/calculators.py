@@ -39,6 +39,7 @@ _MONTH_YEAR = re.compile(r"(?<![\d/])(?:thang\s*)?(\d{1,2})\s*(?:/|-|\s*nam\s*)\
 _YEAR = re.compile(r"(?:nam|tu|hoi|vao)\s+(20[12]\d)\b")
 _POINTS = re.compile(r"(?<![\d/.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*(?:diem|d)\b")
 _PART = re.compile(r"\bphan\s+[abc]\b")
+_RECOGNISED = re.compile(r"\b(?:cong nhan|chung nhan|gcn|giay|cap|duoc|dc|dat|quyet dinh|qd|sao)\b")
 
 
 @dataclass
@@ -164,6 +165,8 @@ class Calculators:
             except DateError:
                 return None
             given_expiry = self._is_expiry_date(folded, m.start())
+            if not given_expiry and not _RECOGNISED.search(folded):
+                return None             # "hạn nộp đợt 1 là 30/6/2026": a date, but not of a certificate
             w = expiry.from_expiry(d) if given_expiry else expiry.from_recognition(d)
             return CalcResult("expiry", "calc_expiry", "faq/calc_expiry", expiry.BASIS,
                               {"w": w, "given_expiry": given_expiry, "status": w.status(today), "today": today,
@@ -215,8 +218,10 @@ class Calculators:
         if _has(words, d.live_mine_intent) or _has(f" {folded} ", d.live_mine_intent):
             return CalcResult("live_mine", "calc_live_mine", "faq/calc_live_mine", LIVE_BASIS, {})
         if (_has(words, d.live_count_intent) or _has(f" {folded} ", d.live_count_intent)) and \
-                (_has(f" {folded} ", d.live_count_local)) and not _has(f" {folded} ", ("ca nuoc", "toan quoc")):
+                not _has(f" {folded} ", ("ca nuoc", "toan quoc", "viet nam")):
             place = places.find(question)
+            if place is None and not _has(f" {folded} ", d.live_count_local):
+                return None
             return CalcResult("live_count", "calc_live_count", "faq/calc_live_count", LIVE_BASIS,
                               {"province": place.province if place else None})
         return None

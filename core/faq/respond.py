@@ -76,8 +76,19 @@ class Renderer:
 
     def respond(self, question: str) -> Answer:
         calc = self.calculators.detect(question) if any(ch.isalnum() for ch in question) else None
+        if calc is not None and calc.kind == "live_count":
+            # the register may be empty for that province: keep the entry's answer (seed figures) if
+            # one fits; handlers/faq.py replaces it with the register's figures when there are any
+            entry = self.entry_answer(question)
+            if entry.outcome == "answer":
+                entry.kind, entry.data, entry.calc = calc.kind, calc.ctx, calc
+                return entry
         if calc is not None:
             return self.calc_answer(calc)
+        return self.entry_answer(question)
+
+    def entry_answer(self, question: str) -> Answer:
+        """The FAQ entries only (no calculator)."""
         m: Match = self.engine.match(question)
         if m.outcome in ("fallback", "suggest") and self.asks_province(question):
             m = Match("answer", self.engine.data.province_entry, 0.5)

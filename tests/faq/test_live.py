@@ -3,6 +3,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from handlers import faq as faq_handler
 from handlers.faq import NS
 from storage.models import FaqLog, User
 from tests.products.util import add_cert
@@ -72,3 +73,19 @@ async def test_product_answer_through_the_bot(db_url, make_core):
     core = make_core(db_url)
     replies = await core.handle(msg("lap xuong tuoi thuoc nhom nao"))
     assert "Thực phẩm" in texts(replies) and button_data(replies)[0] == f"{NS}:up:calc_product"
+
+
+async def test_count_with_an_empty_register_keeps_the_entry_answer(db_url, make_core):
+    core = make_core(db_url)
+    renderer_answer = faq_handler.get_renderer().respond("dong thap co bao nhieu san pham ocop")
+    replies = await core.handle(msg("dong thap co bao nhieu san pham ocop"))
+    if renderer_answer.faq_id != "calc_live_count":          # an entry answers: it is kept
+        assert texts(replies) == renderer_answer.text
+    else:
+        assert "chưa có sản phẩm OCOP nào" in texts(replies)
+
+
+async def test_date_that_is_no_certificate_date_is_not_the_expiry_calculator(db_url, make_core):
+    core = make_core(db_url)
+    [log_q] = [faq_handler.get_renderer().respond("han nop ho so dot 1 la 30/6/2026 phai khong")]
+    assert log_q.faq_id != "calc_expiry"
