@@ -14,15 +14,14 @@ from sqlalchemy import func, select
 
 from core.context import Ctx
 from core.dates import STATUS_LABEL, days_left, status_of
-from core.faq import FaqEngine, get_renderer
-from core.faq import expiry
+from core.faq import FaqEngine, expiry, get_renderer
 from core.faq.calculators import IDS as CALC_IDS
 from core.faq.content import FAQ_DIR
-from core.reference import match_province, province_by_id, province_label
 from core.messages import Button, Incoming, Reply
+from core.permissions import province_name
+from core.reference import match_province, province_by_id, province_label
 from core.text import parse_id
 from handlers.start import menu_buttons
-from core.permissions import province_name
 from storage.models import Certificate, FaqLog, Feedback, OfficerQuestion
 
 NS = "fq"

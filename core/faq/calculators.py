@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -238,6 +237,3 @@ def _shown(typed: str, product: products.Product) -> str:
 def _num(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:g}".replace(".", ",")
 
-
-def today_in(tz: ZoneInfo) -> date:
-    return clock.today(tz)

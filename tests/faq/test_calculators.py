@@ -4,8 +4,7 @@ from datetime import date
 import pytest
 import yaml
 
-from core.faq import get_renderer
-from core.faq import expiry, places, products, stars
+from core.faq import expiry, get_renderer, places, products, stars
 from core.reference import DATA, all_provinces, group_by_id
 from core.text import fold, html_to_plain
 
