@@ -3,7 +3,12 @@
 
     .venv/bin/python bench/faq.py            # scores + p50/p99 latency with the full index
     .venv/bin/python bench/faq.py --tune     # also leave-one-out over paraphrases (for tuning)
-    .venv/bin/python bench/faq.py -v         # list failures
+    .venv/bin/python bench/faq.py -v         # list failures (WRONG = a direct answer to another question)
+    .venv/bin/python bench/faq.py --faq-dir DIR   # the same with the entries of DIR (e.g. another branch's)
+
+The 2026 blind set (tests/faq/cases_blind2026.jsonl, written from the fact sheet alone on branch
+faq-blind, never edited) is reported first: in-scope correct, out-of-scope fallback and wrong direct
+answers (a direct answer to an out-of-scope question, or one lacking the required facts).
 
 Tuning uses only the leave-one-out paraphrases, the dev set and TUNING_OFF_TOPIC below; the
 held-out tests/faq/cases.yml is reported, never tuned on.
