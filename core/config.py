@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -63,7 +63,12 @@ class Settings:
     zalo_oa_refresh_token: str = ""
     zalo_oa_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
-    content_dir: Path = field(default=ROOT / "content")
+    public_url: str = ""                 # links the bot sends (web console); default http://127.0.0.1:<port>
+    web_console: bool = True             # serve the officers' console at /quantri/ (WEB_CONSOLE=0: off)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://127.0.0.1:{self.http_port}").rstrip("/")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -123,6 +128,8 @@ def load_settings(**overrides) -> Settings:
         zalo_oa_refresh_token=env("ZALO_OA_REFRESH_TOKEN", ""),
         zalo_oa_api_url=(env("ZALO_OA_API_URL") or "https://openapi.zalo.me").rstrip("/"),
         zalo_oauth_url=(env("ZALO_OAUTH_URL") or "https://oauth.zaloapp.com").rstrip("/"),
+        public_url=(env("PUBLIC_URL") or "").rstrip("/"),
+        web_console=(env("WEB_CONSOLE") or "1").strip().lower() not in ("0", "false", "no", "off"),
     )
     values.update(overrides)
     return Settings(**values)

@@ -32,6 +32,7 @@ MODULES = [
     "officer",        # /cauhoi officer answers questions (issue 5)
     "roles",          # /capquyen /thuhoiquyen (issue 5)
     "link",           # link Telegram and Zalo accounts (issue 6)
+    "console",        # /quantri sign-in link to the officers' web console (issue 11)
 ]
 
 
@@ -43,4 +44,7 @@ def build_router() -> Router:
         router.owner = name
         import_module(f"handlers.{name}").register(router)
     router.owner = ""
+    if router.reminder_sources:              # one daily sweep creates every feature's reminders
+        from core.reminders import schedule
+        schedule(router)
     return router
