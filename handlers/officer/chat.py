@@ -8,7 +8,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.context import Ctx
-from core.messages import Button, Incoming, Reply
+from core.messages import Button, Incoming
+from core.templates import label
 from core.text import parse_id
 from core.audit import audit
 from core.permissions import (callback_parts, province_id_of, province_name, province_values,
@@ -31,8 +32,8 @@ async def list_open(ctx: Ctx, msg: Incoming):
     if not scope.national:
         q = q.where(OfficerQuestion.province.in_([v for p in scope.provinces for v in province_values(p)]))
     items = list(await ctx.session.scalars(q.order_by(OfficerQuestion.created_at, OfficerQuestion.id).limit(10)))
-    buttons = [[Button(f"✍️ Trả lời #{x.id}", f"q:a:{x.id}")] for x in items]
-    return Reply(ctx.render("officer/questions", items=items, scope=scope.label(), names=province_name), buttons)
+    buttons = [[Button(label("officer.answer", id=x.id), f"q:a:{x.id}")] for x in items]
+    return ctx.reply("officer/questions", buttons, items=items, scope=scope.label(), names=province_name)
 
 
 async def on_button(ctx: Ctx, msg: Incoming):
@@ -57,7 +58,7 @@ async def on_button(ctx: Ctx, msg: Incoming):
     return ctx.reply("errors/stale_button")
 
 
-async def typed(ctx: Ctx, msg: Incoming):
+async def on_text(ctx: Ctx, msg: Incoming):
     """The officer's answer text."""
     scope, refusal = await scope_or_refusal(ctx)
     conv = await ctx.get_flow()
@@ -74,18 +75,17 @@ async def typed(ctx: Ctx, msg: Incoming):
         await ctx.set_flow(FLOW, "answer", conv.data)
         return ctx.reply("officer/ask_answer", q=q)
     q.answer, q.status, q.answered_by, q.answered_at = answer, "answered", ctx.user.id, utcnow()
-    queued = await ctx.send_to_user(q.user_id, Reply(ctx.render("officer/answer_to_producer", q=q)),
+    queued = await ctx.send_to_user(q.user_id, ctx.reply("officer/answer_to_producer", q=q),
                                     key=f"answer:{q.id}", kind="answer")
     await audit(ctx.session, ctx.user.id, "question.answer", question_id=q.id, delivered=queued)
     worker = ctx.services.get("worker")
     if worker is not None:
         worker.wakeup.set()
-    return Reply(ctx.render("officer/answered", id=q.id, queued=queued),
-                 [[Button("⭐ Đưa vào câu hỏi thường gặp", f"q:faq:{q.id}")],
-                  [Button("Không cần", f"q:nofaq:{q.id}")]])
+    return ctx.reply("officer/answered", [[Button(label("officer.to_faq"), f"q:faq:{q.id}")],
+                  [Button(label("officer.not_faq"), f"q:nofaq:{q.id}")]], id=q.id, queued=queued)
 
 
 def register(router) -> None:
     router.command("cauhoi", list_open)
     router.callback("q", on_button)
-    router.flow(FLOW, typed)
+    router.flow(FLOW, on_text)
