@@ -24,10 +24,12 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults, TypeHandler
 
 from channels.telegram_http import AiohttpRequest
+from channels.telegram_limiter import TelegramLimiter
 from channels.telegram_render import send_reply
 from channels.telegram_sender import TelegramSender
 from core.messages import InFile, Incoming
 from core.templates import render
+from delivery.budget import budget_key, make_budget
 from storage.models import ProcessedEvent
 
 log = logging.getLogger("ocop.telegram")
@@ -115,9 +117,16 @@ class TelegramChannel:
     def needs_http(self) -> bool:
         return self.settings.webhook_mode
 
+    def build_limiter(self) -> TelegramLimiter:
+        """Replies, the apology and the worker's messages share the token's budget (see delivery.budget)."""
+        engine = self.runtime.core.sessionmaker.kw.get("bind")
+        return TelegramLimiter(make_budget(engine, budget_key("telegram", self.settings.telegram_token),
+                                           self.settings.send_rate, self.settings.reply_reserve))
+
     def build_application(self) -> Application:
         api = self.settings.telegram_api_url.rstrip("/")
         builder = (Application.builder().token(self.settings.telegram_token)
+                   .rate_limiter(self.build_limiter())
                    .base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
                    .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=self.settings.tz))
                    .concurrent_updates(ChatOrderedProcessor(self.concurrency))

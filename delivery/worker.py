@@ -154,6 +154,9 @@ class DeliveryWorker:
                                next_attempt_at=utcnow() + timedelta(seconds=60))
             return "no_sender"
         await self.pacer.acquire(row.chat_id)
+        pace = getattr(sender, "pace", None)      # the channel's shared budget (Telegram: all processes)
+        if pace is not None and not self.stopping:
+            await pace(row.chat_id)
         if self.stopping:
             await self._release(row)
             return "released"
