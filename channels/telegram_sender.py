@@ -63,12 +63,13 @@ class TelegramSender:
         """rate_limit_args marking the worker's messages as bulk (only with a TelegramLimiter)."""
         return {"bulk": True} if getattr(self.bot, "rate_limiter", None) is not None else {}
 
-    async def pace(self, chat_id: str) -> None:
-        """The worker calls this before committing 'sending': wait for the token's bulk slot here,
-        so a row never sits in 'sending' while it waits for the shared budget."""
+    async def pace(self, chat_id: str, personal: bool = False) -> None:
+        """The worker calls this before committing 'sending': wait for the token's slot here, so a row
+        never sits in 'sending' while it waits for the shared budget. A personal message (an officer's
+        answer sent while a broadcast is going out) takes a reply slot, not a bulk one."""
         limiter = getattr(self.bot, "rate_limiter", None)
         if limiter is not None:
-            await limiter.budget.slot(bulk=True)
+            await limiter.budget.slot(bulk=not personal)
             PREPAID.set(True)
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:

@@ -69,7 +69,12 @@ async def _import(args, settings) -> int:
 
 # --- remind ------------------------------------------------------------------------------------
 def cmd_remind(args, settings) -> int:
-    return asyncio.run(_remind(args, settings))
+    from delivery.standalone import ChannelUnavailable
+    try:
+        return asyncio.run(_remind(args, settings))
+    except ChannelUnavailable as exc:       # the reminders stay queued: the next run or `bot.py run` sends
+        print(exc, file=sys.stderr)
+        return 3
 
 
 async def _remind(args, settings) -> int:
