@@ -20,11 +20,11 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, TelegramError
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults, TypeHandler
 
 from channels.telegram_http import AiohttpRequest
-from channels.telegram_limiter import TelegramLimiter
+from channels.telegram_limiter import MAX_RETRIES, TelegramLimiter
 from channels.telegram_render import send_reply
 from channels.telegram_sender import TelegramSender
 from core.messages import InFile, Incoming
@@ -230,8 +230,12 @@ class TelegramChannel:
         if update is None and isinstance(context.error, NetworkError):   # polling hiccup; PTB retries
             log.warning("telegram polling: %s", context.error)
             return
-        log.error("telegram update failed update_id=%s chat=%s", getattr(update, "update_id", None),
-                  chat.id if chat else None, exc_info=context.error)
+        if isinstance(context.error, RetryAfter):       # a reply still refused after its retries
+            log.warning("telegram update %s: reply to chat %s refused with 429 after %d retries",
+                        getattr(update, "update_id", None), chat.id if chat else None, MAX_RETRIES)
+        else:
+            log.error("telegram update failed update_id=%s chat=%s", getattr(update, "update_id", None),
+                      chat.id if chat else None, exc_info=context.error)
         if chat is None:
             return
         try:

@@ -9,8 +9,9 @@
   then sent again after `retry_after` (up to MAX_RETRIES times): the caller (send_reply) awaits each
   message in turn, so what follows the refused message keeps its order, buttons included. A bulk
   message is not retried here: the worker re-queues its row (`retry_after` does not count as an attempt).
-- The delivery worker may take its slot before it commits 'sending' (TelegramSender.pace); the next
-  send of that task then uses it (PREPAID) instead of taking another.
+- The delivery worker takes its bulk slot (the long wait) before it commits 'sending'
+  (TelegramSender.pace); the next send of that task then takes only the overall slot (PREPAID),
+  right before the HTTP call, so a slow commit cannot bunch calls above the rate.
 """
 from __future__ import annotations
 
@@ -92,8 +93,9 @@ class TelegramLimiter(BaseRateLimiter[dict]):
         attempt = 0
         while True:
             await self.chats.wait(chat)
-            if PREPAID.get():
+            if PREPAID.get():                   # the bulk slot was taken before 'sending'
                 PREPAID.set(False)
+                await self.budget.overall_slot()
             else:
                 await self.budget.slot(bulk)
             try:

@@ -64,13 +64,15 @@ class TelegramSender:
         return {"bulk": True} if getattr(self.bot, "rate_limiter", None) is not None else {}
 
     async def pace(self, chat_id: str, personal: bool = False) -> None:
-        """The worker calls this before committing 'sending': wait for the token's slot here, so a row
-        never sits in 'sending' while it waits for the shared budget. A personal message (an officer's
-        answer sent while a broadcast is going out) takes a reply slot, not a bulk one."""
+        """The worker calls this before committing 'sending': wait for the token's bulk slot here, so a
+        row never sits in 'sending' while it queues for the shared budget (the send then takes only
+        the short overall slot). A personal message (an officer's answer sent while a broadcast is
+        going out) does not queue for a bulk slot."""
         limiter = getattr(self.bot, "rate_limiter", None)
         if limiter is not None:
-            await limiter.budget.slot(bulk=not personal)
-            PREPAID.set(True)
+            if not personal:
+                await limiter.budget.bulk_slot()
+            PREPAID.set(True)          # the next send takes only its overall slot
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:
         try:

@@ -92,8 +92,8 @@ async def _remind(args, settings) -> int:
             print(f"- {d.key} (user {d.user_id}, due {d.due_on.isoformat()})")
             if args.dry_run:
                 print("  " + html_to_plain(d.reply.text).replace("\n", "\n  "))
-        if args.dry_run or not res.enqueued:
-            return 0
+        if args.dry_run or not (res.enqueued or await _due_rows(sm)):
+            return 0                         # (rows queued by an earlier run that could not send go now)
         from delivery.standalone import close_senders, open_senders
         senders, closers = await open_senders(settings, sm, out=sys.stdout)
         try:
@@ -106,6 +106,14 @@ async def _remind(args, settings) -> int:
         finally:
             await close_senders(closers)
         return 0
+
+
+async def _due_rows(sm) -> bool:
+    from sqlalchemy import select
+    from storage.models import Delivery, utcnow
+    async with sm() as s:
+        return await s.scalar(select(Delivery.id).where(Delivery.status == "queued",
+                                                        Delivery.next_attempt_at <= utcnow()).limit(1)) is not None
 
 
 # --- add-round ------------------------------------------------------------------------------

@@ -51,14 +51,23 @@ class LocalBudget:
         setattr(self, attr, slot + gap)
         return slot - now
 
-    async def slot(self, bulk: bool = False) -> None:
-        if bulk:
-            wait = self._take("bulk", 1.0 / self.bulk_rate)
-            if wait > 0:
-                await asyncio.sleep(wait)
-        wait = self._take("all", 1.0 / self.rate)
+    async def _wait(self, which: str) -> None:
+        wait = self._take(which, 1.0 / (self.bulk_rate if which == "bulk" else self.rate))
         if wait > 0:
             await asyncio.sleep(wait)
+
+    async def bulk_slot(self) -> None:
+        """The worker's share: wait for the next bulk slot (then still take an overall one)."""
+        await self._wait("bulk")
+
+    async def overall_slot(self) -> None:
+        """Right before the call: the next slot of the token's overall rate."""
+        await self._wait("all")
+
+    async def slot(self, bulk: bool = False) -> None:
+        if bulk:
+            await self.bulk_slot()
+        await self.overall_slot()
 
     async def pause(self, seconds: float) -> None:
         self._next_all = max(self._next_all, self.clock() + seconds)
@@ -86,17 +95,11 @@ class PgBudget(LocalBudget):
                     await conn.execute(_ENSURE, {"key": f"{self.key}:{which}"})
             self._ready = True
 
-    async def _take_pg(self, which: str, gap: float) -> float:
+    async def _wait(self, which: str) -> None:
         await self._ensure()
+        gap = 1.0 / (self.bulk_rate if which == "bulk" else self.rate)
         async with self.engine.begin() as conn:
-            return float(await conn.scalar(_TAKE, {"key": f"{self.key}:{which}", "gap": gap}))
-
-    async def slot(self, bulk: bool = False) -> None:
-        if bulk:
-            wait = await self._take_pg("bulk", 1.0 / self.bulk_rate)
-            if wait > 0:
-                await asyncio.sleep(wait)
-        wait = await self._take_pg("all", 1.0 / self.rate)
+            wait = float(await conn.scalar(_TAKE, {"key": f"{self.key}:{which}", "gap": gap}))
         if wait > 0:
             await asyncio.sleep(wait)
 

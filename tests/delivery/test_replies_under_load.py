@@ -12,6 +12,7 @@ from broadcasting import sending
 from core.messages import Button, Reply
 from storage.models import Delivery
 from tests.fakes.telegram_html import parse_html
+from tests.fakes.telegram_checks import max_per_second
 from tests.officers.bulk import add_producers
 from tests.telegram.conftest import say
 from tests.telegram.test_rendering import router_with
@@ -37,15 +38,6 @@ async def _sent_count(rt, bid: int) -> int:
             Delivery.broadcast_id == bid, Delivery.status == "sent"))
 
 
-def _max_per_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - 1.0:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
-
 
 async def test_twenty_askers_during_a_broadcast_all_get_their_answer(tg, start_bot, db_url, caplog):
     rt = await start_bot(db_url, with_worker=True)
@@ -68,7 +60,7 @@ async def test_twenty_askers_during_a_broadcast_all_get_their_answer(tg, start_b
     assert answered_in < 10
     assert await _sent_count(rt, bid) < 300                       # the broadcast was still going out
     # the token never went above Telegram's 30/s, the worker kept its share below the reply headroom
-    assert _max_per_second([s.t for s in tg.sent]) <= 30
+    assert max_per_second([s.t for s in tg.sent]) <= 30
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

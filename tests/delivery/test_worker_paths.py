@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from broadcasting import sending
 from broadcasting.runner import deliver
+from core import clock
 from core.config import ROOT
 from core.messages import Reply
 from delivery.budget import PgBudget, budget_key
@@ -22,18 +23,11 @@ from delivery.worker import HOST, DeliveryWorker
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Delivery, Identity, utcnow
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_checks import max_per_second
 from tests.officers.bulk import add_producers, status_counts
 from tests.officers.conftest import RecordingSender
 from tests.telegram.conftest import free_port
 
-
-def _max_per_second(times: list[float]) -> int:
-    times, best, j = sorted(times), 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - 1.0:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 async def _identity(sm, chat: int) -> Identity:
@@ -111,8 +105,8 @@ async def test_pg_budget_holds_across_processes(pg_url):
         for e in engines:
             await e.dispose()
     everything = bulk_times + reply_times
-    assert _max_per_second(everything) <= 30          # SEND_RATE 25 + scheduling jitter: under Telegram's 30
-    assert _max_per_second(bulk_times) <= 25          # the worker (20/s) leaves headroom to replies
+    assert max_per_second(everything) <= 30          # SEND_RATE 25 + scheduling jitter: under Telegram's 30
+    assert max_per_second(bulk_times) <= 25          # the worker (20/s) leaves headroom to replies
     assert len(reply_times) >= 3 * 3                  # replies got through despite 24 bulk senders
 
 
@@ -199,3 +193,31 @@ async def test_cli_sends_when_telegram_is_unreachable(db_url):
     r = await asyncio.to_thread(_bot, ["broadcast", "--resume", "1"], env)
     assert r.returncode == 3 and "Traceback" not in r.stderr and "Unclosed" not in r.stderr
     await engine.dispose()
+
+
+async def test_remind_cli_when_telegram_is_unreachable_then_later(tg, start_bot, sqlite_url):
+    from tests.certs.test_cli import bot
+    from tests.certs.test_telegram import ADMIN, FARMER, _import_as_officer
+    from tests.telegram.conftest import say, settle
+    await start_bot(sqlite_url)
+    await say(tg, ADMIN, "/start")
+    await _import_as_officer(tg)
+    before = len(tg.sent_to(FARMER))
+    tg.push_contact(FARMER, "0912345678")
+    await settle(tg, FARMER, before)
+    res = await asyncio.to_thread(bot, sqlite_url, "remind", "--today", "2027-02-26",
+                                  "TELEGRAM_BOT_TOKEN=" + tg.token, f"TELEGRAM_API_URL=http://127.0.0.1:{free_port()}")
+    assert res.returncode == 3
+    assert len(res.stderr.strip().splitlines()) == 1 and "Telegram" in res.stderr
+    assert "Traceback" not in res.stdout + res.stderr and "Unclosed" not in res.stdout + res.stderr
+    engine = make_engine(sqlite_url)
+    async with make_sessionmaker(engine)() as s:
+        assert [d.status for d in await s.scalars(select(Delivery))] == ["queued"]
+    await engine.dispose()
+    before = len(tg.sent_to(FARMER))
+    res = await asyncio.to_thread(bot, sqlite_url, "remind", "--today", "2027-02-26",   # a later run
+                                  "TELEGRAM_BOT_TOKEN=" + tg.token, "TELEGRAM_API_URL=" + tg.url,
+                                  "OCOP_CLOCK=" + clock.now().isoformat())
+    assert res.returncode == 0, res.stderr
+    assert "sent=1" in res.stdout
+    await tg.wait_sent(before + 1, chat_id=FARMER)          # the queued reminder went out now
