@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command")
     for name in MODULES:
-        import_module(f"cli.{name}").add(sub)
+        import_module(name).add(sub)
     return parser
 
 

@@ -36,12 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from broadcasting import sending  # noqa: E402
-from broadcasting.runner import deliver  # noqa: E402
+from handlers.broadcast import sending  # noqa: E402
+from handlers.broadcast.runner import deliver  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from tests.officers.bulk import add_producers, status_counts, unknown_chats  # noqa: E402
+from tests.bulk import add_producers, status_counts, unknown_chats  # noqa: E402
 
 SCENARIOS = {
     "clean": dict(flood=0.0, blocked=0.0, transient=0.0),

@@ -1,11 +1,15 @@
-"""Command-line subcommands. Each module exposes add(subparsers); handlers set args.func."""
+"""Command-line subcommands. Each module exposes add(subparsers); handlers set args.func.
+
+Shared commands live in cli/; a feature's own commands live in its package (handlers/<feature>/cli.py).
+"""
 from __future__ import annotations
 
 MODULES = [
-    "run",         # run, console, migrate
-    "ask",         # ask (FAQ)                                   issue 2
-    "dossier",     # flow-diagram                                issue 3
-    "certs",       # import-certificates, remind, add-round      issue 4
-    "officers",    # broadcast, import-fairs, export-questions   issue 5
-    "zalo",        # zalo-oa-auth, zalo-oa-token                 issue 6
+    "cli.run",              # run, console, migrate
+    "cli.ask",              # ask (FAQ)
+    "cli.dossier",          # flow-diagram
+    "cli.certs",            # import-certificates, remind, add-round, claim-code
+    "cli.officers",         # broadcast, export-questions, grant-officer
+    "handlers.fairs.cli",   # import-fairs
+    "cli.zalo",             # zalo-oa-auth, zalo-oa-token
 ]

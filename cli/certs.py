@@ -51,7 +51,7 @@ def cmd_import(args, settings) -> int:
 
 
 async def _import(args, settings) -> int:
-    from certificates.importer import import_certificates
+    from handlers.products.importer import import_certificates
     from core.templates import render
     async with database(settings.database_url) as sm:
         async with sm() as s:
@@ -79,7 +79,7 @@ def cmd_remind(args, settings) -> int:
 
 async def _remind(args, settings) -> int:
     from delivery.worker import DeliveryWorker
-    from reminders.sweep import sweep
+    from core.reminders import sweep
     today = args.today or _today(settings)
     async with database(settings.database_url) as sm:
         async with sm() as s:
@@ -123,7 +123,7 @@ def cmd_add_round(args, settings) -> int:
 
 async def _add_round(args, settings) -> int:
     from core.dates import DateError
-    from reminders.rounds import check_round, create_round
+    from handlers.rounds.repo import check_round, create_round
     try:
         data = check_round(args.province, args.name, args.deadline, args.evaluation_date, args.where,
                            _today(settings))
@@ -147,7 +147,7 @@ def cmd_claim_code(args, settings) -> int:
 async def _claim_code(args, settings) -> int:
     from sqlalchemy import select
 
-    from certificates.claims import create_claim_code, deep_link, normalise_phone
+    from handlers.products.claims import create_claim_code, deep_link, normalise_phone
     from storage.models import Certificate
     phone = normalise_phone(args.phone) if args.phone else None
     if args.phone and phone is None:

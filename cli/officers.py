@@ -3,7 +3,6 @@
     python bot.py broadcast --text "…" [--province P] [--group G] [--topic T] [--stars N]
                             [--expiring-before D] [--dry-run]
     python bot.py broadcast --resume ID            finish an interrupted broadcast
-    python bot.py import-fairs FILE [--skip-invalid] [--dry-run]
     python bot.py export-questions [--out FILE] [--format csv|json] [--all]
     python bot.py grant-officer USER (--province P | --national)
 """
@@ -13,7 +12,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-from core import clock
 from core.text import html_to_plain
 from storage.db import database
 
@@ -29,11 +27,6 @@ def add(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="count recipients and preview, send nothing")
     p.add_argument("--resume", type=int, metavar="ID", help="finish delivering broadcast ID")
     p.set_defaults(func=cmd_broadcast)
-    p = sub.add_parser("import-fairs", help="import trade fairs from CSV or XLSX (all-or-nothing)")
-    p.add_argument("file")
-    p.add_argument("--skip-invalid", action="store_true", help="write the valid rows, skip the bad ones")
-    p.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
-    p.set_defaults(func=cmd_import_fairs)
     p = sub.add_parser("export-questions", help="answered questions marked as FAQ candidates")
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--format", choices=["csv", "json"], help="default: from --out's extension, else csv")
@@ -48,7 +41,7 @@ def add(sub) -> None:
 
 
 def _segment(args) -> tuple[dict, list[str]]:
-    from broadcasting.segments import TOPIC_NAMES
+    from handlers.broadcast.segments import TOPIC_NAMES
     from core.dates import DateError, parse_vn_date
     from core.reference import match_group, match_province
     seg, errors = {}, []
@@ -87,9 +80,9 @@ def cmd_broadcast(args, settings) -> int:
 
 
 async def _broadcast(args, settings) -> int:
-    from broadcasting import sending, templates
-    from broadcasting.runner import deliver
-    from broadcasting.segments import describe
+    from handlers.broadcast import sending, templates
+    from handlers.broadcast.runner import deliver
+    from handlers.broadcast.segments import describe
     if args.resume is None and not args.text:
         print("Cần --text \"nội dung\" (hoặc --resume ID).", file=sys.stderr)
         return 2
@@ -120,36 +113,12 @@ async def _broadcast(args, settings) -> int:
         return await deliver(sm, settings, bc.id)
 
 
-def cmd_import_fairs(args, settings) -> int:
-    return asyncio.run(_import_fairs(args, settings))
-
-
-async def _import_fairs(args, settings) -> int:
-    from officers.fairs_import import import_fairs
-    async with database(settings.database_url) as sm:
-        async with sm() as s, s.begin():
-            rep = await import_fairs(s, args.file, args.file, today=clock.today(settings.tz),
-                                     skip_invalid=args.skip_invalid, dry_run=args.dry_run)
-    for line in rep.notes:
-        print(line)
-    for line in rep.errors:
-        print(line, file=sys.stderr)
-    if rep.errors and not rep.written and not rep.file_error and not args.dry_run:
-        print("Không ghi dòng nào vì có dòng lỗi (sửa tệp, hoặc dùng --skip-invalid để bỏ qua dòng lỗi).",
-              file=sys.stderr)
-    print(f"rows={rep.rows} created={rep.created} updated={rep.updated} unchanged={rep.unchanged} "
-          f"invalid={rep.invalid} written={'yes' if rep.written else 'no'}")
-    if rep.file_error:
-        return 2
-    return 1 if rep.errors and not args.skip_invalid else 0
-
-
 def cmd_export_questions(args, settings) -> int:
     return asyncio.run(_export(args, settings))
 
 
 async def _export(args, settings) -> int:
-    from officers.export import faq_candidates, to_csv, to_json
+    from handlers.officer.export import faq_candidates, to_csv, to_json
     async with database(settings.database_url) as sm:
         async with sm() as s:
             rows = await faq_candidates(s, include_all=args.all)
@@ -170,7 +139,7 @@ def cmd_grant(args, settings) -> int:
 async def _grant(args, settings) -> int:
     from core.reference import match_province
     from handlers.roles import find_user
-    from officers.audit import audit
+    from core.audit import audit
     from storage.models import Role
     m = match_province(args.province) if args.province else None
     if args.province and m is None:

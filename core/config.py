@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -64,7 +64,6 @@ class Settings:
     zalo_oa_refresh_token: str = ""
     zalo_oa_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
-    content_dir: Path = field(default=ROOT / "content")
 
     @property
     def tz(self) -> ZoneInfo:

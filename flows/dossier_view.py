@@ -46,6 +46,8 @@ def outcome_reply(walk: flow.Walk) -> Reply:
         rows.insert(0, [Button(content.button("cont"), "d:cont")])
     else:
         rows.append([Button(content.button("back"), f"d:back:{flow.RESULT}")])
+        from handlers.selfassess import entry_button      # hook: the self-assessment (issue 13)
+        rows.append([entry_button(walk.given.get("group", ""))])
     return Reply(text, rows)
 
 

@@ -16,12 +16,14 @@ MENU = [
     ("hoicho", "🎪 Hội chợ & đợt đánh giá"),
     ("dangky", "🔔 Đăng ký nhận tin"),
     ("lienhe", "👤 Liên hệ cán bộ"),
+    ("tuchamdiem", "📝 Tự chấm điểm sơ bộ"),   # appended: earlier items keep their numbers on Zalo/console
 ]
 
 MODULES = [
     "start",          # /start, /help, /huy, menu, unknown commands
     "faq",            # free-text questions, suggestions, feedback, question to an officer
     "dossier",        # /hoso guided dossier walkthrough (issue 3)
+    "selfassess",     # /tuchamdiem self-assessment pre-score on the Decision 26/2026 sheets (issue 13)
     "products",       # /sanpham certificates, claiming (issue 4)
     "rounds",         # evaluation rounds (issue 4)
     "subscriptions",  # /dangky /huydangky /stop (issue 5)
@@ -41,4 +43,7 @@ def build_router() -> Router:
         router.owner = name
         import_module(f"handlers.{name}").register(router)
     router.owner = ""
+    if router.reminder_sources:              # one daily sweep creates every feature's reminders
+        from core.reminders import schedule
+        schedule(router)
     return router

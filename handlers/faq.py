@@ -18,7 +18,7 @@ from core.faq.content import FAQ_DIR
 from core.messages import Button, Incoming, Reply
 from core.text import parse_id
 from handlers.start import menu_buttons
-from officers.permissions import province_name
+from core.permissions import province_name
 from storage.models import FaqLog, Feedback, OfficerQuestion
 
 NS = "fq"

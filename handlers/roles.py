@@ -7,8 +7,8 @@ from core.context import Ctx
 from core.messages import Incoming, Reply
 from core.reference import match_province
 from core.text import fold, parse_id
-from officers.audit import audit
-from officers.permissions import province_name, require_admin
+from core.audit import audit
+from core.permissions import province_name, require_admin
 from storage.models import Identity, Role, User, utcnow
 
 NATIONAL_WORDS = {"toan quoc", "quoc gia", "trung uong", "tw", "ca nuoc"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from core.context import Ctx
 from core.messages import Button, Incoming, Reply
 from core.reference import all_groups, all_provinces, match_province, province_by_id
-from broadcasting.segments import TOPICS, TOPIC_NAMES
-from officers.permissions import callback_parts
+from handlers.broadcast.segments import TOPICS, TOPIC_NAMES
+from core.permissions import callback_parts
 from storage.models import Subscription, utcnow
 
 FLOW = "dangky"

@@ -13,6 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from core import clock  # noqa: E402
 from tests.dbutil import Templates  # noqa: E402
+from tests.people import make_worker, sender  # noqa: E402,F401  (fixtures shared by officer features)
 
 os.environ.setdefault("TELEGRAM_BOT_TOKEN", "")
 

@@ -7,11 +7,12 @@ from storage.models import Conversation, Identity, User
 from tests.helpers import button_data, msg, texts
 
 
-async def test_start_shows_menu_with_six_entries(db_url, make_core):
+async def test_start_shows_menu_with_seven_entries(db_url, make_core):
     core = make_core(db_url)
     replies = await core.handle(msg("/start"))
     assert "OCOP" in texts(replies)
-    assert button_data(replies) == ["m:faq", "m:hoso", "m:sanpham", "m:hoicho", "m:dangky", "m:lienhe"]
+    assert button_data(replies) == ["m:faq", "m:hoso", "m:sanpham", "m:hoicho", "m:dangky", "m:lienhe",
+                                    "m:tuchamdiem"]
     async with core.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(User)) == 1
         ident = await s.scalar(select(Identity))
@@ -50,7 +51,7 @@ async def test_cancel_leaves_flow(sqlite_url, make_core):
     core = make_core(sqlite_url)
     await core.handle(msg("/start"))
     async with core.sessionmaker() as s, s.begin():
-        s.add(Conversation(user_id=1, flow="x", step="a", data={}))
+        s.add(Conversation(user_id=1, flow="themhoicho", step="name", data={}))
     t = texts(await core.handle(msg("/huy")))
     assert "Đã thoát" in t
     async with core.sessionmaker() as s:

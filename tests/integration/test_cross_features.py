@@ -7,8 +7,8 @@ from sqlalchemy import select
 from delivery.outcome import SendResult
 from delivery.senders import Senders
 from delivery.worker import DeliveryWorker
-from reminders.rounds import check_round, create_round
-from reminders.sweep import sweep
+from handlers.rounds.repo import check_round, create_round
+from core.reminders import sweep
 from storage.models import Delivery, Subscription
 from tests.helpers import msg, texts
 

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from broadcasting.when import parse_date, parse_datetime
+from handlers.broadcast.when import parse_date, parse_datetime
 from storage.models import Broadcast
 from tests.helpers import msg, texts
 

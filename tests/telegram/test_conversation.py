@@ -23,7 +23,7 @@ async def test_start_menu_commands_and_deep_link(tg, start_bot, db_url):
     [menu] = await say(tg, CHAT, "/start")
     assert "OCOP" in menu.text and menu.parse_mode == "HTML"
     buttons = menu.buttons()
-    assert len(buttons) == 6 and [b["callback_data"] for b in buttons][0] == "m:faq"
+    assert len(buttons) == 7 and [b["callback_data"] for b in buttons][0] == "m:faq"
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
     assert "Hỏi đáp OCOP" in buttons[0]["text"]
 
@@ -49,7 +49,7 @@ async def test_menu_tap_is_answered(tg, start_bot):
 async def test_unknown_command(tg, start_bot):
     await start_bot()
     [reply] = await say(tg, CHAT, "/xyz")
-    assert "/xyz" in reply.text and "/help" in reply.text and len(reply.buttons()) == 6
+    assert "/xyz" in reply.text and "/help" in reply.text and len(reply.buttons()) == 7
     [reply] = await say(tg, CHAT, "/start@ocop_test_bot")
     assert "OCOP" in reply.text
     assert_clean(tg)

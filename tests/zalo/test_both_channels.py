@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from broadcasting import sending
+from handlers.broadcast import sending
 from channels.telegram import TelegramChannel
-from channels.zalo import make_zalo_channel
+from channels import make_zalo_channel
 from core.app import Core
 from core.runtime import Runtime
 from storage.models import Delivery, Identity, utcnow

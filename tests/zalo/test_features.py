@@ -24,7 +24,7 @@ async def test_subscribe_by_typed_province_numbers_and_words(sqlite_url, zalo_en
 
 
 async def test_bot_platform_broadcast_statuses_through_the_worker(db_url, zalo_env):
-    from broadcasting import sending
+    from handlers.broadcast import sending
     from storage.models import Delivery, Identity
     h = await zalo_env("bot", db_url)
     for u in ("b1", "b2"):

@@ -1,1 +1,0 @@
-"""Officer broadcasts: segments, templates, sending, progress and reports."""

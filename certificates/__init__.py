@@ -1,1 +1,0 @@
-"""OCOP certificates: a producer's products, officer imports, claiming, ownership (issue 4)."""

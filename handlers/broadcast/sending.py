@@ -1,0 +1,132 @@
+"""Create, schedule and cancel broadcasts; count their deliveries; the failures CSV.
+
+A broadcast becomes one delivery row per recipient (key "bc:<id>:<identity>", kind "broadcast")
+in the single delivery path; a scheduled one gets next_attempt_at in the future. The officer's
+progress message is a delivery row too (key "bc:<id>:progress"), edited in place later.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
+
+from handlers.broadcast import templates
+from handlers.broadcast.segments import Recipient, recipients
+from core.messages import Reply
+from core.templates import render
+from delivery.queue import enqueue_rows
+from core.audit import audit
+from core.permissions import Scope, province_name
+from storage.models import Broadcast, Delivery, Identity, User, utcnow
+
+ACTIVE = ("draft", "scheduled", "running")
+
+
+def values_of(r: Recipient) -> dict[str, str]:
+    return {"ten": r.name, "tinh": province_name(r.province) if r.province else ""}
+
+
+@dataclass
+class Prepared:
+    recipients: list[Recipient]
+    errors: list[str]
+
+
+async def prepare(session, text: str, segment: dict, scope: Scope | None) -> Prepared:
+    """Resolve recipients and check the text for all of them (nothing is written)."""
+    checked = templates.check(text)
+    if not checked.ok:
+        return Prepared([], checked.errors)
+    recips = await recipients(session, segment, scope)
+    return Prepared(recips, templates.validate_for(checked, recips, values_of))
+
+
+async def create(session, *, actor_user_id: int | None, text: str, segment: dict, scope: Scope | None,
+                 scheduled_at: datetime | None = None, progress_identity: Identity | None = None,
+                 origin: str = "bot") -> tuple[Broadcast | None, list[str]]:
+    """Record the broadcast and enqueue its rows; returns (broadcast, []) or (None, reasons)."""
+    prep = await prepare(session, text, segment, scope)
+    if prep.errors:
+        return None, prep.errors
+    if scheduled_at is not None:      # stored in UTC (SQLite keeps no offset)
+        scheduled_at = scheduled_at.astimezone(timezone.utc)
+    bc = Broadcast(created_by=actor_user_id, text=text, segment=segment,
+                   status="scheduled" if scheduled_at else "running", scheduled_at=scheduled_at,
+                   total=len(prep.recipients),
+                   progress_identity_id=progress_identity.id if progress_identity else None)
+    session.add(bc)
+    await session.flush()
+    now = utcnow()
+    when = scheduled_at or now
+    rows = [dict(key=f"bc:{bc.id}:{r.identity.id}", kind="broadcast", broadcast_id=bc.id,
+                 identity_id=r.identity.id, channel=r.identity.channel, chat_id=r.identity.chat_id,
+                 payload=Reply(templates.render_message(text, values_of(r))).to_payload(),
+                 next_attempt_at=when)
+            for r in prep.recipients]
+    await enqueue_rows(session, rows)
+    if progress_identity is not None:
+        await enqueue_rows(session, [dict(
+            key=f"bc:{bc.id}:progress", kind="progress", identity_id=progress_identity.id,
+            channel=progress_identity.channel, chat_id=progress_identity.chat_id,
+            payload=Reply(progress_text(bc, {})).to_payload(),
+            next_attempt_at=when - timedelta(seconds=1))])            # due first: sent before the rows
+    await audit(session, actor_user_id, "broadcast.schedule" if scheduled_at else "broadcast.send",
+                broadcast_id=bc.id, segment=segment, total=bc.total, origin=origin,
+                scheduled_at=scheduled_at.isoformat() if scheduled_at else None, text=text[:500])
+    return bc, []
+
+
+async def cancel(session, bc: Broadcast, actor_user_id: int | None) -> int:
+    """Stop a scheduled or running broadcast: rows not yet sent become 'cancelled'."""
+    res = await session.execute(update(Delivery).where(
+        Delivery.broadcast_id == bc.id, Delivery.status.in_(("queued", "claimed")))
+        .values(status="cancelled", last_error="cancelled by an officer")
+        .execution_options(synchronize_session=False))
+    await session.execute(update(Delivery).where(Delivery.key == f"bc:{bc.id}:progress",
+                                                 Delivery.status == "queued")
+                          .values(status="cancelled").execution_options(synchronize_session=False))
+    bc.status = "cancelled"
+    bc.finished_at = utcnow()
+    await audit(session, actor_user_id, "broadcast.cancel", broadcast_id=bc.id, cancelled_rows=res.rowcount or 0)
+    return res.rowcount or 0
+
+
+async def counts(session, broadcast_id: int) -> dict[str, int]:
+    rows = await session.execute(select(Delivery.status, func.count()).where(Delivery.broadcast_id == broadcast_id)
+                                 .group_by(Delivery.status))
+    return {status: n for status, n in rows}
+
+
+def summary(c: dict[str, int]) -> dict[str, int]:
+    """sent / blocked / failed / pending / cancelled for progress and the report."""
+    return {
+        "sent": c.get("sent", 0),
+        "blocked": c.get("blocked", 0) + c.get("opted_out", 0),
+        "failed": sum(c.get(k, 0) for k in ("failed", "unknown", "outside_window", "quota", "unreachable")),
+        "pending": sum(c.get(k, 0) for k in ("queued", "claimed", "sending")),
+        "cancelled": c.get("cancelled", 0),
+    }
+
+
+def progress_text(bc: Broadcast, c: dict[str, int]) -> str:
+    s = summary(c)
+    return render("broadcast/progress", id=bc.id, done=s["sent"], total=bc.total, errors=s["blocked"] + s["failed"],
+                  status=bc.status)
+
+
+async def failures_csv(session, broadcast_id: int) -> bytes:
+    """Every recipient that did not get the message: who, channel, status, error."""
+    q = (select(Delivery.status, Delivery.channel, Delivery.chat_id, Delivery.last_error, Delivery.attempts,
+                User.id, User.display_name, User.province)
+         .join(Identity, Identity.id == Delivery.identity_id).join(User, User.id == Identity.user_id)
+         .where(Delivery.broadcast_id == broadcast_id, Delivery.status.notin_(("sent", "queued", "claimed", "sending")))
+         .order_by(Delivery.id))
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["user_id", "ten", "tinh", "kenh", "chat_id", "trang_thai", "so_lan_thu", "loi"])
+    for status, channel, chat, err, attempts, uid, name, prov in await session.execute(q):
+        w.writerow([uid, name, province_name(prov) if prov else "", channel, chat, status, attempts, err or ""])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")

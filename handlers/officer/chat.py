@@ -1,0 +1,124 @@
+"""/cauhoi: officers see producers' questions for their province, answer in the bot, mark FAQ candidates.
+
+Buttons "q:…": a:<id> answer, faq:<id> / nofaq:<id> after answering, p:<n> page n of the list.
+The list is paged, never split: each page is one message under Telegram's limit (PAGE_CHARS) and
+carries its own "Trả lời" buttons; a long question shows its first EXCERPT characters there and in
+full once the officer taps "Trả lời".
+The answer reaches the producer through the delivery path (key "answer:<question id>").
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.context import Ctx
+from core.messages import Button, Incoming, Reply
+from core.text import parse_id
+from core.audit import audit
+from core.permissions import (callback_parts, province_id_of, province_name, province_values,
+                                  scope_or_refusal)
+from storage.models import OfficerQuestion, utcnow
+
+FLOW = "cauhoi"
+PAGE_CHARS = 3500          # one page = one Telegram message (4096), with room for the header
+EXCERPT = 600              # characters of a question shown in the list
+LISTED = 100               # open questions paged through (oldest first)
+
+
+def in_scope(scope, q: OfficerQuestion) -> bool:
+    return scope.national or scope.allows(province_id_of(q.province))
+
+
+async def list_open(ctx: Ctx, msg: Incoming, page: int = 1):
+    """/cauhoi: open questions in the officer's scope, oldest first, one page per message."""
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
+        return refusal
+    q = select(OfficerQuestion).where(OfficerQuestion.status == "open")
+    if not scope.national:
+        q = q.where(OfficerQuestion.province.in_([v for p in scope.provinces for v in province_values(p)]))
+    items = list(await ctx.session.scalars(q.order_by(OfficerQuestion.created_at, OfficerQuestion.id)
+                                           .limit(LISTED)))
+    pages = _pages(ctx, items, scope.label())
+    page = min(max(page, 1), len(pages))
+    shown = pages[page - 1]
+    buttons = [[Button(f"✍️ Trả lời #{x.id}", f"q:a:{x.id}")] for x in shown]
+    nav = ([Button("◀️ Trang trước", f"q:p:{page - 1}")] if page > 1 else []) + \
+          ([Button("Trang sau ▶️", f"q:p:{page + 1}")] if page < len(pages) else [])
+    if nav:
+        buttons.append(nav)
+    return Reply(_render_page(ctx, shown, scope.label(), page, len(pages)), buttons)
+
+
+def _render_page(ctx: Ctx, items, scope_label: str, page: int, pages: int) -> str:
+    return ctx.render("officer/questions", items=items, scope=scope_label, names=province_name,
+                      page=page, pages=pages, excerpt=EXCERPT)
+
+
+def _pages(ctx: Ctx, items, scope_label: str) -> list[list[OfficerQuestion]]:
+    """Greedy pages whose rendered text stays under PAGE_CHARS (at least one question each)."""
+    pages: list[list[OfficerQuestion]] = [[]]
+    for x in items:
+        candidate = pages[-1] + [x]
+        if pages[-1] and len(_render_page(ctx, candidate, scope_label, 99, 99)) > PAGE_CHARS:
+            pages.append([x])
+        else:
+            pages[-1] = candidate
+    return pages
+
+
+async def on_button(ctx: Ctx, msg: Incoming):
+    scope, refusal = await scope_or_refusal(ctx)
+    if refusal:
+        return refusal
+    action, arg = callback_parts(msg.callback)
+    if action == "p":
+        return await list_open(ctx, msg, page=parse_id(arg) or 1)
+    q = await ctx.session.get(OfficerQuestion, parse_id(arg)) if parse_id(arg) else None
+    if q is None:
+        return ctx.reply("officer/gone")
+    if not in_scope(scope, q):
+        return ctx.reply("officer/other_province", province=province_name(province_id_of(q.province)) or "không rõ")
+    if action == "a":
+        if q.status != "open":
+            return ctx.reply("officer/already", id=q.id)
+        await ctx.set_flow(FLOW, "answer", {"qid": q.id})
+        return ctx.reply("officer/ask_answer", q=q)
+    if action in ("faq", "nofaq") and q.status == "answered":
+        q.faq_candidate = action == "faq"
+        await audit(ctx.session, ctx.user.id, "question.faq_mark", question_id=q.id, candidate=q.faq_candidate)
+        return ctx.reply("officer/faq_marked", candidate=q.faq_candidate)
+    return ctx.reply("errors/stale_button")
+
+
+async def typed(ctx: Ctx, msg: Incoming):
+    """The officer's answer text."""
+    scope, refusal = await scope_or_refusal(ctx)
+    conv = await ctx.get_flow()
+    await ctx.clear_flow()
+    if refusal:
+        return refusal
+    q = await ctx.session.get(OfficerQuestion, int(conv.data.get("qid", 0)))
+    if q is None or q.status != "open":
+        return ctx.reply("officer/gone")
+    if not in_scope(scope, q):
+        return ctx.reply("officer/other_province", province=province_name(province_id_of(q.province)))
+    answer = msg.text.strip()
+    if len(answer) < 2:
+        await ctx.set_flow(FLOW, "answer", conv.data)
+        return ctx.reply("officer/ask_answer", q=q)
+    q.answer, q.status, q.answered_by, q.answered_at = answer, "answered", ctx.user.id, utcnow()
+    queued = await ctx.send_to_user(q.user_id, Reply(ctx.render("officer/answer_to_producer", q=q)),
+                                    key=f"answer:{q.id}", kind="answer")
+    await audit(ctx.session, ctx.user.id, "question.answer", question_id=q.id, delivered=queued)
+    worker = ctx.services.get("worker")
+    if worker is not None:
+        worker.wakeup.set()
+    return Reply(ctx.render("officer/answered", id=q.id, queued=queued),
+                 [[Button("⭐ Đưa vào câu hỏi thường gặp", f"q:faq:{q.id}")],
+                  [Button("Không cần", f"q:nofaq:{q.id}")]])
+
+
+def register(router) -> None:
+    router.command("cauhoi", list_open)
+    router.callback("q", on_button)
+    router.flow(FLOW, typed)

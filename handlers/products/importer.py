@@ -1,0 +1,208 @@
+"""Officer import of a province's OCOP register (CSV / XLSX) into certificates.
+
+Every row is validated; the report lists each bad row with its line number and reason. Nothing is
+written when any row is invalid unless skip_invalid; the upsert key is (province, decision_no,
+product), so importing the same file again changes nothing. Used by the CLI and by the bot.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select, tuple_
+
+from handlers.products.claims import normalise_phone
+from handlers.products.repo import province_name
+from core.dates import DateError, expiry_date, parse_past_date
+from core.reference import match_group, match_province
+from core.text import fold
+from storage.models import Certificate, utcnow
+from core.tabular import TableError, read_table
+
+EARLIEST = date(2018, 1, 1)      # the OCOP programme started with QĐ 490/QĐ-TTg (2018)
+
+COLUMNS = {
+    "product": ["Tên sản phẩm", "Sản phẩm", "Tên SP", "Sản phẩm OCOP", "Tên sản phẩm OCOP"],
+    "producer": ["Chủ thể", "Tên chủ thể", "Chủ thể sản xuất", "Chủ thể OCOP", "Cơ sở sản xuất",
+                 "Đơn vị sản xuất", "Tổ chức/cá nhân"],
+    "phone": ["Số điện thoại", "Điện thoại", "SĐT", "SĐT liên hệ", "Điện thoại liên hệ", "Di động"],
+    "commune": ["Xã/phường", "Xã, phường", "Xã/phường/đặc khu", "Xã", "Phường", "Xã phường"],
+    "province": ["Tỉnh/thành", "Tỉnh/thành phố", "Tỉnh, thành phố", "Tỉnh", "Tỉnh/TP", "Thành phố"],
+    "group": ["Nhóm", "Nhóm sản phẩm", "Nhóm SP", "Nhóm ngành"],
+    "stars": ["Số sao", "Hạng sao", "Xếp hạng", "Hạng", "Sao", "Kết quả xếp hạng", "Số sao OCOP"],
+    "decision_no": ["Số quyết định", "Số QĐ", "Quyết định", "Quyết định công nhận", "Số quyết định công nhận"],
+    "recognized_on": ["Ngày công nhận", "Ngày quyết định", "Ngày QĐ", "Ngày cấp", "Ngày ký quyết định"],
+}
+REQUIRED = {"product", "province", "group", "stars", "decision_no", "recognized_on"}
+FIELDS = ("producer", "phone", "commune", "group", "stars", "authority", "recognized_on", "expires_on")
+
+
+@dataclass
+class CertRow:
+    line: int
+    product: str
+    producer: str
+    phone: str | None
+    commune: str | None
+    province: str
+    group: str
+    stars: int
+    decision_no: str
+    authority: str
+    recognized_on: date
+    expires_on: date
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.province, self.decision_no, self.product)
+
+
+@dataclass
+class ImportReport:
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[TableError] = field(default_factory=list)    # file errors (line 0) and bad rows
+    notes: list[str] = field(default_factory=list)             # e.g. old province names mapped
+    written: bool = False
+    dry_run: bool = False
+
+    @property
+    def invalid(self) -> int:
+        return len({e.line for e in self.errors if e.line})
+
+    @property
+    def file_error(self) -> bool:
+        return any(e.line == 0 for e in self.errors) or (self.errors and not self.total)
+
+
+def _text(value, limit: int) -> str:
+    return " ".join(str(value or "").split())[:limit]
+
+
+def parse_stars(value) -> int | None:
+    t = str(value or "").strip()
+    if t and set(t) <= {"★", "☆", "*", " "}:
+        n = t.count("★") + t.count("*")
+    else:
+        m = re.fullmatch(r"(\d)(?:[.,]0+)?\s*(?:\*|★|sao)?", fold(t))
+        n = int(m.group(1)) if m else None
+    return n if n in (3, 4, 5) else None
+
+
+def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, list[str]]:
+    """One spreadsheet row -> CertRow, or the reasons it is invalid (Vietnamese)."""
+    v, errs = row.values, []
+    product = _text(v.get("product"), 200)
+    if not product:
+        errs.append("thiếu tên sản phẩm")
+    decision_no = _text(v.get("decision_no"), 64)
+    if not decision_no:
+        errs.append("thiếu số quyết định")
+    pm = match_province(str(v.get("province") or "")) if v.get("province") else None
+    if pm is None:
+        errs.append(f"không nhận ra tỉnh/thành «{_text(v.get('province'), 40)}»" if v.get("province")
+                    else "thiếu tỉnh/thành")
+    group = match_group(str(v.get("group") or ""))
+    if group is None:
+        errs.append(f"nhóm «{_text(v.get('group'), 40)}» không thuộc 6 nhóm sản phẩm OCOP")
+    stars = parse_stars(v.get("stars"))
+    if stars is None:
+        errs.append(f"số sao «{_text(v.get('stars'), 10)}» không hợp lệ (chỉ 3, 4 hoặc 5 sao)")
+    phone = None
+    if v.get("phone"):
+        phone = normalise_phone(str(v.get("phone")))
+        if phone is None:
+            errs.append(f"số điện thoại «{_text(v.get('phone'), 20)}» không hợp lệ")
+    recognized = None
+    try:
+        recognized = parse_past_date(v.get("recognized_on"), today, EARLIEST)
+    except DateError as exc:
+        errs.append(f"ngày công nhận: {exc}")
+    if errs:
+        return None, errs
+    if pm.note:
+        notes.append(f"Dòng {row.line}: {pm.note}.")
+    return CertRow(row.line, product, _text(v.get("producer"), 200), phone,
+                   _text(v.get("commune"), 100) or None, pm.province.name, group.id, stars, decision_no,
+                   "ministry" if stars == 5 else "province", recognized, expiry_date(recognized)), []
+
+
+def validate(rows, today: date, allowed_provinces: set[str] | None = None):
+    """-> (good rows, errors, notes). Duplicate rows in the file are errors on the later line."""
+    good, errors, notes, seen = [], [], [], {}
+    for row in rows:
+        cert, errs = validate_row(row, today, notes)
+        if cert is not None:
+            fkey = (cert.province, fold(cert.decision_no), fold(cert.product))
+            if fkey in seen:
+                errs = [f"trùng với dòng {seen[fkey]} (cùng tỉnh, số quyết định và tên sản phẩm)"]
+            elif allowed_provinces is not None and cert.province not in allowed_provinces:
+                errs = [f"tỉnh {cert.province} ngoài phạm vi bạn được giao"]
+            else:
+                seen[fkey] = row.line
+                good.append(cert)
+        errors.extend(TableError(row.line, e) for e in errs)
+    return good, errors, notes
+
+
+async def _existing(session, certs: list[CertRow]) -> dict[tuple, Certificate]:
+    found = {}
+    keys = [c.key for c in certs]
+    for i in range(0, len(keys), 300):
+        chunk = keys[i:i + 300]
+        rows = await session.scalars(select(Certificate).where(
+            tuple_(Certificate.province, Certificate.decision_no, Certificate.product).in_(chunk)))
+        found.update({(c.province, c.decision_no, c.product): c for c in rows})
+    return found
+
+
+async def upsert(session, certs: list[CertRow], report: ImportReport, write: bool) -> None:
+    existing = await _existing(session, certs)
+    now = utcnow()
+    for c in certs:
+        cur = existing.get(c.key)
+        if cur is None:
+            report.created += 1
+            if write:
+                session.add(Certificate(product=c.product, producer=c.producer, phone=c.phone,
+                                        commune=c.commune, province=c.province, group=c.group, stars=c.stars,
+                                        decision_no=c.decision_no, authority=c.authority,
+                                        recognized_on=c.recognized_on, expires_on=c.expires_on,
+                                        source="import", created_at=now, updated_at=now))
+            continue
+        changes = {f: getattr(c, f) for f in FIELDS if getattr(cur, f) != getattr(c, f)}
+        if not changes:
+            report.unchanged += 1
+            continue
+        report.updated += 1
+        if write:
+            for f, value in changes.items():
+                setattr(cur, f, value)
+            cur.updated_at = now
+    if write:
+        await session.flush()
+
+
+async def import_certificates(session, source, filename: str, *, today: date, skip_invalid: bool = False,
+                              dry_run: bool = False, allowed_provinces: set[str] | None = None) -> ImportReport:
+    """Validate and upsert; the caller commits (or rolls back) the session."""
+    report = ImportReport(dry_run=dry_run)
+    rows, file_errors = read_table(source, filename, COLUMNS, REQUIRED)
+    if file_errors:
+        report.errors = file_errors
+        return report
+    report.total = len(rows)
+    good, errors, notes = validate(rows, today, allowed_provinces)
+    report.errors, report.notes = errors, notes
+    write = not dry_run and (skip_invalid or not errors)
+    await upsert(session, good, report, write)
+    report.written = write and bool(report.created or report.updated)
+    return report
+
+
+def allowed_from_scope(scope) -> set[str] | None:
+    """The provinces (as certificates store them) an officer's core.permissions.Scope may import; None = all."""
+    return None if scope.national else {province_name(p) or p for p in scope.provinces}

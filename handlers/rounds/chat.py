@@ -1,0 +1,141 @@
+"""Evaluation rounds: /dotdanhgia (upcoming rounds of my province) and /themdot (officers).
+
+/themdot works in one line — "/themdot Đồng Tháp | Đợt 1 năm 2027 | 15/3/2027 | 1/4/2027 | Phòng
+Kinh tế xã" (the last two parts optional, "-" to skip) — or as a guided flow stored in
+`conversations`. Only officers of that province, national officers and admins may add rounds.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.permissions import officer_scope, province_id_of
+from core.permissions import province_name as name_of
+from handlers.products.repo import province_name
+from core.dates import DateError, parse_vn_date
+from core.messages import Button, Incoming, Reply
+from core.text import fold
+from handlers.rounds import reminders
+from handlers.rounds.repo import check_round, create_round, find_round, parse_future, upcoming_rounds
+from storage.models import Certificate, Subscription
+
+FLOW = "themdot"
+STEPS = ["province", "name", "deadline", "evaluation", "where"]
+SKIP = [[Button("Bỏ qua", "r:skip")]]
+
+
+async def user_province(ctx) -> str | None:
+    """The user's province: profile, then subscription, then their certificates."""
+    for candidate in (ctx.user.province,
+                      await ctx.session.scalar(select(Subscription.province).where(
+                          Subscription.user_id == ctx.user.id)),
+                      await ctx.session.scalar(select(Certificate.province).where(
+                          Certificate.owner_user_id == ctx.user.id).limit(1))):
+        name = province_name(candidate)
+        if name:
+            return name
+    return None
+
+
+async def list_rounds(ctx, msg: Incoming = None):
+    """/dotdanhgia [tỉnh]."""
+    typed = msg.arg_text if msg is not None and msg.command else ""
+    province = province_name(typed) if typed else await user_province(ctx)
+    rounds = await upcoming_rounds(ctx.session, province, ctx.today())
+    return Reply(ctx.render("reminders/rounds_list", province=province, rounds=rounds, today=ctx.today()))
+
+
+def _ask(ctx, step: str, error: str | None = None) -> Reply:
+    return Reply(ctx.render("reminders/round_ask", step=step, error=error),
+                 SKIP if step in ("evaluation", "where") else [])
+
+
+def _refused(ctx, province: str | None = None) -> Reply:
+    return Reply(ctx.render("reminders/round_refused", province=province))
+
+
+async def _save(ctx, scope, province, name, deadline, evaluation, where):
+    try:
+        data = check_round(province, name, deadline, evaluation, where, ctx.today())
+    except (DateError, ValueError) as exc:
+        return None, str(exc)
+    if not scope.allows(province_id_of(data.province)):
+        return _refused(ctx, data.province), None
+    existed = await find_round(ctx.session, data) is not None
+    rnd = await create_round(ctx.session, data, ctx.user.id)
+    offsets = ", ".join(str(o) for o in ctx.settings.round_offsets)
+    return Reply(ctx.render("reminders/round_saved", r=rnd, offsets=offsets, existed=existed)), None
+
+
+async def add_round(ctx, msg: Incoming):
+    """/themdot (officers)."""
+    scope = await officer_scope(ctx)
+    if scope is None:
+        return _refused(ctx)
+    if msg.arg_text:
+        parts = [p.strip() for p in msg.arg_text.split("|")]
+        if len(parts) < 3:
+            return _ask(ctx, "province", "Cần ít nhất: Tỉnh | Tên đợt | Hạn đăng ký")
+        parts += [""] * (5 - len(parts))
+        reply, error = await _save(ctx, scope, *parts[:5])
+        return reply or Reply(ctx.render("reminders/round_ask", step="", error=f"Chưa thêm được: {error}."))
+    data, step = {}, "province"
+    if not scope.national and len(scope.provinces) == 1:
+        data, step = {"province": name_of(next(iter(scope.provinces)))}, "name"
+    await ctx.set_flow(FLOW, step, data)
+    return _ask(ctx, step)
+
+
+async def on_text(ctx, msg: Incoming, skipped: bool = False):
+    conv = await ctx.get_flow()
+    step, data = conv.step, dict(conv.data or {})
+    text = "" if skipped else msg.text.strip()
+    if step in ("evaluation", "where") and fold(text) in ("-", "bo qua", "khong", "chua co"):
+        text = ""
+    try:
+        if step == "province":
+            if province_name(text) is None:
+                raise ValueError(f"không nhận ra tỉnh/thành «{text[:40]}»")
+            text = province_name(text)
+        elif step == "deadline":
+            parse_future(text, ctx.today(), "hạn đăng ký")
+        elif step == "evaluation" and text:
+            if parse_vn_date(text) < parse_vn_date(data["deadline"]):
+                raise ValueError("ngày đánh giá phải sau hạn đăng ký")
+        elif step == "name" and not 3 <= len(text) <= 200:
+            raise ValueError("tên đợt cần từ 3 đến 200 ký tự")
+    except (DateError, ValueError) as exc:
+        return _ask(ctx, step, f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    data[step] = text
+    if step != "where":
+        nxt = STEPS[STEPS.index(step) + 1]
+        await ctx.set_flow(FLOW, nxt, data)
+        return _ask(ctx, nxt)
+    scope = await officer_scope(ctx)
+    if scope is None:                        # the role was revoked meanwhile
+        await ctx.clear_flow()
+        return _refused(ctx)
+    reply, error = await _save(ctx, scope, data.get("province"), data.get("name"), data.get("deadline"),
+                               data.get("evaluation"), data.get("where"))
+    if error:
+        await ctx.set_flow(FLOW, "deadline", data)
+        return _ask(ctx, "deadline", f"Chưa thêm được: {error}.")
+    await ctx.clear_flow()
+    return reply
+
+
+async def on_callback(ctx, msg: Incoming):
+    action = msg.callback.split(":", 1)[1]
+    if action == "skip":
+        conv = await ctx.get_flow()
+        if conv is None or conv.flow != FLOW or conv.step not in ("evaluation", "where"):
+            return Reply(ctx.render("errors/stale_button"))
+        return await on_text(ctx, msg, skipped=True)
+    return await list_rounds(ctx)
+
+
+def register(router) -> None:
+    router.command("dotdanhgia", list_rounds, "Các đợt đánh giá OCOP sắp tới")
+    router.command("themdot", add_round)
+    router.flow(FLOW, on_text)
+    router.callback("r", on_callback)
+    router.reminder(reminders.SOURCE)

@@ -1,0 +1,84 @@
+"""Evaluation rounds (đợt đánh giá): creation with validation and the upcoming-rounds query.
+
+`upcoming_rounds(session, province, today)` is public: the fairs feature (menu "hoicho") uses it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from handlers.products.repo import province_name, province_variants
+from core.dates import DateError, parse_vn_date
+from storage.models import EvaluationRound, utcnow
+
+
+@dataclass
+class RoundInput:
+    province: str
+    name: str
+    deadline: date
+    evaluation_date: date | None = None
+    where: str = ""
+
+
+def parse_future(text: str, today: date, what: str) -> date:
+    d = parse_vn_date(text)
+    if d < today:
+        raise DateError(f"{what} {d:%d/%m/%Y} đã qua")
+    return d
+
+
+def check_round(province: str, name: str, deadline, evaluation_date, where: str, today: date) -> RoundInput:
+    """Validate officer input; raises DateError / ValueError with a Vietnamese message."""
+    prov = province_name(province)
+    if prov is None:
+        raise ValueError(f"không nhận ra tỉnh/thành «{(province or '').strip()[:40]}»")
+    name = " ".join((name or "").split())
+    if not 3 <= len(name) <= 200:
+        raise ValueError("tên đợt cần từ 3 đến 200 ký tự")
+    dl = deadline if isinstance(deadline, date) else parse_future(deadline, today, "hạn đăng ký")
+    ev = None
+    if evaluation_date and str(evaluation_date).strip() not in ("-", ""):
+        ev = evaluation_date if isinstance(evaluation_date, date) else parse_vn_date(evaluation_date)
+        if ev < dl:
+            raise ValueError("ngày đánh giá phải sau hạn đăng ký")
+    where = " ".join((where or "").split())
+    if where == "-":
+        where = ""
+    return RoundInput(prov, name, dl, ev, where[:300])
+
+
+async def find_round(session, data: RoundInput) -> EvaluationRound | None:
+    """The same round typed again (province, name, deadline): updated instead of doubled."""
+    return await session.scalar(select(EvaluationRound).where(
+        EvaluationRound.province.in_(province_variants(data.province)), EvaluationRound.name == data.name,
+        EvaluationRound.registration_deadline == data.deadline).limit(1))
+
+
+async def create_round(session, data: RoundInput, created_by: int | None = None) -> EvaluationRound:
+    """Add a round; the same round sent twice is updated in place (reminders are not doubled)."""
+    rnd = await find_round(session, data)
+    if rnd is not None:
+        rnd.evaluation_date = data.evaluation_date or rnd.evaluation_date
+        rnd.where_to_submit = data.where or rnd.where_to_submit
+        await session.flush()
+        return rnd
+    rnd = EvaluationRound(province=data.province, name=data.name, registration_deadline=data.deadline,
+                          evaluation_date=data.evaluation_date, where_to_submit=data.where,
+                          created_by=created_by, created_at=utcnow())
+    session.add(rnd)
+    await session.flush()
+    return rnd
+
+
+async def upcoming_rounds(session, province: str | None, today: date) -> list[EvaluationRound]:
+    """Rounds of a province whose registration deadline is today or later, soonest first."""
+    if not province:
+        return []
+    rows = await session.scalars(select(EvaluationRound).where(
+        EvaluationRound.province.in_(province_variants(province)),
+        EvaluationRound.registration_deadline >= today).order_by(EvaluationRound.registration_deadline,
+                                                                 EvaluationRound.id))
+    return list(rows)

@@ -1,1 +1,0 @@
-"""Officer roles, scopes and the audit trail."""

@@ -1,1 +1,0 @@
-"""Reminders: the idempotent sweep (certificate expiries, evaluation rounds) feeding delivery/."""
