@@ -35,7 +35,7 @@ from bench.broadcast import make_db  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402
 from storage.models import Identity, OfficerQuestion  # noqa: E402
 from tests.fakes.telegram_checks import max_per_second  # noqa: E402
-from tests.officers.bulk import add_producers  # noqa: E402
+from tests.bulk import add_producers  # noqa: E402
 
 QUESTION = "Giấy chứng nhận OCOP có thời hạn bao lâu?"
 FOUR = [QUESTION, "OCOP là gì?", "Hồ sơ đánh giá OCOP gồm những gì?", "gcn ocop co thoi han bao lau"]

@@ -236,23 +236,29 @@ class DeliveryWorker:
                     await asyncio.sleep(self.hook_interval)
                     await self.run_hooks()
             tick = asyncio.create_task(ticker())
-            express = asyncio.create_task(self._express())
+            batch_done = asyncio.Event()
+            express = asyncio.create_task(self._express(batch_done))
             try:
                 await asyncio.gather(*(one(r) for r in rows))
             finally:
                 tick.cancel()
-                express.cancel()
+                batch_done.set()           # not cancelled: a claim it made is always sent or released
                 await asyncio.gather(express, return_exceptions=True)
         await self.run_hooks()
         return len(rows)
 
-    async def _express(self) -> None:
+    async def _express(self, batch_done: asyncio.Event) -> None:
         """While a (broadcast) batch sends: personal rows enqueued meanwhile go out within seconds,
-        not after the batch. Their sends run beside the batch's; a stop lets them finish."""
+        not after the batch. Their sends run beside the batch's; the lane ends with the batch, after
+        the rows it claimed are sent (or released on a stop)."""
         tasks: set[asyncio.Task] = set()
         try:
             while not self.stopping:
-                await asyncio.sleep(self.express_interval)
+                try:
+                    await asyncio.wait_for(batch_done.wait(), timeout=self.express_interval)
+                    break
+                except asyncio.TimeoutError:
+                    pass
                 try:
                     rows = await self.claim(limit=50, urgent_only=True)
                 except Exception:
@@ -263,8 +269,8 @@ class DeliveryWorker:
                     tasks.add(t)
                     t.add_done_callback(tasks.discard)
         finally:
-            if tasks:          # shielded: cancelling the lane never leaves a claimed row behind
-                await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run_hooks(self) -> None:
         for hook in self.after_batch:

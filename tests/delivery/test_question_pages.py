@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage.models import OfficerQuestion
 from tests.fakes.telegram_html import parse_html
-from tests.officers.bulk import add_producers
+from tests.bulk import add_producers
 from tests.telegram.conftest import say, tap
 
 ADMIN = 1000            # telegram:1000 is an admin in the test settings (national scope)

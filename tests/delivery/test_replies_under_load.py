@@ -8,12 +8,12 @@ import time
 
 from sqlalchemy import func, select
 
-from broadcasting import sending
+from handlers.broadcast import sending
 from core.messages import Button, Reply
 from storage.models import Delivery
 from tests.fakes.telegram_html import parse_html
 from tests.fakes.telegram_checks import max_per_second
-from tests.officers.bulk import add_producers
+from tests.bulk import add_producers
 from tests.telegram.conftest import say
 from tests.telegram.test_rendering import router_with
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from broadcasting import sending
-from broadcasting.runner import deliver
+from handlers.broadcast import sending
+from handlers.broadcast.runner import deliver
 from core import clock
 from core.config import ROOT
 from core.messages import Reply
@@ -24,8 +24,8 @@ from storage.db import make_engine, make_sessionmaker
 from storage.models import Delivery, Identity, utcnow
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_checks import max_per_second
-from tests.officers.bulk import add_producers, status_counts
-from tests.officers.conftest import RecordingSender
+from tests.bulk import add_producers, status_counts
+from tests.people import RecordingSender
 from tests.telegram.conftest import free_port
 
 
@@ -196,8 +196,8 @@ async def test_cli_sends_when_telegram_is_unreachable(db_url):
 
 
 async def test_remind_cli_when_telegram_is_unreachable_then_later(tg, start_bot, sqlite_url):
-    from tests.certs.test_cli import bot
-    from tests.certs.test_telegram import ADMIN, FARMER, _import_as_officer
+    from tests.products.test_cli import bot
+    from tests.products.test_telegram import ADMIN, FARMER, _import_as_officer
     from tests.telegram.conftest import say, settle
     await start_bot(sqlite_url)
     await say(tg, ADMIN, "/start")
