@@ -87,7 +87,8 @@ async def _remind(args, settings) -> int:
             await (s.rollback() if args.dry_run else s.commit())
         print(f"Sweep for {today.isoformat()}: {len(res.due)} reminder(s) due"
               + (" (dry run, nothing written)" if args.dry_run else
-                 f", {res.skipped} older offset(s) recorded as skipped, {res.enqueued} queued for delivery"))
+                 f", {res.skipped} older offset(s) recorded as skipped, {res.enqueued} queued for delivery, "
+                 f"{res.call_listed} on the call list (no route)"))
         for d in res.due:
             print(f"- {d.key} (user {d.user_id}, due {d.due_on.isoformat()})")
             if args.dry_run:
@@ -99,6 +100,8 @@ async def _remind(args, settings) -> int:
         try:
             worker = DeliveryWorker(sm, senders, rate=settings.send_rate,
                                     per_chat_interval=settings.per_chat_interval, max_attempts=settings.max_attempts)
+            from handlers.reach.chain import install
+            install(worker, settings)
             await worker.recover()
             await worker.drain(timeout=120)
             print(f"Delivered: sent={worker.stats['sent']} retry={worker.stats['retry']} "

@@ -34,6 +34,9 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     file: Optional[OutFile] = None
     request_contact: bool = False      # ask the user to share their phone number
+    no_preview: bool = False           # links in the text get no preview (e.g. one-time sign-in links)
+    template: str = ""                 # id of the content template that wrote the text (tests assert on it)
+    data: dict = field(default_factory=dict, repr=False)   # the values it was rendered with
 
     def to_payload(self) -> dict:
         """JSON-able form stored on delivery rows (files are not queued)."""

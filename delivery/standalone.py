@@ -52,6 +52,10 @@ async def open_senders(settings, sessionmaker, out=None) -> tuple[Senders, list[
         from channels import zalo_standalone_sender as standalone_sender
         senders["zalo"], close = standalone_sender(settings, sessionmaker)
         closers.append(close)
+    if settings.zns_enabled:            # reminders only: the route chain never puts a broadcast on ZNS
+        from channels.zns import ZnsSender
+        senders["zns"] = zns = ZnsSender(settings, sessionmaker)
+        closers.append(zns.close)
     from channels.console import ConsoleSender
     senders["console"] = ConsoleSender(out or sys.stderr)
     return senders, closers

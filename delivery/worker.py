@@ -19,7 +19,7 @@ import asyncio
 import logging
 import os
 import random
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Awaitable, Callable
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -35,7 +35,7 @@ from storage.models import Delivery, Identity, User, utcnow
 log = logging.getLogger("ocop.delivery")
 
 FINAL = {"sent", "failed", "blocked", "opted_out", "cancelled", "outside_window", "quota",
-         "unreachable", "unknown"}
+         "unreachable", "unknown", "refused", "template_error", "zns_paused"}
 LIVE = ("queued", "claimed", "sending")
 
 
@@ -68,9 +68,13 @@ class DeliveryWorker:
         self.wakeup = asyncio.Event()
         self.stopping = False          # graceful stop: finish calls in flight, release the rest
         self.after_batch: list[Callable[[], Awaitable[None]]] = []   # e.g. broadcast progress
+        # called after a row ended without reaching the person (not 'unknown'): the reminder
+        # route chain (handlers/reach/chain.py) moves on to the next route
+        self.on_undelivered: list[Callable[[Delivery, str, str], Awaitable[None]]] = []
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "released": 0}
         self.in_flight = 0
         self._retrying: set[int] = set()   # rows this worker re-queued for a retry (drain waits for them)
+        self._undelivered_later: list[tuple[Delivery, str, str]] = []
 
     # --- recovery -------------------------------------------------------------------------
     async def recover(self) -> dict[str, int]:
@@ -106,17 +110,30 @@ class DeliveryWorker:
             rows = list(res.scalars())
             if rows:
                 rows = await self._skip_unreachable(s, rows)
+        later, self._undelivered_later = self._undelivered_later, []
+        for r, status, error in later:
+            await self._undelivered(r, status, error)
         rows.sort(key=lambda r: (PRIORITY.get(r.kind, 1), r.next_attempt_at, r.id))
         return rows
+
+    async def _undelivered(self, row: Delivery, status: str, error: str) -> None:
+        for hook in self.on_undelivered:
+            try:
+                await hook(row, status, error)
+            except Exception:
+                log.exception("on_undelivered hook failed for delivery %s", row.id)
 
     async def _skip_unreachable(self, s, rows: list[Delivery]) -> list[Delivery]:
         """Rows whose recipient became unreachable or opted out since enqueueing end here."""
         q = (select(Delivery.id, Identity.active, User.opted_out)
              .join(Identity, Identity.id == Delivery.identity_id).join(User, User.id == Identity.user_id)
-             .where(Delivery.id.in_([r.id for r in rows])))
+             .where(Delivery.id.in_([r.id for r in rows if r.identity_id is not None])))
         state = {rid: (active, opted) for rid, active, opted in await s.execute(q)}
         keep, blocked, opted = [], [], []
         for r in rows:
+            if r.identity_id is None:          # a phone route (ZNS): its sender checks consent
+                keep.append(r)
+                continue
             active, opted_out = state.get(r.id, (False, False))
             if not active:
                 blocked.append(r.id)
@@ -130,6 +147,7 @@ class DeliveryWorker:
                                 .values(status=status, last_error="recipient unreachable" if status == "blocked"
                                         else "opted out").execution_options(synchronize_session=False))
                 self.stats["skipped"] += len(ids)
+                self._undelivered_later += [(r, status, "recipient unreachable") for r in rows if r.id in ids]
         return keep
 
     # --- sending --------------------------------------------------------------------------
@@ -178,7 +196,10 @@ class DeliveryWorker:
         try:
             await self.pacer.gate()
             try:
-                result = await sender.send(row.chat_id, Reply.from_payload(row.payload))
+                if hasattr(sender, "send_payload"):     # e.g. ZNS: template data and tracking id
+                    result = await sender.send_payload(row.chat_id, row.payload, row.key)
+                else:
+                    result = await sender.send(row.chat_id, Reply.from_payload(row.payload))
             except Exception as exc:  # a sender bug or an unexpected network error: retry later
                 log.exception("sender raised for delivery %s", row.id)
                 result = SendResult("retry", error=f"{type(exc).__name__}: {exc}"[:300])
@@ -194,12 +215,19 @@ class DeliveryWorker:
                                last_error=None)
             self.stats["sent"] += 1
             return "sent"
+        if result.status == "retry" and result.not_before is not None:
+            # the channel said when (ZNS night rule, daily quota): this row only, not an attempt
+            await self._finish(row, status="queued", claimed_by=None, last_error=result.error[:300],
+                               attempts=row.attempts, next_attempt_at=result.not_before.astimezone(timezone.utc))
+            self.stats["retry"] += 1
+            return "retry"
         if result.status == "retry":
             if result.retry_after:
                 self.pacer.pause(result.retry_after)
             if attempts >= self.max_attempts and not result.retry_after:
                 await self._finish(row, status="failed", last_error=result.error[:300])
                 self.stats["failed"] += 1
+                await self._undelivered(row, "failed", result.error)
                 return "failed"
             # flood control is not the message's fault: it does not count as an attempt
             delay = result.retry_after if result.retry_after else backoff(attempts)
@@ -217,6 +245,7 @@ class DeliveryWorker:
                 await s.execute(update(Identity).where(Identity.id == row.identity_id)
                                 .values(active=False, inactive_reason=result.status[:64]))
         self.stats["failed"] += 1
+        await self._undelivered(row, result.status, result.error)
         return result.status
 
     # --- loops ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.context import Ctx
-from core.messages import Incoming, Reply
+from core.messages import Incoming
 from core.reference import match_province
 from core.text import fold, parse_id
 from core.audit import audit
@@ -68,7 +68,7 @@ async def grant(ctx: Ctx, msg: Incoming):
     ctx.session.add(role)
     await ctx.session.flush()
     await audit(ctx.session, ctx.user.id, "role.grant", target_user_id=target.id, province=pid, role_id=role.id)
-    await ctx.send_to_user(target.id, Reply(ctx.render("roles/granted_notice", scope=scope)),
+    await ctx.send_to_user(target.id, ctx.reply("roles/granted_notice", scope=scope),
                            key=f"role:{role.id}:granted")
     return ctx.reply("roles/granted", who=user_label(target), scope=scope,
                      note=match.note if match else "")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.context import Ctx
-from core.messages import Button, Incoming, Reply
+from core.messages import Button, Incoming
+from core.templates import label
 from core.text import parse_id
 from core.audit import audit
 from core.permissions import (callback_parts, province_id_of, province_name, province_values,
@@ -41,17 +42,20 @@ async def list_open(ctx: Ctx, msg: Incoming, page: int = 1):
     pages = _pages(ctx, items, scope.label())
     page = min(max(page, 1), len(pages))
     shown = pages[page - 1]
-    buttons = [[Button(f"✍️ Trả lời #{x.id}", f"q:a:{x.id}")] for x in shown]
-    nav = ([Button("◀️ Trang trước", f"q:p:{page - 1}")] if page > 1 else []) + \
-          ([Button("Trang sau ▶️", f"q:p:{page + 1}")] if page < len(pages) else [])
+    buttons = [[Button(label("officer.answer", id=x.id), f"q:a:{x.id}")] for x in shown]
+    nav = ([Button(label("officer.page_prev"), f"q:p:{page - 1}")] if page > 1 else []) + \
+          ([Button(label("officer.page_next"), f"q:p:{page + 1}")] if page < len(pages) else [])
     if nav:
         buttons.append(nav)
-    return Reply(_render_page(ctx, shown, scope.label(), page, len(pages)), buttons)
+    return ctx.reply("officer/questions", buttons, **_page_data(shown, scope.label(), page, len(pages)))
+
+
+def _page_data(items, scope_label: str, page: int, pages: int) -> dict:
+    return dict(items=items, scope=scope_label, names=province_name, page=page, pages=pages, excerpt=EXCERPT)
 
 
 def _render_page(ctx: Ctx, items, scope_label: str, page: int, pages: int) -> str:
-    return ctx.render("officer/questions", items=items, scope=scope_label, names=province_name,
-                      page=page, pages=pages, excerpt=EXCERPT)
+    return ctx.render("officer/questions", **_page_data(items, scope_label, page, pages))
 
 
 def _pages(ctx: Ctx, items, scope_label: str) -> list[list[OfficerQuestion]]:
@@ -90,7 +94,7 @@ async def on_button(ctx: Ctx, msg: Incoming):
     return ctx.reply("errors/stale_button")
 
 
-async def typed(ctx: Ctx, msg: Incoming):
+async def on_text(ctx: Ctx, msg: Incoming):
     """The officer's answer text."""
     scope, refusal = await scope_or_refusal(ctx)
     conv = await ctx.get_flow()
@@ -107,18 +111,17 @@ async def typed(ctx: Ctx, msg: Incoming):
         await ctx.set_flow(FLOW, "answer", conv.data)
         return ctx.reply("officer/ask_answer", q=q)
     q.answer, q.status, q.answered_by, q.answered_at = answer, "answered", ctx.user.id, utcnow()
-    queued = await ctx.send_to_user(q.user_id, Reply(ctx.render("officer/answer_to_producer", q=q)),
+    queued = await ctx.send_to_user(q.user_id, ctx.reply("officer/answer_to_producer", q=q),
                                     key=f"answer:{q.id}", kind="answer")
     await audit(ctx.session, ctx.user.id, "question.answer", question_id=q.id, delivered=queued)
     worker = ctx.services.get("worker")
     if worker is not None:
         worker.wakeup.set()
-    return Reply(ctx.render("officer/answered", id=q.id, queued=queued),
-                 [[Button("⭐ Đưa vào câu hỏi thường gặp", f"q:faq:{q.id}")],
-                  [Button("Không cần", f"q:nofaq:{q.id}")]])
+    return ctx.reply("officer/answered", [[Button(label("officer.to_faq"), f"q:faq:{q.id}")],
+                  [Button(label("officer.not_faq"), f"q:nofaq:{q.id}")]], id=q.id, queued=queued)
 
 
 def register(router) -> None:
     router.command("cauhoi", list_open)
     router.callback("q", on_button)
-    router.flow(FLOW, typed)
+    router.flow(FLOW, on_text)

@@ -86,8 +86,10 @@ def test_a_province_name_alone_does_not_make_a_question_in_scope(r):
 
 
 def test_unverified_points_are_hedged(r):
-    for eid in ("gcn_huyen_truoc_7_2025", "mau_san_pham", "le_phi_danh_gia", "vay_von", "khi_nao_nop_danh_gia_lai"):
-        assert "chưa" in r.entry_html(eid) and ("tỉnh" in r.entry_html(eid))
+    # QĐ 26/2026 settled district certificates (Điều 12.1), samples (6.2d) and the re-evaluation
+    # window (7.6a): those entries now state the rule; what stays open (fees, credit, support) is hedged.
+    for eid in ("le_phi_danh_gia", "vay_von", "chinh_sach_ho_tro", "ha_noi_ho_tro_nhan_hieu"):
+        assert "chưa" in r.entry_html(eid) and ("tỉnh" in r.entry_html(eid) or "xã" in r.entry_html(eid))
 
 
 @pytest.mark.parametrize("q", [
@@ -96,7 +98,6 @@ def test_unverified_points_are_hedged(r):
     "ho kinh doanh dong thue bao nhieu phan tram",                 # tax
     "ocop hay vietgap tot hon",                                    # another certification
     "gia ban sp ocop bao nhieu",                                   # market prices: no fact
-    "nop hs ocop xong bao lau thi co ket qua",                     # processing time: no fact
 ])
 def test_off_topic_terms_absent_from_the_entry_fall_back(r, q):
     assert r.respond(q).fallback
