@@ -20,15 +20,17 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import Conflict, NetworkError, TelegramError
+from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (Application, BaseUpdateProcessor, ContextTypes, Defaults, ExtBot, TypeHandler,
                           filters)
 
 from channels.telegram_http import AiohttpRequest
+from channels.telegram_limiter import MAX_RETRIES, TelegramLimiter
 from channels.telegram_render import send_reply
 from channels.telegram_sender import TelegramSender
 from core.messages import InFile, Incoming
 from core.templates import render
+from delivery.budget import budget_key, make_budget
 
 log = logging.getLogger("ocop.telegram")
 
@@ -174,13 +176,20 @@ class TelegramChannel:
     def needs_http(self) -> bool:
         return self.settings.webhook_mode
 
+    def build_limiter(self) -> TelegramLimiter:
+        """Replies, the apology and the worker's messages share the token's budget (see delivery.budget)."""
+        engine = self.runtime.core.sessionmaker.kw.get("bind")
+        return TelegramLimiter(make_budget(engine, budget_key("telegram", self.settings.telegram_token),
+                                           self.settings.send_rate, self.settings.reply_reserve))
+
     def build_application(self) -> Application:
         api = self.settings.telegram_api_url.rstrip("/")
         bot = PollingBot(self.settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
                          defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=self.settings.tz),
                          request=AiohttpRequest(connection_pool_size=max(8, self.concurrency)),
                          get_updates_request=AiohttpRequest(connection_pool_size=1,
-                                                            read_timeout=self.poll_timeout + 10))
+                                                            read_timeout=self.poll_timeout + 10),
+                         rate_limiter=self.build_limiter())
         builder = Application.builder().bot(bot).concurrent_updates(ChatOrderedProcessor(self.concurrency))
         if self.settings.webhook_mode:
             builder = builder.updater(None)
@@ -286,8 +295,12 @@ class TelegramChannel:
         if update is None and isinstance(context.error, NetworkError):   # polling hiccup; PTB retries
             log.warning("telegram polling: %s", context.error)
             return
-        log.error("telegram update failed update_id=%s chat=%s", getattr(update, "update_id", None),
-                  chat.id if chat else None, exc_info=context.error)
+        if isinstance(context.error, RetryAfter):       # a reply still refused after its retries
+            log.warning("telegram update %s: reply to chat %s refused with 429 after %d retries",
+                        getattr(update, "update_id", None), chat.id if chat else None, MAX_RETRIES)
+        else:
+            log.error("telegram update failed update_id=%s chat=%s", getattr(update, "update_id", None),
+                      chat.id if chat else None, exc_info=context.error)
         if chat is None:
             return
         try:

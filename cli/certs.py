@@ -69,7 +69,12 @@ async def _import(args, settings) -> int:
 
 # --- remind ------------------------------------------------------------------------------------
 def cmd_remind(args, settings) -> int:
-    return asyncio.run(_remind(args, settings))
+    from delivery.standalone import ChannelUnavailable
+    try:
+        return asyncio.run(_remind(args, settings))
+    except ChannelUnavailable as exc:       # the reminders stay queued: the next run or `bot.py run` sends
+        print(exc, file=sys.stderr)
+        return 3
 
 
 async def _remind(args, settings) -> int:
@@ -88,11 +93,8 @@ async def _remind(args, settings) -> int:
             print(f"- {d.key} (user {d.user_id}, due {d.due_on.isoformat()})")
             if args.dry_run:
                 print("  " + html_to_plain(d.reply.text).replace("\n", "\n  "))
-        if args.dry_run:
-            return 0
-        if not res.enqueued and not await _pending(sm):
-            return 0
-        # also when this sweep created nothing: rows an interrupted run left queued are sent now
+        if args.dry_run or not (res.enqueued or await _due_rows(sm)):
+            return 0                         # (rows queued by an earlier run that could not send go now)
         from delivery.standalone import close_senders, open_senders
         senders, closers = await open_senders(settings, sm, out=sys.stdout)
         try:
@@ -109,13 +111,12 @@ async def _remind(args, settings) -> int:
         return 0
 
 
-async def _pending(sm) -> bool:
+async def _due_rows(sm) -> bool:
     from sqlalchemy import select
-
-    from storage.models import Delivery
+    from storage.models import Delivery, utcnow
     async with sm() as s:
-        return await s.scalar(select(Delivery.id).where(Delivery.status.in_(("queued", "claimed", "sending")))
-                              .limit(1)) is not None
+        return await s.scalar(select(Delivery.id).where(Delivery.status == "queued",
+                                                        Delivery.next_attempt_at <= utcnow()).limit(1)) is not None
 
 
 # --- add-round ------------------------------------------------------------------------------

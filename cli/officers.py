@@ -71,7 +71,12 @@ def _segment(args) -> tuple[dict, list[str]]:
 
 
 def cmd_broadcast(args, settings) -> int:
-    return asyncio.run(_broadcast(args, settings))
+    from delivery.standalone import ChannelUnavailable
+    try:
+        return asyncio.run(_broadcast(args, settings))
+    except ChannelUnavailable as exc:       # the broadcast and its rows are recorded: --resume or `run` sends
+        print(exc, file=sys.stderr)
+        return 3
 
 
 async def _broadcast(args, settings) -> int:

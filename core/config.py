@@ -49,6 +49,7 @@ class Settings:
     http_port: int = 8080
     send_rate: float = 25.0
     per_chat_interval: float = 1.0
+    reply_reserve: float = 5.0
     max_attempts: int = 5
     reminder_time: str = "08:00"
     # around the re-evaluation filing window of QĐ 26/2026 Điều 7.6a (180–120 days before expiry):
@@ -142,6 +143,7 @@ def load_settings(**overrides) -> Settings:
         http_port=int(env("HTTP_PORT") or 8080),
         send_rate=float(env("SEND_RATE") or 25),
         per_chat_interval=float(env("PER_CHAT_INTERVAL") or 1.0),
+        reply_reserve=float(env("REPLY_RESERVE") or 5),
         max_attempts=int(env("SEND_MAX_ATTEMPTS") or 5),
         reminder_time=env("REMINDER_TIME") or "08:00",
         expiry_offsets=_offsets(env("REMINDER_OFFSETS", ""), (210, 180, 150, 125, 0)),

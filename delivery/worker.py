@@ -22,7 +22,7 @@ import random
 from datetime import timedelta, timezone
 from typing import Awaitable, Callable
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.messages import Reply
@@ -37,6 +37,12 @@ log = logging.getLogger("ocop.delivery")
 FINAL = {"sent", "failed", "blocked", "opted_out", "cancelled", "outside_window", "quota",
          "unreachable", "unknown", "refused", "template_error", "zns_paused"}
 LIVE = ("queued", "claimed", "sending")
+
+
+# Claim order: replies to a person first, then reminders and notices, broadcasts last.
+PRIORITY = {"answer": 0, "reminder": 1, "notice": 1, "progress": 1, "broadcast": 2}
+URGENT = tuple(k for k, p in PRIORITY.items() if p < PRIORITY["broadcast"])
+_priority = case(*((Delivery.kind == k, p) for k, p in PRIORITY.items()), else_=1)
 
 
 def backoff(attempt: int) -> float:
@@ -57,6 +63,7 @@ class DeliveryWorker:
         # ~15 s of sending per claim: the pause between batches costs < 1 % of the rate
         self.batch = batch or min(2000, max(100, int(rate * 15)))
         self.hook_interval = 3.0       # after_batch hooks also run this often while a batch sends
+        self.express_interval = 1.0    # while a batch sends, rows of URGENT kinds are claimed this often
         self.worker_id = worker_id or f"{HOST}:{os.getpid()}:{id(self) & 0xffff:x}"
         self.wakeup = asyncio.Event()
         self.stopping = False          # graceful stop: finish calls in flight, release the rest
@@ -66,6 +73,7 @@ class DeliveryWorker:
         self.on_undelivered: list[Callable[[Delivery, str, str], Awaitable[None]]] = []
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "released": 0}
         self.in_flight = 0
+        self._retrying: set[int] = set()   # rows this worker re-queued for a retry (drain waits for them)
         self._undelivered_later: list[tuple[Delivery, str, str]] = []
 
     # --- recovery -------------------------------------------------------------------------
@@ -80,12 +88,15 @@ class DeliveryWorker:
         return await self.recover()
 
     # --- claiming -------------------------------------------------------------------------
-    async def claim(self, limit: int | None = None) -> list[Delivery]:
+    async def claim(self, limit: int | None = None, urgent_only: bool = False) -> list[Delivery]:
+        """Due rows, most urgent kind first (PRIORITY), then oldest due first."""
         limit = limit or self.batch
         now = utcnow()
         async with self.sessionmaker() as s, s.begin():
             pick = (select(Delivery.id).where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
-                    .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+                    .order_by(_priority, Delivery.next_attempt_at, Delivery.id).limit(limit))
+            if urgent_only:
+                pick = pick.where(Delivery.kind.in_(URGENT))
             if s.bind.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             # two statements, not UPDATE … IN (sub-select): PostgreSQL may re-run a LIMIT … SKIP LOCKED
@@ -102,7 +113,7 @@ class DeliveryWorker:
         later, self._undelivered_later = self._undelivered_later, []
         for r, status, error in later:
             await self._undelivered(r, status, error)
-        rows.sort(key=lambda r: (r.next_attempt_at, r.id))
+        rows.sort(key=lambda r: (PRIORITY.get(r.kind, 1), r.next_attempt_at, r.id))
         return rows
 
     async def _undelivered(self, row: Delivery, status: str, error: str) -> None:
@@ -162,7 +173,7 @@ class DeliveryWorker:
             Delivery.id == row.id, Delivery.status == "claimed", Delivery.claimed_by == self.worker_id)
             .values(status="sending", attempts=row.attempts + 1, claimed_at=utcnow())))
 
-    async def send_one(self, row: Delivery) -> str:
+    async def send_one(self, row: Delivery, urgent: bool = False) -> str:
         if self.stopping:
             await self._release(row)
             return "released"
@@ -172,6 +183,9 @@ class DeliveryWorker:
                                next_attempt_at=utcnow() + timedelta(seconds=60))
             return "no_sender"
         await self.pacer.acquire(row.chat_id)
+        pace = getattr(sender, "pace", None)      # the channel's shared budget (Telegram: all processes)
+        if pace is not None and not self.stopping:
+            await pace(row.chat_id, personal=urgent)
         if self.stopping:
             await self._release(row)
             return "released"
@@ -221,6 +235,8 @@ class DeliveryWorker:
                                attempts=attempts if not result.retry_after else row.attempts,
                                next_attempt_at=now + timedelta(seconds=delay))
             self.stats["retry"] += 1
+            if len(self._retrying) < 10_000:
+                self._retrying.add(row.id)
             return "retry"
         # permanent outcomes
         await self._finish(row, status=result.status, last_error=result.error[:300] or None)
@@ -249,12 +265,41 @@ class DeliveryWorker:
                     await asyncio.sleep(self.hook_interval)
                     await self.run_hooks()
             tick = asyncio.create_task(ticker())
+            batch_done = asyncio.Event()
+            express = asyncio.create_task(self._express(batch_done))
             try:
                 await asyncio.gather(*(one(r) for r in rows))
             finally:
                 tick.cancel()
+                batch_done.set()           # not cancelled: a claim it made is always sent or released
+                await asyncio.gather(express, return_exceptions=True)
         await self.run_hooks()
         return len(rows)
+
+    async def _express(self, batch_done: asyncio.Event) -> None:
+        """While a (broadcast) batch sends: personal rows enqueued meanwhile go out within seconds,
+        not after the batch. Their sends run beside the batch's; the lane ends with the batch, after
+        the rows it claimed are sent (or released on a stop)."""
+        tasks: set[asyncio.Task] = set()
+        try:
+            while not self.stopping:
+                try:
+                    await asyncio.wait_for(batch_done.wait(), timeout=self.express_interval)
+                    break
+                except asyncio.TimeoutError:
+                    pass
+                try:
+                    rows = await self.claim(limit=50, urgent_only=True)
+                except Exception:
+                    log.exception("express claim failed")
+                    continue
+                for r in rows:
+                    t = asyncio.create_task(self.send_one(r, urgent=True))
+                    tasks.add(t)
+                    t.add_done_callback(tasks.discard)
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run_hooks(self) -> None:
         for hook in self.after_batch:
@@ -269,14 +314,22 @@ class DeliveryWorker:
                                   .where(Delivery.status.in_(("queued", "claimed"))))
 
     async def drain(self, timeout: float | None = None, idle_exit: bool = True,
-                    done: Callable[[], Awaitable[bool]] | None = None) -> None:
-        """Send until nothing is queued (waiting for retries that come due), or until `done()`."""
+                    done: Callable[[], Awaitable[bool]] | None = None, recover_every: float = 5.0) -> None:
+        """Send until nothing is due (waiting for the retries of rows it tried), or until `done()`.
+
+        Rows due later (tomorrow's reminder) do not keep it waiting. Like run_forever it recovers the
+        rows of dead or expired workers while it runs (every `recover_every` s), so the rows a killed
+        `bot.py run` had claimed are sent too."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout else None
+        next_recover = loop.time() + recover_every
         while not self.stopping:
             n = await self.run_batch()
             if done is not None and await done():
                 return
+            if loop.time() >= next_recover:
+                next_recover = loop.time() + recover_every
+                await self.recover()
             if n:
                 continue
             if idle_exit and done is None and not await self._has_live_rows():
@@ -293,9 +346,11 @@ class DeliveryWorker:
             pass
 
     async def _has_live_rows(self) -> bool:
+        """Due now, waiting for the retry of a row this worker tried, or held by this worker."""
+        mine = [Delivery.id.in_(list(self._retrying))] if self._retrying else []
         async with self.sessionmaker() as s:
             row = await s.scalar(select(Delivery.id).where(or_(
-                Delivery.status == "queued",
+                and_(Delivery.status == "queued", or_(Delivery.next_attempt_at <= utcnow(), *mine)),
                 and_(Delivery.status.in_(("claimed", "sending")), Delivery.claimed_by == self.worker_id)))
                 .limit(1))
             return row is not None

@@ -1,6 +1,9 @@
 """/cauhoi: officers see producers' questions for their province, answer in the bot, mark FAQ candidates.
 
-Buttons "q:…": a:<id> answer, faq:<id> / nofaq:<id> after answering, more.
+Buttons "q:…": a:<id> answer, faq:<id> / nofaq:<id> after answering, p:<n> page n of the list.
+The list is paged, never split: each page is one message under Telegram's limit (PAGE_CHARS) and
+carries its own "Trả lời" buttons; a long question shows its first EXCERPT characters there and in
+full once the officer taps "Trả lời".
 The answer reaches the producer through the delivery path (key "answer:<question id>").
 """
 from __future__ import annotations
@@ -17,23 +20,54 @@ from core.permissions import (callback_parts, province_id_of, province_name, pro
 from storage.models import OfficerQuestion, utcnow
 
 FLOW = "cauhoi"
+PAGE_CHARS = 3500          # one page = one Telegram message (4096), with room for the header
+EXCERPT = 600              # characters of a question shown in the list
+LISTED = 100               # open questions paged through (oldest first)
 
 
 def in_scope(scope, q: OfficerQuestion) -> bool:
     return scope.national or scope.allows(province_id_of(q.province))
 
 
-async def list_open(ctx: Ctx, msg: Incoming):
-    """/cauhoi: open questions in the officer's scope, oldest first."""
+async def list_open(ctx: Ctx, msg: Incoming, page: int = 1):
+    """/cauhoi: open questions in the officer's scope, oldest first, one page per message."""
     scope, refusal = await scope_or_refusal(ctx)
     if refusal:
         return refusal
     q = select(OfficerQuestion).where(OfficerQuestion.status == "open")
     if not scope.national:
         q = q.where(OfficerQuestion.province.in_([v for p in scope.provinces for v in province_values(p)]))
-    items = list(await ctx.session.scalars(q.order_by(OfficerQuestion.created_at, OfficerQuestion.id).limit(10)))
-    buttons = [[Button(label("officer.answer", id=x.id), f"q:a:{x.id}")] for x in items]
-    return ctx.reply("officer/questions", buttons, items=items, scope=scope.label(), names=province_name)
+    items = list(await ctx.session.scalars(q.order_by(OfficerQuestion.created_at, OfficerQuestion.id)
+                                           .limit(LISTED)))
+    pages = _pages(ctx, items, scope.label())
+    page = min(max(page, 1), len(pages))
+    shown = pages[page - 1]
+    buttons = [[Button(label("officer.answer", id=x.id), f"q:a:{x.id}")] for x in shown]
+    nav = ([Button(label("officer.page_prev"), f"q:p:{page - 1}")] if page > 1 else []) + \
+          ([Button(label("officer.page_next"), f"q:p:{page + 1}")] if page < len(pages) else [])
+    if nav:
+        buttons.append(nav)
+    return ctx.reply("officer/questions", buttons, **_page_data(shown, scope.label(), page, len(pages)))
+
+
+def _page_data(items, scope_label: str, page: int, pages: int) -> dict:
+    return dict(items=items, scope=scope_label, names=province_name, page=page, pages=pages, excerpt=EXCERPT)
+
+
+def _render_page(ctx: Ctx, items, scope_label: str, page: int, pages: int) -> str:
+    return ctx.render("officer/questions", **_page_data(items, scope_label, page, pages))
+
+
+def _pages(ctx: Ctx, items, scope_label: str) -> list[list[OfficerQuestion]]:
+    """Greedy pages whose rendered text stays under PAGE_CHARS (at least one question each)."""
+    pages: list[list[OfficerQuestion]] = [[]]
+    for x in items:
+        candidate = pages[-1] + [x]
+        if pages[-1] and len(_render_page(ctx, candidate, scope_label, 99, 99)) > PAGE_CHARS:
+            pages.append([x])
+        else:
+            pages[-1] = candidate
+    return pages
 
 
 async def on_button(ctx: Ctx, msg: Incoming):
@@ -41,6 +75,8 @@ async def on_button(ctx: Ctx, msg: Incoming):
     if refusal:
         return refusal
     action, arg = callback_parts(msg.callback)
+    if action == "p":
+        return await list_open(ctx, msg, page=parse_id(arg) or 1)
     q = await ctx.session.get(OfficerQuestion, parse_id(arg)) if parse_id(arg) else None
     if q is None:
         return ctx.reply("officer/gone")
