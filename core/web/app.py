@@ -33,6 +33,7 @@ PAGES = [
     "handlers.console.imports",
     "handlers.console.report",
     "handlers.officer.web",
+    "handlers.fairs.web",
 ]
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

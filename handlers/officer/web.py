@@ -16,6 +16,7 @@ from core.text import parse_id
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import bad_request, not_found, page, redirect
 from handlers.console.product import DELIVERY_TEXT
+from handlers.console.report_data import _variants as _values
 from handlers.officer.chat import MIN_ANSWER, answer_question, mark_faq
 from storage.models import Delivery, OfficerQuestion, User
 from storage.users import aware
@@ -23,14 +24,6 @@ from storage.users import aware
 STATUSES = {"moi": ("open", "Mới"), "da-tra-loi": ("answered", "Đã trả lời")}
 ORDERS = {"cu-nhat": "Chờ lâu nhất trước", "moi-nhat": "Mới nhất trước"}
 MAX_ANSWER = 3000
-
-
-def _values(viewer) -> list[str]:
-    out = []
-    for name in viewer.provinces:
-        pid = province_id_of(name)
-        out += [name, *(province_values(pid) if pid else [])]
-    return sorted(set(out))
 
 
 def scoped(q, viewer):
