@@ -34,6 +34,7 @@ PAGES = [
     "handlers.console.report",
     "handlers.officer.web",
     "handlers.fairs.web",
+    "handlers.rounds.web",
 ]
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
