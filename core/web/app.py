@@ -35,6 +35,7 @@ PAGES = [
     "handlers.officer.web",
     "handlers.fairs.web",
     "handlers.rounds.web",
+    "handlers.roles.web",
 ]
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
