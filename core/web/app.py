@@ -57,6 +57,16 @@ class WebRoutes:
         if badge is not None:
             self.app[BADGES][key] = badge
 
+    def crud(self, base: str, *, listing, new, edit, save, delete) -> None:
+        """The five routes of an editable list: base, base/moi, base/{id}, base/{id}/xoa (POSTs to base
+        create, to base/{id} update)."""
+        self.get(base, listing)
+        self.get(base + "/moi", new)
+        self.post(base, save)
+        self.get(base + "/{id}", edit)
+        self.post(base + "/{id}", save)
+        self.post(base + "/{id}/xoa", delete)
+
     def post(self, path: str, handler, *, public: bool = False, name: str | None = None) -> None:
         handler.public = public
         self.app.router.add_post(path, handler, name=name)

@@ -117,9 +117,4 @@ async def delete(request):
 
 def routes(r) -> None:
     r.nav("hoi-cho", "Hội chợ", "/quantri/hoi-cho")
-    r.get("/hoi-cho", listing)
-    r.get("/hoi-cho/moi", new)
-    r.post("/hoi-cho", save)
-    r.get("/hoi-cho/{id}", edit)
-    r.post("/hoi-cho/{id}", save)
-    r.post("/hoi-cho/{id}/xoa", delete)
+    r.crud("/hoi-cho", listing=listing, new=new, edit=edit, save=save, delete=delete)

@@ -115,9 +115,4 @@ async def delete(request):
 
 def routes(r) -> None:
     r.nav("dot-danh-gia", "Đợt đánh giá", "/quantri/dot-danh-gia")
-    r.get("/dot-danh-gia", listing)
-    r.get("/dot-danh-gia/moi", new)
-    r.post("/dot-danh-gia", save)
-    r.get("/dot-danh-gia/{id}", edit)
-    r.post("/dot-danh-gia/{id}", save)
-    r.post("/dot-danh-gia/{id}/xoa", delete)
+    r.crud("/dot-danh-gia", listing=listing, new=new, edit=edit, save=save, delete=delete)
