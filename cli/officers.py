@@ -138,7 +138,7 @@ def cmd_grant(args, settings) -> int:
 
 async def _grant(args, settings) -> int:
     from core.reference import match_province
-    from handlers.roles import find_user
+    from handlers.roles.chat import find_user
     from core.audit import audit
     from storage.models import Role
     m = match_province(args.province) if args.province else None

@@ -11,18 +11,20 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.context import Ctx
-from core.messages import Button, Incoming
+from core.messages import Button, Incoming, Reply
 from core.templates import label
 from core.text import parse_id
 from core.audit import audit
 from core.permissions import (callback_parts, province_id_of, province_name, province_values,
                                   scope_or_refusal)
+from core.templates import render
 from storage.models import OfficerQuestion, utcnow
 
 FLOW = "cauhoi"
 PAGE_CHARS = 3500          # one page = one Telegram message (4096), with room for the header
 EXCERPT = 600              # characters of a question shown in the list
 LISTED = 100               # open questions paged through (oldest first)
+MIN_ANSWER = 2          # characters; shorter answers are asked again (chat) / refused (console)
 
 
 def in_scope(scope, q: OfficerQuestion) -> bool:
@@ -88,8 +90,7 @@ async def on_button(ctx: Ctx, msg: Incoming):
         await ctx.set_flow(FLOW, "answer", {"qid": q.id})
         return ctx.reply("officer/ask_answer", q=q)
     if action in ("faq", "nofaq") and q.status == "answered":
-        q.faq_candidate = action == "faq"
-        await audit(ctx.session, ctx.user.id, "question.faq_mark", question_id=q.id, candidate=q.faq_candidate)
+        await mark_faq(ctx.session, q, ctx.user.id, action == "faq")
         return ctx.reply("officer/faq_marked", candidate=q.faq_candidate)
     return ctx.reply("errors/stale_button")
 
@@ -107,18 +108,31 @@ async def on_text(ctx: Ctx, msg: Incoming):
     if not in_scope(scope, q):
         return ctx.reply("officer/other_province", province=province_name(province_id_of(q.province)))
     answer = msg.text.strip()
-    if len(answer) < 2:
+    if len(answer) < MIN_ANSWER:
         await ctx.set_flow(FLOW, "answer", conv.data)
         return ctx.reply("officer/ask_answer", q=q)
-    q.answer, q.status, q.answered_by, q.answered_at = answer, "answered", ctx.user.id, utcnow()
-    queued = await ctx.send_to_user(q.user_id, ctx.reply("officer/answer_to_producer", q=q),
-                                    key=f"answer:{q.id}", kind="answer")
-    await audit(ctx.session, ctx.user.id, "question.answer", question_id=q.id, delivered=queued)
-    worker = ctx.services.get("worker")
-    if worker is not None:
-        worker.wakeup.set()
+    queued = await answer_question(ctx.session, q, ctx.user.id, answer, ctx.services)
     return ctx.reply("officer/answered", [[Button(label("officer.to_faq"), f"q:faq:{q.id}")],
                   [Button(label("officer.not_faq"), f"q:nofaq:{q.id}")]], id=q.id, queued=queued)
+
+
+async def answer_question(session, q: OfficerQuestion, officer_id: int, answer: str, services=None) -> bool:
+    """Record the answer and queue it to the producer (delivery key "answer:<id>"); used by /cauhoi and
+    the console's «Câu hỏi» page. -> whether a delivery was queued (False: no reachable channel)."""
+    from delivery.queue import enqueue_user
+    q.answer, q.status, q.answered_by, q.answered_at = answer, "answered", officer_id, utcnow()
+    queued = await enqueue_user(session, q.user_id, Reply(render("officer/answer_to_producer", q=q)),
+                                key=f"answer:{q.id}", kind="answer")
+    await audit(session, officer_id, "question.answer", question_id=q.id, delivered=queued)
+    worker = (services or {}).get("worker")
+    if worker is not None:
+        worker.wakeup.set()
+    return queued
+
+
+async def mark_faq(session, q: OfficerQuestion, officer_id: int, candidate: bool) -> None:
+    q.faq_candidate = candidate
+    await audit(session, officer_id, "question.faq_mark", question_id=q.id, candidate=candidate)
 
 
 def register(router) -> None:
