@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+from core.faq.products import subgroup_of as product_subgroup
 from flows import content
 from rules import dossier as rules
 
@@ -105,12 +106,12 @@ NODES: dict[str, Node] = {n.id: n for n in (
 
 
 # --- hook: "gõ tên sản phẩm" proposes the sub-group -----------------------------------------
-# The product gazetteer (built elsewhere, in core/faq/) plugs in here: a function taking the
-# producer's free text ("tôi làm mắm tép") and returning a sub-group id of content/data/subgroups.yml
-# ("nuoc_mam") or None. handlers/dossier.py calls `propose_subgroup` when text is typed at the
-# group / category / sub-group steps and offers the result as a button to confirm (callback d:sg:<id>).
+# The product gazetteer (core/faq/products.py): the producer's free text ("tôi làm mắm tép") → a
+# sub-group id of content/data/subgroups.yml ("nuoc_mam") or None. handlers/dossier.py calls
+# `propose_subgroup` when text is typed at the group / category / sub-group steps and offers the
+# result as a button to confirm (callback d:sg:<id>).
 SubgroupLookup = Callable[[str], "str | None"]
-subgroup_lookup: SubgroupLookup | None = None
+subgroup_lookup: SubgroupLookup | None = product_subgroup
 
 
 def propose_subgroup(text: str) -> str | None:

@@ -200,22 +200,7 @@ async def warm_up(core, worker) -> None:
     get_renderer()
 
 
-def _offer_gazetteer_to_the_dossier_walk() -> None:
-    """The dossier walk proposes a sub-group for a typed product name through this hook."""
-    import importlib
-
-    from core.faq.products import subgroup_of
-    for name in ("flows.dossier", "handlers.dossier.flow"):     # where the walk lives before / after the move
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "subgroup_lookup"):
-            module.subgroup_lookup = subgroup_of
-
-
 def register(router) -> None:
-    _offer_gazetteer_to_the_dossier_walk()
     router.text = on_text
     router.on_startup(warm_up)
     router.callback(NS, on_callback)

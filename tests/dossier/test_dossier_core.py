@@ -288,3 +288,10 @@ async def test_typed_product_name_proposes_the_sub_group_through_the_hook(sqlite
         "group": "thuc_pham", "category": "gia_vi", "subgroup": "nuoc_mam"}
     replies = await tap(core, "d:sg:nuoc_mam")                    # stale now: nothing changes
     assert current_node(replies) == "doc.phieu_dang_ky"
+
+
+def test_the_real_gazetteer_proposes_the_annex_i_sub_group():
+    """Without a stub: 'tôi làm mắm tép' lands on Gia vị — tương, nước mắm (QĐ 26/2026 Phụ lục I)."""
+    assert flow.propose_subgroup("tôi làm mắm tép") == "nuoc_mam"
+    assert flow.propose_subgroup("nha em lam che thai nguyen") == "che"
+    assert flow.propose_subgroup("xyz không phải sản phẩm") is None
