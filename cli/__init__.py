@@ -12,4 +12,5 @@ MODULES = [
     "cli.officers",         # broadcast, export-questions, grant-officer
     "handlers.fairs.cli",   # import-fairs
     "cli.zalo",             # zalo-oa-auth, zalo-oa-token
+    "cli.ops",              # doctor, backup, restore
 ]

@@ -63,6 +63,13 @@ class Settings:
     zalo_oa_refresh_token: str = ""
     zalo_oa_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    # --- operations (doctor, /metrics, logs, ZNS check; handlers/ops, core/ops) ---
+    public_url: str = ""                 # public root of the HTTP server; default http://127.0.0.1:<port>
+    metrics_token: str = ""              # /metrics is served only when set (Bearer or ?token=)
+    log_file: str = ""                   # also write the JSON logs to this file (logrotate-friendly)
+    zns_api_url: str = "https://business.openapi.zalo.me"
+    zns_template_cert_expiry: str = ""
+    zns_template_round_deadline: str = ""
     content_dir: Path = field(default=ROOT / "content")
 
     @property
@@ -80,6 +87,11 @@ class Settings:
         if self.zalo_mode == "oa":
             return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key)
         return False
+
+    @property
+    def base_url(self) -> str:
+        """PUBLIC_URL, or the HTTP server on this machine when it is not set."""
+        return (self.public_url or f"http://127.0.0.1:{self.http_port}").rstrip("/")
 
     @property
     def webhook_mode(self) -> bool:
@@ -123,6 +135,12 @@ def load_settings(**overrides) -> Settings:
         zalo_oa_refresh_token=env("ZALO_OA_REFRESH_TOKEN", ""),
         zalo_oa_api_url=(env("ZALO_OA_API_URL") or "https://openapi.zalo.me").rstrip("/"),
         zalo_oauth_url=(env("ZALO_OAUTH_URL") or "https://oauth.zaloapp.com").rstrip("/"),
+        public_url=(env("PUBLIC_URL") or "").strip().rstrip("/"),
+        metrics_token=(env("METRICS_TOKEN") or "").strip(),
+        log_file=(env("LOG_FILE") or "").strip(),
+        zns_api_url=(env("ZALO_ZNS_API_URL") or "https://business.openapi.zalo.me").rstrip("/"),
+        zns_template_cert_expiry=(env("ZNS_TEMPLATE_CERT_EXPIRY") or "").strip(),
+        zns_template_round_deadline=(env("ZNS_TEMPLATE_ROUND_DEADLINE") or "").strip(),
     )
     values.update(overrides)
     return Settings(**values)

@@ -32,14 +32,12 @@ class Runtime:
         self.core.services["senders"] = self.senders
         self.channels: list = []
         self.web_app = web.Application(client_max_size=2 * 1024 * 1024)
-        self.web_app.router.add_get("/healthz", self._health)
+        from core.ops.http import add_routes as add_ops_routes
+        add_ops_routes(self.web_app, self.core)        # /healthz (database), /metrics (METRICS_TOKEN)
         self.web_runner: web.AppRunner | None = None
         self.scheduler = None
         self.stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
-
-    async def _health(self, _request):
-        return web.json_response({"ok": True})
 
     def configured_channels(self) -> list:
         chans = []
@@ -120,7 +118,7 @@ async def run(settings: Settings) -> int:
             loop.add_signal_handler(sig, rt.stop_event.set)
         except NotImplementedError:  # pragma: no cover
             pass
-    await rt.start()
+    await rt.start(with_http=True)       # /healthz and /metrics also in polling mode
     log.info("running: %s", ", ".join(ch.name for ch in rt.channels))
     await rt.stop_event.wait()
     await rt.stop()

@@ -32,6 +32,7 @@ MODULES = [
     "officer",        # /cauhoi officer answers questions (issue 5)
     "roles",          # /capquyen /thuhoiquyen (issue 5)
     "link",           # link Telegram and Zalo accounts (issue 6)
+    "ops",            # operations: watch job (queue age, Telegram webhook) -> admin alerts (issue 16)
 ]
 
 
