@@ -157,3 +157,24 @@ async def test_queue_depth_and_oldest_row_from_the_database(sqlite_url, make_cor
         text = await scrape()
         assert value(text, "ocop_queue_depth") == 3 and value(text, "ocop_delivery_rows", status="queued") == 3
         assert 420 <= value(text, "ocop_queue_oldest_age_seconds") < 480      # the scheduled row is not late
+
+
+def test_log_file_is_json_lines_and_survives_rotation(tmp_path):
+    import json
+    import logging
+    from core.ops.logs import log_to_file
+    path = tmp_path / "log" / "bot.log"
+    handler = log_to_file(str(path))
+    try:
+        log = logging.getLogger("ocop.update")
+        log.setLevel(logging.INFO)
+        log.info(json.dumps({"ev": "update", "channel": "telegram", "route": "cmd:start", "ms": 1.5}))
+        path.rename(tmp_path / "log" / "bot.log.1")            # what logrotate does
+        logging.getLogger("ocop.test").warning("sau khi xoay vòng")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    [first] = [json.loads(line) for line in (tmp_path / "log" / "bot.log.1").read_text().splitlines()]
+    assert first["route"] == "cmd:start" and first["level"] == "INFO" and first["ts"]
+    [second] = [json.loads(line) for line in path.read_text().splitlines()]
+    assert second["msg"] == "sau khi xoay vòng"
