@@ -10,11 +10,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_dotenv() -> None:
+    """`.env` of the checkout, or the file named by OCOP_ENV_FILE (production: /etc/ocop-bot/env,
+    set by the systemd unit and the ocop-bot wrapper; docs/deploy.md). The environment wins."""
     try:
         from dotenv import load_dotenv
     except ImportError:  # pragma: no cover
         return
-    load_dotenv(ROOT / ".env", override=False)
+    load_dotenv(os.environ.get("OCOP_ENV_FILE") or ROOT / ".env", override=False)
 
 
 def _ids(raw: str) -> frozenset[str]:

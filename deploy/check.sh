@@ -21,6 +21,9 @@ verify() {   # verify <unit file> <name to verify as>
 verify deploy/ocop-bot.service ocop-bot.service
 cp deploy/ocop-bot@.service "$tmp/ocop-bot@.service"
 verify deploy/ocop-bot@.service ocop-bot@a.service
+verify deploy/ocop-bot-backup.service ocop-bot-backup.service
+verify deploy/ocop-bot-backup.timer ocop-bot-backup.timer
+sh -n deploy/ocop-bot
 
 mkdir -p "$tmp/log/a"
 touch "$tmp/log/bot.log" "$tmp/log/a/bot.log"
