@@ -32,4 +32,14 @@ if ! logrotate -d -s "$tmp/state" "$tmp/logrotate.conf" > "$tmp/lr.out" 2>&1 || 
   cat "$tmp/lr.out" >&2
   exit 1
 fi
+if command -v nginx >/dev/null && command -v openssl >/dev/null; then     # nginx -t on the example, own certificate
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 \
+    -subj "/CN=bot.example.vn" >/dev/null 2>&1
+  sed -e "s#/etc/letsencrypt/live/bot.example.vn/fullchain.pem#$tmp/cert.pem#" \
+      -e "s#/etc/letsencrypt/live/bot.example.vn/privkey.pem#$tmp/key.pem#" deploy/nginx-ocop.conf > "$tmp/site.conf"
+  printf 'pid %s/nginx.pid;\nerror_log %s/nginx.err;\nevents {}\nhttp { access_log off; include %s/site.conf; }\n' \
+    "$tmp" "$tmp" "$tmp" > "$tmp/nginx.conf"
+  nginx -t -q -c "$tmp/nginx.conf"
+  echo "deploy/nginx-ocop.conf: nginx -t OK"
+fi
 echo "deploy/: systemd units and logrotate file OK"
