@@ -31,7 +31,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from core import clock  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.dates import expiry_date  # noqa: E402
-from handlers.products.reminders import sweep  # noqa: E402
+from core.reminders import sweep  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Certificate, Delivery, Identity, Reminder, User  # noqa: E402

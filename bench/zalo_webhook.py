@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from channels.zalo import make_zalo_channel  # noqa: E402
+from channels import make_zalo_channel  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
 from tests.fakes.zalo_oa_api import FakeZaloOAAPI, text_event  # noqa: E402

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 
-from channels.zalo import ZaloChannelBase
+from channels.zalo_base import ZaloChannelBase
 from core.messages import Incoming
 from delivery.outcome import SendResult
 

@@ -21,11 +21,12 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 
-from channels.zalo import CHANNEL, ZaloChannelBase, as_utc
+from channels.zalo_base import CHANNEL, ZaloChannelBase
 from channels.zalo_tokens import OATokens, TokenError
 from core.messages import InFile, Incoming
 from delivery.outcome import SendResult
 from storage.models import KeyValue, utcnow
+from storage.sql import put_value
 
 log = logging.getLogger("ocop.zalo.oa")
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -172,7 +173,7 @@ class ZaloOAChannel(ZaloChannelBase):
             ident = await self._identity(s, chat_id)
         if marker is not None and marker.value > now.isoformat():
             return SendResult("quota", error=f"OA quota exhausted until {marker.value}")
-        last = as_utc(ident.last_interaction_at) if ident is not None else None
+        last = ident.last_interaction_at if ident is not None else None
         if last is not None and now - last > WINDOW:
             return SendResult("outside_window", error=f"last interaction {last:%Y-%m-%d}")
         return None
@@ -205,8 +206,6 @@ class ZaloOAChannel(ZaloChannelBase):
         return classify(code, str(data.get("message") or ""))
 
     async def _mark_quota_exhausted(self) -> None:
-        from channels.zalo import _insert
         until = (utcnow() + QUOTA_PAUSE).isoformat()
         async with self.sessionmaker() as s, s.begin():
-            stmt = _insert(s)(KeyValue).values(key=QUOTA_KEY, value=until)
-            await s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": until}))
+            await put_value(s, QUOTA_KEY, until)

@@ -19,6 +19,7 @@ import aiohttp
 from sqlalchemy import select, update
 
 from storage.models import OAuthToken, utcnow
+from storage.sql import upsert
 
 log = logging.getLogger("ocop.zalo.oauth")
 NAME = "zalo_oa"
@@ -31,8 +32,6 @@ class TokenError(Exception):
     """No usable access token (refresh refused or network down)."""
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 class OATokens:
@@ -43,16 +42,14 @@ class OATokens:
         self._lock = asyncio.Lock()           # in-process; the DB lock covers other processes
 
     async def _seed(self) -> None:
-        from channels.zalo import _insert
         s = self.settings
         if not (s.zalo_oa_access_token or s.zalo_oa_refresh_token):
             raise TokenError("no Zalo OA token: set ZALO_OA_ACCESS_TOKEN and ZALO_OA_REFRESH_TOKEN")
         expires = utcnow() + SEED_LIFETIME if s.zalo_oa_access_token else EPOCH
         async with self.sessionmaker() as session, session.begin():
-            stmt = _insert(session)(OAuthToken).values(
+            await session.execute(upsert(session, OAuthToken, dict(
                 name=NAME, access_token=s.zalo_oa_access_token, refresh_token=s.zalo_oa_refresh_token,
-                access_expires_at=expires, version=0, updated_at=utcnow())
-            await session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+                access_expires_at=expires, version=0, updated_at=utcnow()), key=["name"]))
 
     async def _row(self) -> OAuthToken | None:
         async with self.sessionmaker() as session:
@@ -64,12 +61,12 @@ class OATokens:
         if row is None:
             await self._seed()
             row = await self._row()
-        if _aware(row.access_expires_at) - utcnow() > REFRESH_BEFORE:
+        if row.access_expires_at - utcnow() > REFRESH_BEFORE:
             return row.access_token
         try:
             return await self.refresh(bad=row.access_token)
         except TokenError:
-            if row.access_token and _aware(row.access_expires_at) > utcnow():
+            if row.access_token and row.access_expires_at > utcnow():
                 return row.access_token           # still valid for a while: use it, retry later
             raise
 
@@ -104,7 +101,7 @@ class OATokens:
                     raise TokenError("oauth_tokens row missing")
                 row = await session.scalar(select(OAuthToken).where(OAuthToken.name == NAME)
                                            .execution_options(populate_existing=True))
-                if row.access_token != bad and _aware(row.access_expires_at) - utcnow() > REFRESH_BEFORE:
+                if row.access_token != bad and row.access_expires_at - utcnow() > REFRESH_BEFORE:
                     return row.access_token       # refreshed meanwhile by someone else
                 data = await self._exchange(row.refresh_token)
                 res = await session.execute(
@@ -152,16 +149,15 @@ class OATokens:
 
     async def replace(self, access: str, refresh: str, expires_in: int = 90000) -> None:
         """Store a new token pair (re-authorisation), whatever the row held before."""
-        from channels.zalo import _insert
         expires = utcnow() + timedelta(seconds=expires_in)
         async with self._lock:
             async with self.sessionmaker() as session, session.begin():
-                stmt = _insert(session)(OAuthToken).values(name=NAME, access_token=access, refresh_token=refresh,
-                                                           access_expires_at=expires, version=0, updated_at=utcnow())
-                await session.execute(stmt.on_conflict_do_update(
-                    index_elements=["name"],
-                    set_={"access_token": access, "refresh_token": refresh, "access_expires_at": expires,
-                          "version": OAuthToken.version + 1, "updated_at": utcnow()}))
+                await session.execute(upsert(
+                    session, OAuthToken, dict(name=NAME, access_token=access, refresh_token=refresh,
+                                              access_expires_at=expires, version=0, updated_at=utcnow()),
+                    key=["name"], update={"access_token": access, "refresh_token": refresh,
+                                          "access_expires_at": expires, "version": OAuthToken.version + 1,
+                                          "updated_at": utcnow()}))
 
     async def status(self) -> OAuthToken | None:
         return await self._row()

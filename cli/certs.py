@@ -74,7 +74,7 @@ def cmd_remind(args, settings) -> int:
 
 async def _remind(args, settings) -> int:
     from delivery.worker import DeliveryWorker
-    from handlers.products.reminders import sweep
+    from core.reminders import sweep
     today = args.today or _today(settings)
     async with database(settings.database_url) as sm:
         async with sm() as s:

@@ -59,16 +59,15 @@ def cmd_auth(args, settings) -> int:
 
 
 async def _auth(args, settings) -> int:
-    from channels.zalo import _insert
-    from storage.models import KeyValue, utcnow
+    from storage.models import utcnow
+    from storage.sql import put_value
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(12)
     value = json.dumps({"verifier": verifier, "state": state, "until": (utcnow() + PKCE_VALID).isoformat()})
     engine, sm = await _open(settings)
     try:
         async with sm() as s, s.begin():
-            stmt = _insert(s)(KeyValue).values(key=PKCE_KEY, value=value)
-            await s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+            await put_value(s, PKCE_KEY, value)
     finally:
         await engine.dispose()
     query = urlencode({"app_id": settings.zalo_oa_app_id, "redirect_uri": args.redirect_uri,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -72,7 +72,6 @@ class Settings:
     zns_api_url: str = "https://business.openapi.zalo.me"
     zns_template_cert_expiry: str = ""
     zns_template_round_deadline: str = ""
-    content_dir: Path = field(default=ROOT / "content")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.messages import Incoming, Reply
@@ -141,7 +141,3 @@ class Ctx:
     async def send_to_user(self, user_id: int, reply: Reply, key: str, kind: str = "notice") -> bool:
         from delivery.queue import enqueue_user
         return await enqueue_user(self.session, user_id, reply, key=key, kind=kind)
-
-    async def identities_of(self, user_id: int) -> list[Identity]:
-        rows = await self.session.scalars(select(Identity).where(Identity.user_id == user_id))
-        return list(rows)

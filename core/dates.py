@@ -14,6 +14,8 @@ import calendar
 import re
 from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
+
 from core.text import fold
 
 VALIDITY_MONTHS = 36
@@ -70,9 +72,7 @@ def parse_past_date(value, today: date, earliest: date = date(2010, 1, 1)) -> da
 
 def add_months(d: date, months: int) -> date:
     """d + months, clamping the day to the last day of the target month."""
-    total = d.year * 12 + (d.month - 1) + months
-    y, m = divmod(total, 12)
-    return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
+    return d + relativedelta(months=months)
 
 
 def expiry_date(recognized_on: date) -> date:

@@ -34,7 +34,6 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     file: Optional[OutFile] = None
     request_contact: bool = False      # ask the user to share their phone number
-    edit_key: str = ""                 # progress messages: edit the message sent with this key
 
     def to_payload(self) -> dict:
         """JSON-able form stored on delivery rows (files are not queued)."""

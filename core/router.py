@@ -18,7 +18,7 @@ Handler = Callable[["Ctx", Incoming], Awaitable[Replies]]  # noqa: F821
 class JobSpec:
     name: str
     func: Callable
-    cron: dict
+    cron: dict | Callable      # APScheduler cron fields, or settings -> fields (e.g. from REMINDER_TIME)
     interval: float | None
     run_at_start: bool
 
@@ -49,11 +49,16 @@ class Router:
     unknown_command: Handler | None = None
     jobs: list["JobSpec"] = field(default_factory=list)             # scheduled work (APScheduler)
     startup: list[Callable] = field(default_factory=list)           # async fn(core, worker) at start
+    reminder_sources: list = field(default_factory=list)            # core.reminders.Source per feature
 
-    def job(self, name: str, func: Callable, *, cron: dict | None = None, interval: float | None = None,
+    def job(self, name: str, func: Callable, *, cron: dict | Callable | None = None, interval: float | None = None,
             run_at_start: bool = False) -> None:
-        """Register scheduled work: func(core) -> awaitable. cron uses core.settings.tz."""
+        """Register scheduled work: func(core) -> awaitable. cron (or cron(settings)) uses core.settings.tz."""
         self.jobs.append(JobSpec(name, func, cron or {}, interval, run_at_start))
+
+    def reminder(self, source) -> None:
+        """A feature's reminders (core.reminders.Source), created by the daily sweep."""
+        self.reminder_sources.append(source)
 
     def on_startup(self, func: Callable) -> None:
         self.startup.append(func)

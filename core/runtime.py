@@ -45,7 +45,7 @@ class Runtime:
             from channels.telegram import TelegramChannel
             chans.append(TelegramChannel(self))
         if self.settings.zalo_enabled:
-            from channels.zalo import make_zalo_channel
+            from channels import make_zalo_channel
             chans.append(make_zalo_channel(self))
         return chans
 

@@ -46,7 +46,8 @@ def build_scheduler(core) -> AsyncIOScheduler:
         if spec.interval:
             trigger = IntervalTrigger(seconds=spec.interval, timezone=core.settings.tz)
         else:
-            trigger = CronTrigger(timezone=core.settings.tz, **spec.cron)
+            cron = spec.cron(core.settings) if callable(spec.cron) else spec.cron
+            trigger = CronTrigger(timezone=core.settings.tz, **cron)
         sched.add_job(job, trigger, id=spec.name, name=spec.name, replace_existing=True)
         if spec.run_at_start:
             asyncio.get_event_loop().create_task(job())

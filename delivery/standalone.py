@@ -32,7 +32,7 @@ async def open_senders(settings, sessionmaker, out=None) -> tuple[Senders, list[
         senders["telegram"], close = await _telegram(settings)
         closers.append(close)
     if settings.zalo_enabled:
-        from channels.zalo import standalone_sender
+        from channels import zalo_standalone_sender as standalone_sender
         senders["zalo"], close = standalone_sender(settings, sessionmaker)
         closers.append(close)
     from channels.console import ConsoleSender

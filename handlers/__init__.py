@@ -44,4 +44,7 @@ def build_router() -> Router:
         router.owner = name
         import_module(f"handlers.{name}").register(router)
     router.owner = ""
+    if router.reminder_sources:              # one daily sweep creates every feature's reminders
+        from core.reminders import schedule
+        schedule(router)
     return router

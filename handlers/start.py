@@ -47,7 +47,7 @@ async def cancel(ctx: Ctx, msg: Incoming):
     """/huy and /cancel: leave whatever flow the user is in."""
     conv = await ctx.get_flow()
     kept = conv is not None and conv.flow in ctx.core.router.kept_flows
-    left = await ctx.clear_flow()
+    left = await ctx.clear_flow() and conv.flow in ctx.core.router.flows   # not a finished flow's marker
     return Reply(ctx.render("cancelled", left=left, kept=kept), menu_buttons(ctx.core.router))
 
 

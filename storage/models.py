@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core import clock
+from storage.sql import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -15,7 +16,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, list: JSON}
+    type_annotation_map = {datetime: UTCDateTime(), dict: JSON, list: JSON}
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -157,7 +158,6 @@ class Certificate(Base):
     expires_on: Mapped[date] = mapped_column(Date)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(16), default="user")          # user | import
-    claim_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -18,8 +18,9 @@ from sqlalchemy import select, update
 
 from core.messages import Reply
 from core.templates import render
-from delivery.queue import _insert as insert_for, enqueue_rows
+from delivery.queue import enqueue_rows
 from storage.models import Identity, Incident, utcnow
+from storage.sql import upsert
 
 log = logging.getLogger("ocop.ops.alerts")
 KINDS = ("zalo_token", "zns", "queue_stale", "job_failed", "webhook_error")
@@ -40,9 +41,9 @@ async def alert(sessionmaker, settings, kind: str, key: str, text: str) -> bool:
     """Record an occurrence; True when it opened an incident (and the admins were notified)."""
     key, text, now = str(key)[:128], str(text)[:2000], utcnow()
     async with sessionmaker() as s, s.begin():
-        ins = insert_for(s)(Incident).values(kind=kind, key=key, status="open", text=text, episode=1,
-                                            occurrences=1, opened_at=now, last_seen_at=now)
-        opened = (await s.execute(ins.on_conflict_do_nothing(index_elements=["kind", "key"]))).rowcount == 1
+        ins = upsert(s, Incident, dict(kind=kind, key=key, status="open", text=text, episode=1, occurrences=1,
+                                       opened_at=now, last_seen_at=now), key=["kind", "key"])
+        opened = (await s.execute(ins)).rowcount == 1
         if not opened:
             opened = (await s.execute(
                 update(Incident).where(Incident.kind == kind, Incident.key == key, Incident.status == "resolved")

@@ -8,20 +8,20 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
 
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
 from core.reference import group_by_id, match_province, province_by_id
 from core.text import fold, parse_id
-from delivery.queue import enqueue_user
+from handlers.fairs import reminders
 from handlers.fairs import repo as fairs_mod
 from core.audit import audit
 from core.permissions import (callback_parts, officer_scope, province_name, refuse_province, require_officer,
                                   officer_flow, scope_or_refusal)
-from storage.models import Fair, Subscription, User
+from storage.models import Fair
 
 FLOW = "themhoicho"
+SAVED = "themhoicho_saved"     # marker left after saving: a second "Lưu" answers the same
 STEPS = ["name", "province", "place", "start_date", "end_date", "registration_deadline", "contact",
          "link", "description"]
 OPTIONAL = {"place", "end_date", "registration_deadline", "contact", "link", "description"}
@@ -149,6 +149,7 @@ async def add(ctx: Ctx, msg: Incoming):
 
 
 async def typed(ctx: Ctx, msg: Incoming):
+    """One answer of /themhoicho, checked at once: a wrong one is asked again, the others are kept."""
     scope, conv, refusal = await officer_flow(ctx)
     if refusal:
         return refusal
@@ -156,28 +157,26 @@ async def typed(ctx: Ctx, msg: Incoming):
     if step not in STEPS:       # the confirm step waits for a button: ask again, change nothing
         return _confirm(ctx, fairs_mod.check_fair(data, ctx.today()))
     value = "" if (step in OPTIONAL and msg.text.strip() in ("-", "bỏ qua", "bo qua")) else msg.text.strip()
-    if step == "province":
+    if step == "province" and value:
         m = match_province(value)
         if m is None:
             return ctx.reply("fairs/bad_value", error=f"không nhận ra tỉnh «{value[:40]}»")
         if not scope.allows(m.province.id):
             return refuse_province(m.province.id)
         value = m.province.name
-    elif step in ("start_date", "end_date", "registration_deadline") and value:
-        errors: list[str] = []
-        if fairs_mod._date(value, "ngày", errors) is None:
-            return ctx.reply("fairs/bad_value", error=errors[0])
-    elif not value and step not in OPTIONAL:
-        return ctx.reply("fairs/bad_value", error="cần nhập nội dung")
     data[step] = value
+    checked = fairs_mod.check_fair(data, ctx.today())
+    if step in checked.by_field:
+        return ctx.reply("fairs/bad_value", error=checked.by_field[step])
     idx = STEPS.index(step) + 1
     if idx < len(STEPS):
         await ctx.set_flow(FLOW, STEPS[idx], data)
         return ctx.reply("fairs/ask", step=STEPS[idx], n=idx + 1, total=len(STEPS))
-    checked = fairs_mod.check_fair(data, ctx.today())
-    if checked.errors:
-        await ctx.clear_flow()
-        return ctx.reply("fairs/invalid", errors=checked.errors)
+    wrong = next((s for s in STEPS if s in checked.by_field), None)
+    if wrong is not None:       # e.g. the day changed meanwhile: ask that answer again, keep the rest
+        await ctx.set_flow(FLOW, wrong, data)
+        return [ctx.reply("fairs/bad_value", error=checked.by_field[wrong]),
+                ctx.reply("fairs/ask", step=wrong, n=STEPS.index(wrong) + 1, total=len(STEPS))]
     await ctx.set_flow(FLOW, "confirm", data)
     return _confirm(ctx, checked)
 
@@ -188,50 +187,31 @@ def _confirm(ctx: Ctx, checked) -> Reply:
 
 
 async def _finish_add(ctx: Ctx, save: bool):
+    """'Lưu' / 'Bỏ' under the confirmation. A second tap on either after saving gives the same answer."""
     conv = await ctx.get_flow()
+    if conv is not None and conv.flow == SAVED:
+        return _saved(ctx, conv.data)
     if conv is None or conv.flow != FLOW or conv.step != "confirm":
         return ctx.reply("fairs/gone")
-    await ctx.clear_flow()
     if not save:
+        await ctx.clear_flow()
         return ctx.reply("broadcast/dropped")
     scope = await officer_scope(ctx)
     checked = fairs_mod.check_fair(conv.data, ctx.today())
     if scope is None or checked.errors or not scope.allows(checked.values["province"]):
+        await ctx.clear_flow()
         return await require_officer(ctx) or refuse_province(checked.values.get("province"))
     fair, what = await fairs_mod.save_fair(ctx.session, checked.values, ctx.user.id)
     await audit(ctx.session, ctx.user.id, f"fair.{'add' if what == 'created' else 'change'}", fair_id=fair.id,
                 name=fair.name, province=fair.province)
-    return Reply(ctx.render("fairs/saved", name=fair.name, what=what), [[Button("Xem", f"f:d:{fair.id}")]])
+    saved = {"fair_id": fair.id, "name": fair.name, "what": what}
+    await ctx.set_flow(SAVED, "", saved)      # not a registered flow: later text goes to the FAQ as usual
+    return _saved(ctx, saved)
 
 
-# --- reminders before the registration deadline -------------------------------------------
-async def remind_due(core, today: date | None = None) -> int:
-    """Enqueue reminders for subscribers of 'hoi_cho' (idempotent keys); returns rows queued."""
-    from core.templates import render
-    today = today or core.today()
-    queued = 0
-    async with core.sessionmaker() as s, s.begin():
-        fairs = list(await s.scalars(select(Fair).where(Fair.registration_deadline >= today)))
-        subs = list(await s.scalars(select(Subscription).join(User, User.id == Subscription.user_id)
-                                    .where(Subscription.active.is_(True), User.opted_out.is_(False))))
-        for fair in fairs:
-            offset = fairs_mod.reminder_offset(fair.registration_deadline, today)
-            if offset is None:
-                continue
-            reply = Reply(render("fairs/reminder", f=fair, province=province_name(fair.province),
-                                 days=(fair.registration_deadline - today).days),
-                          [[Button("Xem chi tiết", f"f:d:{fair.id}")]])
-            for sub in subs:
-                if "hoi_cho" not in (sub.topics or []):
-                    continue
-                if sub.province != fair.province and not set(fair.target_groups or []) & set(sub.groups or []):
-                    continue
-                queued += await enqueue_user(s, sub.user_id, reply, key=f"fair:{fair.id}:{offset}:{sub.user_id}",
-                                             kind="reminder")
-    worker = core.services.get("worker")
-    if queued and worker is not None:
-        worker.wakeup.set()
-    return queued
+def _saved(ctx: Ctx, saved: dict) -> Reply:
+    return Reply(ctx.render("fairs/saved", name=saved["name"], what=saved["what"]),
+                 [[Button("Xem", f"f:d:{saved['fair_id']}")]])
 
 
 def register(router) -> None:
@@ -240,4 +220,4 @@ def register(router) -> None:
     router.callback("f", on_button)
     router.flow(FLOW, typed)
     router.menu_handler("hoicho", menu)
-    router.job("fair_reminders", remind_due, cron={"hour": 8, "minute": 5}, run_at_start=True)
+    router.reminder(reminders.SOURCE)

@@ -29,6 +29,7 @@ COLUMNS = {
 }
 REQUIRED = {"name", "province", "start_date"}
 REMIND_DAYS = (7, 1)          # before the registration deadline
+NAME_MAX = 300
 
 
 @dataclass
@@ -36,57 +37,64 @@ class FairData:
     values: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    by_field: dict[str, str] = field(default_factory=dict)     # first error of each field
+
+    def fail(self, name: str, error: str) -> None:
+        self.errors.append(error)
+        self.by_field.setdefault(name, error)
 
 
-def _date(raw, label: str, errors: list[str]) -> date | None:
+def _date(out: FairData, raw, name: str, label: str) -> date | None:
     if raw in ("", None):
         return None
     try:
         return parse_vn_date(raw)
     except DateError as exc:
-        errors.append(f"{label}: {exc}")
+        out.fail(name, f"{label}: {exc}")
         return None
 
 
 def check_fair(raw: dict, today: date) -> FairData:
-    """Validate one fair (typed or imported); Vietnamese reasons in .errors."""
+    """Validate one fair (typed or imported); Vietnamese reasons in .errors, per field in .by_field.
+
+    The guided flow checks each answer as it comes by validating the answers so far and looking at
+    the field just answered (so "end before start" is reported at the end date)."""
     out = FairData()
-    e = out.errors
     name = str(raw.get("name") or "").strip()
     if not name:
-        e.append("thiếu tên hội chợ")
-    elif len(name) > 300:
-        e.append("tên hội chợ dài quá 300 ký tự")
+        out.fail("name", "thiếu tên hội chợ")
+    elif len(name) > NAME_MAX:
+        out.fail("name", f"tên hội chợ dài quá {NAME_MAX} ký tự")
     prov_text = str(raw.get("province") or "").strip()
     m = match_province(prov_text) if prov_text else None
     if not prov_text:
-        e.append("thiếu tỉnh")
+        out.fail("province", "thiếu tỉnh")
     elif m is None:
-        e.append(f"không nhận ra tỉnh «{prov_text[:40]}»")
+        out.fail("province", f"không nhận ra tỉnh «{prov_text[:40]}»")
     elif m.note:
         out.notes.append(m.note)
-    start = _date(raw.get("start_date"), "ngày bắt đầu", e)
+    start = _date(out, raw.get("start_date"), "start_date", "ngày bắt đầu")
     if raw.get("start_date") in ("", None):
-        e.append("thiếu ngày bắt đầu")
-    end = _date(raw.get("end_date"), "ngày kết thúc", e) or start
-    deadline = _date(raw.get("registration_deadline"), "hạn đăng ký", e)
+        out.fail("start_date", "thiếu ngày bắt đầu")
+    end = _date(out, raw.get("end_date"), "end_date", "ngày kết thúc") or start
+    deadline = _date(out, raw.get("registration_deadline"), "registration_deadline", "hạn đăng ký")
     if start and end and end < start:
-        e.append("ngày kết thúc trước ngày bắt đầu")
+        out.fail("end_date", "ngày kết thúc trước ngày bắt đầu")
     if start and deadline and deadline > start:
-        e.append("hạn đăng ký sau ngày bắt đầu")
+        out.fail("registration_deadline", "hạn đăng ký sau ngày bắt đầu")
     if start and end and end < today - timedelta(days=366):
-        e.append("hội chợ đã qua hơn một năm")
+        out.fail("end_date" if raw.get("end_date") else "start_date", "hội chợ đã qua hơn một năm")
     link = str(raw.get("link") or "").strip()
     if link and not link.startswith(("http://", "https://")):
-        e.append("đường dẫn phải bắt đầu bằng http:// hoặc https://")
+        out.fail("link", "đường dẫn phải bắt đầu bằng http:// hoặc https://")
     elif len(link) > 500:
-        e.append("đường dẫn dài quá 500 ký tự")
+        out.fail("link", "đường dẫn dài quá 500 ký tự")
     groups = []
     for part in str(raw.get("target_groups") or "").replace(";", ",").split(","):
         if part.strip():
             g = match_group(part)
             if g is None:
-                e.append(f"không nhận ra nhóm sản phẩm «{part.strip()[:40]}»")
+                out.fail("target_groups", f"không nhận ra nhóm sản phẩm «{part.strip()[:40]}»")
             elif g.id not in groups:
                 groups.append(g.id)
     out.values = dict(name=name, province=m.province.id if m else None, start_date=start, end_date=end,

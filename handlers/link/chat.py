@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -25,9 +25,6 @@ VALID = timedelta(minutes=30)
 CODE_RE = re.compile(rf"^[{ALPHABET}]{{{CODE_LEN}}}$")
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "dòng lệnh"}
 
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)     # SQLite returns naive UTC
 
 
 def normalise(text: str) -> str:
@@ -114,7 +111,7 @@ async def redeem(ctx, text: str, *, via: str) -> Reply:
     row = await ctx.session.get(Code, code) if CODE_RE.match(code) else None
     status = ("unknown" if row is None or row.purpose != "link" else
               "used" if row.used_at is not None else
-              "expired" if row.expires_at and _aware(row.expires_at) < ctx.now() else
+              "expired" if row.expires_at and row.expires_at < ctx.now() else
               "self" if row.user_id == ctx.user.id else "")
     if not status and (row.user_id is None or await _channels(ctx, row.user_id) & await _channels(ctx, ctx.user.id)):
         status = "same_channel"          # one account per channel and person

@@ -8,7 +8,6 @@ user-reference names, is rewritten. The merged user row is deleted at the end.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,9 +28,6 @@ def _user_columns():
             if fk_users or col.name in USER_REF_NAMES:
                 yield table, col
 
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)     # SQLite returns naive UTC
 
 
 def _union(a: list | None, b: list | None) -> list:
@@ -63,7 +59,7 @@ async def _merge_flow_answers(s: AsyncSession, keep: int, gone: int) -> None:
         if other is None:
             a.user_id = keep
             continue
-        if a.updated_at and other.updated_at and _aware(a.updated_at) > _aware(other.updated_at):
+        if a.updated_at and other.updated_at and a.updated_at > other.updated_at:
             other.value = a.value
         await s.delete(a)
     await s.flush()
@@ -96,8 +92,8 @@ async def merge_users(s: AsyncSession, keep: int, gone: int) -> dict:
     kept.display_name = kept.display_name or lost.display_name
     kept.start_payload = kept.start_payload or lost.start_payload
     kept.opted_out = bool(kept.opted_out or lost.opted_out)     # respect an opt-out made anywhere
-    kept.created_at = min(_aware(kept.created_at), _aware(lost.created_at))
-    kept.last_seen_at = max(_aware(kept.last_seen_at), _aware(lost.last_seen_at))
+    kept.created_at = min(kept.created_at, lost.created_at)
+    kept.last_seen_at = max(kept.last_seen_at, lost.last_seen_at)
     s.expunge(lost)
     await s.flush()
     await s.execute(delete(User).where(User.id == gone))

@@ -13,7 +13,7 @@ from handlers.products.repo import find_by_register_key, get_owned, list_owned, 
 from core.messages import Button, Incoming, Reply
 from handlers.products import add as products_add, claim as products_claim
 from handlers.products.add import group_buttons, offsets_text, star_buttons
-from handlers.products.reminders import schedule
+from handlers.products import reminders
 from storage.models import Delivery, utcnow
 
 EDIT_FLOW = "sanpham_sua"
@@ -175,4 +175,4 @@ def register(router) -> None:
     router.flow(EDIT_FLOW, on_edit_text)
     products_add.register(router)
     products_claim.register(router)
-    schedule(router)
+    router.reminder(reminders.SOURCE)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from handlers.products.claims import claim_by_phone, normalise_code, normalise_phone, redeem_code
 from handlers.products.importer import allowed_from_scope, import_certificates
-from handlers.products.repo import officer_scope, view
+from core.permissions import officer_scope
+from handlers.products.repo import view
 from core.messages import Button, Incoming, Reply
 from core.text import fold
 from storage.models import AuditLog
@@ -82,8 +83,8 @@ async def on_callback(ctx, msg: Incoming):
 
 async def on_file(ctx, msg: Incoming):
     """An officer sends the province register; everyone else is refused politely."""
-    is_officer, provinces = await officer_scope(ctx)
-    if not is_officer:
+    scope = await officer_scope(ctx)
+    if scope is None:
         return Reply(ctx.render("products/import_refused", reason="not_officer"))
     f = msg.file
     if f.size > MAX_BYTES or (f.data is not None and len(f.data) > MAX_BYTES):
@@ -92,7 +93,7 @@ async def on_file(ctx, msg: Incoming):
         return Reply(ctx.render("products/import_refused", reason="unreadable"))
     skip = "bo qua loi" in fold(msg.text) or "--skip-invalid" in msg.text
     report = await import_certificates(ctx.session, f.data, f.filename, today=ctx.today(), skip_invalid=skip,
-                                       allowed_provinces=allowed_from_scope(provinces))
+                                       allowed_provinces=allowed_from_scope(scope))
     ctx.session.add(AuditLog(actor_user_id=ctx.user.id, action="import_certificates",
                              detail={"file": f.filename[:100], "created": report.created, "updated": report.updated,
                                      "unchanged": report.unchanged, "invalid": report.invalid,

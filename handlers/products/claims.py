@@ -78,12 +78,6 @@ async def claim_by_phone(session, user_id: int, phone: str) -> list[Certificate]
     return await _claim_where(session, user_id, Certificate.phone == phone)
 
 
-async def claimable_by_phone(session, phone: str) -> int:
-    rows = await session.scalars(select(Certificate.id).where(Certificate.phone == phone,
-                                                              Certificate.owner_user_id.is_(None)))
-    return len(list(rows))
-
-
 async def create_claim_code(session, *, phone: str | None = None, cert_ids: list[int] | None = None,
                             created_by: int | None = None, valid_days: int = CODE_VALID_DAYS,
                             now: datetime | None = None) -> Code:

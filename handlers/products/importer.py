@@ -203,5 +203,6 @@ async def import_certificates(session, source, filename: str, *, today: date, sk
     return report
 
 
-def allowed_from_scope(provinces: set[str] | None) -> set[str] | None:
-    return None if provinces is None else {province_name(p) or p for p in provinces}
+def allowed_from_scope(scope) -> set[str] | None:
+    """The provinces (as certificates store them) an officer's core.permissions.Scope may import; None = all."""
+    return None if scope.national else {province_name(p) or p for p in scope.provinces}

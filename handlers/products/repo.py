@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.dates import STATUS_LABEL, days_left, expiry_date, status_of
 from core.reference import group_by_id, match_province, province_by_id, province_by_name
 from core.text import parse_id
-from storage.models import Certificate, Role
+from storage.models import Certificate
 
 AUTHORITY_LABEL = {"province": "UBND tỉnh/thành phố", "ministry": "Bộ Nông nghiệp và Môi trường"}
 
@@ -83,16 +83,3 @@ def province_variants(name: str) -> list[str]:
     official = province_name(name)
     p = province_by_name(official) if official else None
     return [name] if p is None else list(dict.fromkeys([p.name, p.id, name]))
-
-
-async def officer_scope(ctx) -> tuple[bool, set[str] | None]:
-    """(is_officer, provinces): provinces None = national scope (admins, roles without province)."""
-    if ctx.is_admin:
-        return True, None
-    roles = list(await ctx.session.scalars(select(Role).where(
-        Role.user_id == ctx.user.id, Role.revoked_at.is_(None), Role.role.in_(("officer", "admin")))))
-    if not roles:
-        return False, set()
-    if any(r.province is None or r.role == "admin" for r in roles):
-        return True, None
-    return True, {province_name(r.province) or r.province for r in roles}

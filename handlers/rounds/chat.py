@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.products.repo import officer_scope, province_name
+from core.permissions import officer_scope, province_id_of
+from core.permissions import province_name as name_of
+from handlers.products.repo import province_name
 from core.dates import DateError, parse_vn_date
 from core.messages import Button, Incoming, Reply
 from core.text import fold
+from handlers.rounds import reminders
 from handlers.rounds.repo import check_round, create_round, find_round, parse_future, upcoming_rounds
 from storage.models import Certificate, Subscription
 
@@ -55,7 +58,7 @@ async def _save(ctx, scope, province, name, deadline, evaluation, where):
         data = check_round(province, name, deadline, evaluation, where, ctx.today())
     except (DateError, ValueError) as exc:
         return None, str(exc)
-    if scope is not None and data.province not in scope:
+    if not scope.allows(province_id_of(data.province)):
         return _refused(ctx, data.province), None
     existed = await find_round(ctx.session, data) is not None
     rnd = await create_round(ctx.session, data, ctx.user.id)
@@ -65,8 +68,8 @@ async def _save(ctx, scope, province, name, deadline, evaluation, where):
 
 async def add_round(ctx, msg: Incoming):
     """/themdot (officers)."""
-    is_officer, scope = await officer_scope(ctx)
-    if not is_officer:
+    scope = await officer_scope(ctx)
+    if scope is None:
         return _refused(ctx)
     if msg.arg_text:
         parts = [p.strip() for p in msg.arg_text.split("|")]
@@ -76,8 +79,8 @@ async def add_round(ctx, msg: Incoming):
         reply, error = await _save(ctx, scope, *parts[:5])
         return reply or Reply(ctx.render("reminders/round_ask", step="", error=f"Chưa thêm được: {error}."))
     data, step = {}, "province"
-    if scope is not None and len(scope) == 1:
-        data, step = {"province": next(iter(scope))}, "name"
+    if not scope.national and len(scope.provinces) == 1:
+        data, step = {"province": name_of(next(iter(scope.provinces)))}, "name"
     await ctx.set_flow(FLOW, step, data)
     return _ask(ctx, step)
 
@@ -107,7 +110,10 @@ async def on_text(ctx, msg: Incoming, skipped: bool = False):
         nxt = STEPS[STEPS.index(step) + 1]
         await ctx.set_flow(FLOW, nxt, data)
         return _ask(ctx, nxt)
-    _ok, scope = await officer_scope(ctx)
+    scope = await officer_scope(ctx)
+    if scope is None:                        # the role was revoked meanwhile
+        await ctx.clear_flow()
+        return _refused(ctx)
     reply, error = await _save(ctx, scope, data.get("province"), data.get("name"), data.get("deadline"),
                                data.get("evaluation"), data.get("where"))
     if error:
@@ -132,3 +138,4 @@ def register(router) -> None:
     router.command("themdot", add_round)
     router.flow(FLOW, on_text)
     router.callback("r", on_callback)
+    router.reminder(reminders.SOURCE)

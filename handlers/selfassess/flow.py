@@ -85,7 +85,6 @@ def options(node: str, a: Answers) -> tuple[str, ...]:
 def _criterion_nodes(sheet: data.Sheet, a: Answers) -> list[str]:
     """Criterion nodes that apply, given the answers so far (5.2 only when the story scored)."""
     out, points = [], {}
-    case = case_of(a)
     for c in sheet.criteria:
         if rules.applies(c, points):
             out.append(crit_node(sheet, c.id))

@@ -51,7 +51,7 @@ async def test_cancel_leaves_flow(sqlite_url, make_core):
     core = make_core(sqlite_url)
     await core.handle(msg("/start"))
     async with core.sessionmaker() as s, s.begin():
-        s.add(Conversation(user_id=1, flow="x", step="a", data={}))
+        s.add(Conversation(user_id=1, flow="themhoicho", step="name", data={}))
     t = texts(await core.handle(msg("/huy")))
     assert "Đã thoát" in t
     async with core.sessionmaker() as s:

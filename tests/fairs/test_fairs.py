@@ -4,7 +4,7 @@ from datetime import date
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from handlers.fairs.chat import remind_due
+from core.reminders import sweep_job
 from handlers.fairs.repo import check_fair
 from storage.models import AuditLog, Delivery, Fair, Subscription
 from tests.helpers import button_data, msg, texts
@@ -65,24 +65,25 @@ async def test_officer_adds_fair_in_scope_only(db_url, make_core):
     for s in steps:
         t = texts(await core.handle(msg(s, user="ofx")))
     assert "không thể thao tác cho Huế" in t
-    for s in ["Tiền Giang", "Chợ Sa Đéc", "32/12/2026", "20/12/2026", "-", "15/12/2026", "Sở NN, 0912 345 678",
-              "ftp://x", "-"]:
+    # each answer is checked at its step; a wrong one is asked again and nothing is lost
+    answers = [("Tiền Giang", ""), ("Chợ Sa Đéc", ""), ("32/12/2026", "không có ngày 32"), ("20/12/2026", ""),
+               ("19/12/2026", "ngày kết thúc trước ngày bắt đầu"), ("-", ""),
+               ("21/12/2026", "hạn đăng ký sau ngày bắt đầu"), ("15/12/2026", ""), ("Sở NN, 0912 345 678", ""),
+               ("ftp://x", "http:// hoặc https://"), ("-", ""), ("Mang mẫu sản phẩm", "")]
+    for s, error in answers:
         t = texts(await core.handle(msg(s, user="ofx")))
-    assert "Kiểm tra lại" not in t and "Chưa lưu được" in t and "đường dẫn" in t
-    # again, correctly
-    for s in ["/themhoicho", "Phiên chợ nông sản", "Đồng Tháp", "Chợ Sa Đéc", "32/12/2026"]:
-        t = texts(await core.handle(msg(s, user="ofx")))
-    assert "không có ngày 32" in t
-    for s in ["20/12/2026", "-", "15/12/2026", "Sở NN, 0912 345 678", "-", "Mang mẫu sản phẩm"]:
-        t = texts(await core.handle(msg(s, user="ofx")))
+        assert (error in t and "Chưa đúng" in t) if error else "Chưa đúng" not in t, (s, t)
     assert "Kiểm tra lại" in t and "Phiên chợ nông sản" in t
     t = texts(await core.handle(msg(callback="f:save", user="ofx")))
     assert "Đã thêm" in t
+    assert texts(await core.handle(msg(callback="f:save", user="ofx"))) == t      # a second tap: same answer
+    assert "Đã thêm" in texts(await core.handle(msg(callback="f:no", user="ofx")))
     async with core.sessionmaker() as s:
         fair = await s.scalar(select(Fair))
         assert (fair.province, fair.start_date, fair.end_date, fair.registration_deadline) == (
             "dong_thap", date(2026, 12, 20), date(2026, 12, 20), date(2026, 12, 15))
         assert await s.scalar(select(AuditLog.action)) == "fair.add"
+        assert await s.scalar(select(func.count()).select_from(Fair)) == 1
     assert "f:del:1" in button_data(await core.handle(msg(callback="f:d:1", user="ofx")))
     assert "Đã xoá" in texts(await core.handle(msg(callback="f:del:1", user="ofx")))
 
@@ -112,10 +113,10 @@ async def test_deadline_reminders_are_idempotent(db_url, make_core, today):
         s.add(Subscription(user_id=b, province="ha_noi", groups=["do_uong"], topics=["hoi_cho"]))
         s.add(Subscription(user_id=c, province="dong_thap", groups=[], topics=["tap_huan"]))
     today.value = date(2026, 11, 24)            # 6 days before the Đồng Tháp deadline (30/11)
-    assert await remind_due(core) == 1
-    assert await remind_due(core) == 0
+    assert (await sweep_job(core)).enqueued == 1
+    assert (await sweep_job(core)).enqueued == 0
     today.value = date(2026, 11, 29)            # 1 day before; also within 7 days of Hà Nội's 20/12? no
-    assert await remind_due(core) == 1
+    assert (await sweep_job(core)).enqueued == 1
     async with core.sessionmaker() as s:
         keys = sorted(await s.scalars(select(Delivery.key)))
         assert keys == [f"fair:1:1:{a}", f"fair:1:7:{a}"]

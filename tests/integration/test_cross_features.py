@@ -8,7 +8,7 @@ from delivery.outcome import SendResult
 from delivery.senders import Senders
 from delivery.worker import DeliveryWorker
 from handlers.rounds.repo import check_round, create_round
-from handlers.products.reminders import sweep
+from core.reminders import sweep
 from storage.models import Delivery, Subscription
 from tests.helpers import msg, texts
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from delivery.senders import Senders
 from delivery.worker import DeliveryWorker
-from handlers.products.reminders import LOOKBACK_DAYS, sweep, sweep_job
+from core.reminders import sweep, sweep_job
+from handlers.products.reminders import LOOKBACK_DAYS
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Delivery, Identity, Reminder
 from tests.products.util import RecordingSender, add_cert, add_user
@@ -218,9 +219,12 @@ async def test_reminder_button_opens_the_re_evaluation_dossier(sqlite_url, make_
 
 
 def test_sweep_is_scheduled_daily_at_reminder_time_and_at_start(monkeypatch):
+    from core.config import load_settings
+    from core.reminders import cron_from, sweep_job
     from handlers import build_router
-    from handlers.products.reminders import cron_from, sweep_job
     monkeypatch.setenv("REMINDER_TIME", "07:30")
-    [job] = [j for j in build_router().jobs if j.name == "reminder_sweep"]
-    assert (job.func, job.cron, job.run_at_start) == (sweep_job, {"hour": 7, "minute": 30}, True)
+    router = build_router()
+    [job] = [j for j in router.jobs if j.name == "reminder_sweep"]      # one sweep for every feature
+    assert (job.func, job.cron(load_settings()), job.run_at_start) == (sweep_job, {"hour": 7, "minute": 30}, True)
+    assert [s.kind for s in router.reminder_sources] == ["cert", "round", "fair"]
     assert cron_from("25:99") == cron_from("x") == {"hour": 8, "minute": 0}

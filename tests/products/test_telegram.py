@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from handlers.products.reminders import sweep
+from core.reminders import sweep
 from storage.models import Certificate, Delivery, Identity
 from tests.products.test_cli import bot
 from tests.products.util import GOOD, csv_bytes

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from delivery.senders import Senders
 from delivery.worker import DeliveryWorker
 from handlers.rounds.repo import upcoming_rounds
-from handlers.products.reminders import sweep
+from core.reminders import sweep
 from storage.models import EvaluationRound, Role, Subscription
 from tests.products.util import RecordingSender, add_cert, add_user
 from tests.helpers import msg, texts

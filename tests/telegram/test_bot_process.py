@@ -37,7 +37,7 @@ async def test_bot_run_polls_answers_and_stops_on_sigterm(tg, sqlite_url):
         assert tg.commands[("default", "")]
         tg.push_command(31337, "start")
         [menu] = await tg.wait_sent(1, chat_id=31337, timeout=15)
-        assert "OCOP" in menu.text and len(menu.buttons()) == 6
+        assert "OCOP" in menu.text and len(menu.buttons()) == 7
     finally:
         code, err = await terminate(proc)
     assert code == 0, err

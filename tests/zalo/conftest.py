@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from channels.zalo import make_zalo_channel
+from channels import make_zalo_channel
 from core.app import Core
 from core.runtime import Runtime
 from delivery.worker import DeliveryWorker

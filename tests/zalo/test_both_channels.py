@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from handlers.broadcast import sending
 from channels.telegram import TelegramChannel
-from channels.zalo import make_zalo_channel
+from channels import make_zalo_channel
 from core.app import Core
 from core.runtime import Runtime
 from storage.models import Delivery, Identity, utcnow

@@ -173,7 +173,7 @@ async def test_expired_access_token_mid_broadcast_is_refreshed_and_nothing_lost(
 
 
 async def test_standalone_sender_for_a_broadcast_process(sqlite_url, zalo_env):
-    from channels.zalo import standalone_sender
+    from channels import zalo_standalone_sender as standalone_sender
     from delivery.senders import Senders
     from delivery.worker import DeliveryWorker
     h = await zalo_env("oa", sqlite_url)
@@ -203,7 +203,7 @@ async def test_documents_are_downloaded_and_images_answered_politely(sqlite_url,
 async def test_certificate_reminders_reach_zalo_with_window_rules(db_url, zalo_env, today):
     from datetime import date
 
-    from handlers.products.reminders import sweep
+    from core.reminders import sweep
     from storage.models import Certificate
     h = await zalo_env("oa", db_url)
     for u in ("rem1", "rem2"):

@@ -87,9 +87,9 @@ def assessed_by(title: str, hint: str, part: str, sheet: int) -> str:
 
 def sheet_texts(text: str) -> list[str]:
     lines = text.split("\n")
-    starts = [i for i, l in enumerate(lines) if 908 <= i < len(lines)
-              and re.match(r"^\s*(\d+\.\s*)?Bộ sản phẩm:|^\s*\d+\.\s*Sản phẩm (trà|cà phê)", l)]
-    end = next(i for i, l in enumerate(lines) if l.strip() == "PHỤ LỤC III" and i > starts[0])
+    starts = [i for i, ln in enumerate(lines) if 908 <= i < len(lines)
+              and re.match(r"^\s*(\d+\.\s*)?Bộ sản phẩm:|^\s*\d+\.\s*Sản phẩm (trà|cà phê)", ln)]
+    end = next(i for i, ln in enumerate(lines) if ln.strip() == "PHỤ LỤC III" and i > starts[0])
     starts.append(end)
     return ["\n".join(lines[a:b]) for a, b in zip(starts, starts[1:])]
 

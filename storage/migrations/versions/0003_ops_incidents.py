@@ -1,15 +1,15 @@
 """incidents (admin alerts, issue 16)
 
-Revision ID: 0002_ops_incidents
-Revises: 0001_initial
+Revision ID: 0003_ops_incidents
+Revises: 0002_drop_cert_claim_code
 Create Date: 2026-12-01 22:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_ops_incidents'
-down_revision = '0001_initial'
+revision = '0003_ops_incidents'
+down_revision = '0002_drop_cert_claim_code'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Zalo channel: one interface, two adapters chosen by ZALO_MODE ("bot" | "oa").
+"""Zalo channel base: what both adapters share (ZALO_MODE "bot" | "oa"; factory in channels/__init__.py).
 
 Shared here (both adapters):
 - inbound: de-duplication in table processed_events (holds across restarts and instances),
@@ -17,12 +17,9 @@ import html
 import json
 import uuid
 import logging
-from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from channels.zalo_render import Choices, pick, render
 from core.messages import Incoming, Reply
@@ -30,42 +27,12 @@ from core.templates import render as render_template
 from core.text import html_to_plain
 from delivery.outcome import SendResult
 from storage.models import Identity, KeyValue, ProcessedEvent, utcnow
+from storage.sql import put_value, upsert
 
 log = logging.getLogger("ocop.zalo")
 CHANNEL = "zalo"
 EVENT_MEMORY = timedelta(days=7)        # how long a processed event id is remembered
 PRUNE_EVERY = 6 * 3600
-
-
-def make_zalo_channel(runtime):
-    """The configured Zalo adapter (settings.zalo_mode)."""
-    mode = runtime.settings.zalo_mode
-    if mode == "bot":
-        from channels.zalo_bot import ZaloBotChannel
-        return ZaloBotChannel(runtime)
-    if mode == "oa":
-        from channels.zalo_oa import ZaloOAChannel
-        return ZaloOAChannel(runtime)
-    raise ValueError(f"ZALO_MODE must be 'bot' or 'oa', not {mode!r}")
-
-
-def standalone_sender(settings, sessionmaker):
-    """(sender, close) for a process that sends but does not receive Zalo messages
-    (e.g. `bot.py broadcast`): the same adapter and rules, without webhook or polling."""
-    runtime = SimpleNamespace(settings=settings, core=SimpleNamespace(sessionmaker=sessionmaker))
-    channel = make_zalo_channel(runtime)
-    return channel.sender, channel.stop
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they are UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
-def _insert(session):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 class ZaloSender:
@@ -154,9 +121,8 @@ class ZaloChannelBase:
         if not event_id:
             return True
         async with self.sessionmaker() as s, s.begin():
-            stmt = _insert(s)(ProcessedEvent).values(channel=CHANNEL, event_id=event_id[:128]) \
-                .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-            res = await s.execute(stmt)
+            res = await s.execute(upsert(s, ProcessedEvent, dict(channel=CHANNEL, event_id=event_id[:128]),
+                                         key=["channel", "event_id"]))
             return (res.rowcount or 0) == 1
 
     async def process(self, msg: Incoming, event_id: str = "") -> list[Reply]:
@@ -210,8 +176,7 @@ class ZaloChannelBase:
             if ident is None:
                 return
             value = json.dumps((choices or Choices()).to_json(), ensure_ascii=False)
-            stmt = _insert(s)(KeyValue).values(key=f"zalo_choices:{ident.id}", value=value)
-            await s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+            await put_value(s, f"zalo_choices:{ident.id}", value)
 
     # --- outbound ---------------------------------------------------------------------------
     async def send_replies(self, chat_id: str, replies: list[Reply], *, remember: bool,
