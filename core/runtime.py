@@ -32,7 +32,9 @@ class Runtime:
         self.core.services["senders"] = self.senders
         self.channels: list = []
         self.web_app = web.Application(client_max_size=2 * 1024 * 1024)
+        from core.ops.alerts import Alerts
         from core.ops.http import add_routes as add_ops_routes
+        self.core.services["alerts"] = Alerts(self.core.sessionmaker, settings)   # alert(kind, key, text)
         add_ops_routes(self.web_app, self.core)        # /healthz (database), /metrics (METRICS_TOKEN)
         self.web_runner: web.AppRunner | None = None
         self.scheduler = None

@@ -2,6 +2,7 @@
 
     await alert(sessionmaker, settings, "zns", "-131:tpl42", "Mẫu ZNS tpl42 chưa được duyệt")
     await resolve(sessionmaker, "zns", "-131:tpl42")        # when it works again
+    await core.services["alerts"].alert("zns", "-115", "…")  # the same, bound (set by core.runtime)
 
 An incident is a row of `incidents` keyed by kind + key. alert() opens it (or re-opens a resolved
 one as a new episode) and then enqueues one notice per admin (ADMIN_IDS) through the delivery path,
@@ -83,3 +84,16 @@ async def open_incidents(session, limit: int = 50) -> list[Incident]:
     """Open incidents, newest first (for the console's overview and `bot.py doctor`)."""
     return list(await session.scalars(select(Incident).where(Incident.status == "open")
                                       .order_by(Incident.opened_at.desc(), Incident.id.desc()).limit(limit)))
+
+
+class Alerts:
+    """The same API bound to one database and settings: `await core.services["alerts"].alert(kind, key, text)`."""
+
+    def __init__(self, sessionmaker, settings):
+        self.sessionmaker, self.settings = sessionmaker, settings
+
+    async def alert(self, kind: str, key: str, text: str) -> bool:
+        return await alert(self.sessionmaker, self.settings, kind, key, text)
+
+    async def resolve(self, kind: str, key: str) -> bool:
+        return await resolve(self.sessionmaker, kind, key)

@@ -59,6 +59,10 @@ def skip(name, detail="chưa cấu hình"):
     return Check(name, SKIP, detail)
 
 
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
 def _sqlite_path(url: str) -> Path | None:
     from sqlalchemy import make_url
     if not url.startswith("sqlite"):
@@ -181,7 +185,7 @@ async def oa_access_token(settings, ctx) -> tuple[str, str]:
 
 
 async def _zalo_oa(settings, ctx) -> Check:
-    from channels.zalo_tokens import NAME, _aware
+    from channels.zalo_tokens import NAME
     from storage.models import OAuthToken
     name = "Zalo OA"
     if not (settings.zalo_oa_app_id and settings.zalo_oa_app_secret and settings.zalo_oa_secret_key):

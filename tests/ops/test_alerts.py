@@ -147,3 +147,14 @@ async def test_zalo_token_that_cannot_be_refreshed(zoa, db_url, make_core):
     assert (await tokens.access_token()).startswith("at")    # refreshed -> incident resolved
     async with core.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(Incident).where(Incident.status == "open")) == 0
+
+
+async def test_bound_api_for_other_features(sqlite_url, make_settings):
+    from core.runtime import Runtime
+    rt = Runtime(make_settings(sqlite_url))
+    try:
+        api = rt.core.services["alerts"]
+        assert await api.alert("zns", "-115", "Hết số dư ZCA") and not await api.alert("zns", "-115", "Hết số dư ZCA")
+        assert await api.resolve("zns", "-115")
+    finally:
+        await rt.core.close()
