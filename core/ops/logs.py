@@ -34,8 +34,12 @@ class JsonFormatter(logging.Formatter):
 def log_to_file(path: str) -> logging.Handler | None:
     if not path:
         return None
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    except OSError as exc:          # e.g. a command run as another user: log to stderr only
+        logging.getLogger("ocop").warning("LOG_FILE %s cannot be written (%s): logging to stderr only", path, exc)
+        return None
     handler.setFormatter(JsonFormatter())
     logging.getLogger().addHandler(handler)
     return handler

@@ -178,3 +178,10 @@ def test_log_file_is_json_lines_and_survives_rotation(tmp_path):
     assert first["route"] == "cmd:start" and first["level"] == "INFO" and first["ts"]
     [second] = [json.loads(line) for line in path.read_text().splitlines()]
     assert second["msg"] == "sau khi xoay vòng"
+
+
+def test_unwritable_log_file_does_not_stop_a_command(tmp_path):
+    from core.ops.logs import log_to_file
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert log_to_file(str(blocker / "sub" / "bot.log")) is None
