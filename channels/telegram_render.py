@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 import re
 
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, Message,
-                      ReplyKeyboardMarkup, ReplyKeyboardRemove)
+from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, LinkPreviewOptions,
+                      Message, ReplyKeyboardMarkup, ReplyKeyboardRemove)
 
 from core.messages import Reply
 from core.text import split_text
@@ -126,7 +126,8 @@ async def send_reply(bot, chat_id: int | str, reply: Reply, *, remove_keyboard: 
             kb = markup or (contact_keyboard() if contact_in_text else None)
             if kb is None and remove_keyboard:
                 kb = ReplyKeyboardRemove()
-        sent.append(await bot.send_message(chat_id, chunk, reply_markup=kb))
+        extra = {"link_preview_options": LinkPreviewOptions(is_disabled=True)} if reply.no_preview else {}
+        sent.append(await bot.send_message(chat_id, chunk, reply_markup=kb, **extra))
     if reply.file:
         doc = InputFile(reply.file.content, filename=reply.file.filename)
         sent.append(await bot.send_document(chat_id, doc, caption=caption or None, reply_markup=markup))

@@ -80,9 +80,9 @@ class OATokens:
             token = await self._refresh(bad)
         except TokenError as exc:
             try:
-                from core.templates import render
+                from core.templates import Markup, render
                 await alerts.alert(self.sessionmaker, self.settings, "zalo_token", "oa",
-                                   render("ops/zalo_token", error=str(exc)[:200]))
+                                   Markup(render("ops/zalo_token", error=str(exc)[:200])))
             except Exception:
                 log.exception("could not record the Zalo token incident")
             raise

@@ -13,4 +13,5 @@ MODULES = [
     "handlers.fairs.cli",   # import-fairs
     "cli.zalo",             # zalo-oa-auth, zalo-oa-token
     "cli.ops",              # doctor, backup, restore
+    "cli.web",              # web, web-login (officers' console)
 ]

@@ -65,13 +65,18 @@ class Settings:
     zalo_oa_refresh_token: str = ""
     zalo_oa_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    public_url: str = ""                 # links the bot sends (web console); default http://127.0.0.1:<port>
+    web_console: bool = True             # serve the officers' console at /quantri/ (WEB_CONSOLE=0: off)
     # --- operations (doctor, /metrics, logs, ZNS check; handlers/ops, core/ops) ---
-    public_url: str = ""                 # public root of the HTTP server; default http://127.0.0.1:<port>
     metrics_token: str = ""              # /metrics is served only when set (Bearer or ?token=)
     log_file: str = ""                   # also write the JSON logs to this file (logrotate-friendly)
     zns_api_url: str = "https://business.openapi.zalo.me"
     zns_template_cert_expiry: str = ""
     zns_template_round_deadline: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://127.0.0.1:{self.http_port}").rstrip("/")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -88,11 +93,6 @@ class Settings:
         if self.zalo_mode == "oa":
             return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key)
         return False
-
-    @property
-    def base_url(self) -> str:
-        """PUBLIC_URL, or the HTTP server on this machine when it is not set."""
-        return (self.public_url or f"http://127.0.0.1:{self.http_port}").rstrip("/")
 
     @property
     def webhook_mode(self) -> bool:
@@ -136,7 +136,8 @@ def load_settings(**overrides) -> Settings:
         zalo_oa_refresh_token=env("ZALO_OA_REFRESH_TOKEN", ""),
         zalo_oa_api_url=(env("ZALO_OA_API_URL") or "https://openapi.zalo.me").rstrip("/"),
         zalo_oauth_url=(env("ZALO_OAUTH_URL") or "https://oauth.zaloapp.com").rstrip("/"),
-        public_url=(env("PUBLIC_URL") or "").strip().rstrip("/"),
+        public_url=(env("PUBLIC_URL") or "").rstrip("/"),
+        web_console=(env("WEB_CONSOLE") or "1").strip().lower() not in ("0", "false", "no", "off"),
         metrics_token=(env("METRICS_TOKEN") or "").strip(),
         log_file=(env("LOG_FILE") or "").strip(),
         zns_api_url=(env("ZALO_ZNS_API_URL") or "https://business.openapi.zalo.me").rstrip("/"),

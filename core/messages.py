@@ -34,6 +34,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     file: Optional[OutFile] = None
     request_contact: bool = False      # ask the user to share their phone number
+    no_preview: bool = False           # links in the text get no preview (e.g. one-time sign-in links)
 
     def to_payload(self) -> dict:
         """JSON-able form stored on delivery rows (files are not queued)."""

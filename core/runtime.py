@@ -5,6 +5,7 @@ import asyncio
 import logging
 import signal
 import sys
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -31,7 +32,7 @@ class Runtime:
         self.core.services["worker"] = self.worker
         self.core.services["senders"] = self.senders
         self.channels: list = []
-        self.web_app = web.Application(client_max_size=2 * 1024 * 1024)
+        self.web_app = web.Application(client_max_size=6 * 1024 * 1024)   # console uploads (reader: 5 MB)
         from core.ops.alerts import Alerts
         from core.ops.http import add_routes as add_ops_routes
         self.core.services["alerts"] = Alerts(self.core.sessionmaker, settings)   # alert(kind, key, text)
@@ -60,11 +61,14 @@ class Runtime:
         await upgrade_async(self.settings.database_url)
         for ch in self.channels:
             await ch.start(self)
-        needs_http = any(getattr(ch, "needs_http", False) for ch in self.channels)
+        needs_http = any(getattr(ch, "needs_http", False) for ch in self.channels) or self.settings.web_console
         if with_http or (with_http is None and needs_http):
             for ch in self.channels:
                 if hasattr(ch, "add_routes"):
                     ch.add_routes(self.web_app)
+            if self.settings.web_console:
+                from core.web.app import mount
+                mount(self.web_app, self.core)
             self.web_runner = web.AppRunner(self.web_app)
             await self.web_runner.setup()
             site = web.TCPSite(self.web_runner, self.settings.http_host, self.settings.http_port)
@@ -122,6 +126,25 @@ async def run(settings: Settings) -> int:
             pass
     await rt.start(with_http=True)       # /healthz and /metrics also in polling mode
     log.info("running: %s", ", ".join(ch.name for ch in rt.channels))
+    await rt.stop_event.wait()
+    await rt.stop()
+    return 0
+
+
+async def run_web(settings: Settings) -> int:
+    """`python bot.py web`: the officers' console with the delivery worker and the scheduler, no chat
+    channel (proactive messages wait in `deliveries` for a process that has the channel)."""
+    settings = replace(settings, web_console=True)
+    rt = Runtime(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, rt.stop_event.set)
+        except NotImplementedError:  # pragma: no cover
+            pass
+    await rt.start(with_http=True)
+    print(f"Trang quản trị: {settings.base_url}/quantri/  (đăng nhập: python bot.py web-login --user telegram:<id>)",
+          flush=True)
     await rt.stop_event.wait()
     await rt.stop()
     return 0

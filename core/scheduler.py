@@ -29,9 +29,9 @@ async def run_job(core, spec) -> bool:
         if ok:
             await alerts.resolve(core.sessionmaker, "job_failed", spec.name)
         else:
-            from core.templates import render
+            from core.templates import Markup, render
             await alerts.alert(core.sessionmaker, core.settings, "job_failed", spec.name,
-                               render("ops/job_failed", job=spec.name, error=error))
+                               Markup(render("ops/job_failed", job=spec.name, error=error)))
     except Exception:
         log.exception("could not record the outcome of job %s", spec.name)
     return ok

@@ -41,6 +41,7 @@ class Row:
 class TableError:
     line: int
     message: str                               # Vietnamese, shown to officers as is
+    field: str = ""                            # the column at fault, when known (web console marks the cell)
 
     def __str__(self) -> str:
         return f"Dòng {self.line}: {self.message}" if self.line else self.message

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, UniqueConstraint, event, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core import clock
@@ -142,7 +142,9 @@ class OfficerQuestion(Base):
 class Certificate(Base):
     __tablename__ = "certificates"
     __table_args__ = (UniqueConstraint("province", "decision_no", "product", name="uq_cert_register"),
-                      Index("ix_cert_expires", "expires_on"))
+                      Index("ix_cert_expires", "expires_on"),
+                      Index("ix_cert_province_expires", "province", "expires_on"),
+                      Index("ix_cert_recognized", "recognized_on"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     product: Mapped[str] = mapped_column(String(200))
@@ -158,8 +160,62 @@ class Certificate(Base):
     expires_on: Mapped[date] = mapped_column(Date)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(16), default="user")          # user | import
+    producer_type: Mapped[str | None] = mapped_column(String(8))       # htx | tht | dn | hkd (report)
+    recognition_kind: Mapped[str | None] = mapped_column(String(8))    # new | reeval | upgrade
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")  # folded, for search
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def certificate_search_key(product, producer, commune, decision_no) -> str:
+    """Diacritic-free lower-case text the console searches (kept in step by the ORM events below)."""
+    from core.text import fold
+    return fold(" ".join(str(x or "") for x in (product, producer, commune, decision_no)))
+
+
+@event.listens_for(Certificate, "before_insert")
+@event.listens_for(Certificate, "before_update")
+def _certificate_search_key(_mapper, _conn, cert: Certificate) -> None:
+    cert.search_key = certificate_search_key(cert.product, cert.producer, cert.commune, cert.decision_no)
+
+
+class PlanTarget(Base):
+    """A plan target an officer entered on the report page ("đến 31/12/2026: 10 sản phẩm 4 sao")."""
+    __tablename__ = "plan_targets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province: Mapped[str | None] = mapped_column(String(64), index=True)   # official name; NULL = national
+    label: Mapped[str] = mapped_column(String(200), default="")
+    due_on: Mapped[date] = mapped_column(Date)
+    stars: Mapped[int | None] = mapped_column(Integer)
+    group: Mapped[str | None] = mapped_column(String(32))
+    producer_type: Mapped[str | None] = mapped_column(String(8))
+    target: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser of the officers' console. id = sha256 of the cookie value."""
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebUpload(Base):
+    """A spreadsheet uploaded to the console, kept between the dry run and the confirmation."""
+    __tablename__ = "web_uploads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="checked")   # checked | imported
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class EvaluationRound(Base):
@@ -224,6 +280,7 @@ class Broadcast(Base):
 class Reminder(Base):
     """A reminder that became due; the unique key makes the sweep idempotent."""
     __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_ref", "kind", "ref_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(128), unique=True)   # e.g. cert:12:2027-03-05:30
     kind: Mapped[str] = mapped_column(String(16))                # cert | round | fair
@@ -245,7 +302,8 @@ class Delivery(Base):
     """
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
-                      Index("ix_deliveries_broadcast", "broadcast_id", "status"))
+                      Index("ix_deliveries_broadcast", "broadcast_id", "status"),
+                      Index("ix_deliveries_identity_sent", "identity_id", "sent_at"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(16))        # broadcast | reminder | answer | notice

@@ -16,6 +16,8 @@ from tests.dbutil import Templates  # noqa: E402
 from tests.people import make_worker, sender  # noqa: E402,F401  (fixtures shared by officer features)
 
 os.environ.setdefault("TELEGRAM_BOT_TOKEN", "")
+# a Runtime serves the web console (and binds HTTP_PORT) by default; tests that want it turn it on
+os.environ.setdefault("WEB_CONSOLE", "0")
 
 
 @pytest.fixture(scope="session")

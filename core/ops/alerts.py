@@ -4,6 +4,8 @@
     await resolve(sessionmaker, "zns", "-131:tpl42")        # when it works again
     await core.services["alerts"].alert("zns", "-115", "…")  # the same, bound (set by core.runtime)
 
+`text` is plain text (escaped here) or a Markup (e.g. Markup(render("my/template", …))).
+
 An incident is a row of `incidents` keyed by kind + key. alert() opens it (or re-opens a resolved
 one as a new episode) and then enqueues one notice per admin (ADMIN_IDS) through the delivery path,
 with the idempotency key incident:<id>:<episode>:<identity>; while it is open further occurrences
@@ -18,7 +20,7 @@ import logging
 from sqlalchemy import select, update
 
 from core.messages import Reply
-from core.templates import render
+from core.templates import Markup, escape, render
 from delivery.queue import enqueue_rows
 from storage.models import Identity, Incident, utcnow
 from storage.sql import upsert
@@ -40,7 +42,10 @@ async def admin_identities(session, settings) -> list[Identity]:
 
 async def alert(sessionmaker, settings, kind: str, key: str, text: str) -> bool:
     """Record an occurrence; True when it opened an incident (and the admins were notified)."""
-    key, text, now = str(key)[:128], str(text)[:2000], utcnow()
+    # stored and sent as HTML of the small Telegram subset: plain text is escaped here, a Markup
+    # (e.g. a rendered template) is kept as it is
+    key, now = str(key)[:128], utcnow()
+    text = str(escape(text))[:2000]
     async with sessionmaker() as s, s.begin():
         ins = upsert(s, Incident, dict(kind=kind, key=key, status="open", text=text, episode=1, occurrences=1,
                                        opened_at=now, last_seen_at=now), key=["kind", "key"])
@@ -56,7 +61,7 @@ async def alert(sessionmaker, settings, kind: str, key: str, text: str) -> bool:
             return False
         inc = await s.scalar(select(Incident).where(Incident.kind == kind, Incident.key == key)
                              .execution_options(populate_existing=True))
-        message = Reply(render("ops/alert", kind=kind, text=text)).to_payload()
+        message = Reply(render("ops/alert", kind=kind, text=Markup(text))).to_payload()
         admins = await admin_identities(s, settings)
         await enqueue_rows(s, [dict(key=f"incident:{inc.id}:{inc.episode}:{i.id}", kind="notice", identity_id=i.id,
                                     channel=i.channel, chat_id=i.chat_id, payload=dict(message)) for i in admins])

@@ -9,7 +9,7 @@ import aiohttp
 from core import clock
 from core.ops import alerts
 from core.ops.metrics import queue_figures
-from core.templates import render
+from core.templates import Markup, render
 from handlers.ops import probes
 
 log = logging.getLogger("ocop.ops.watch")
@@ -24,7 +24,7 @@ async def check_queue(core) -> bool:
         q = await queue_figures(s)
     if q["oldest_age"] > QUEUE_MAX_AGE.total_seconds():
         await alerts.alert(core.sessionmaker, core.settings, "queue_stale", "deliveries",
-                           render("ops/queue_stale", count=q["due"], minutes=int(q["oldest_age"] // 60)))
+                           Markup(render("ops/queue_stale", count=q["due"], minutes=int(q["oldest_age"] // 60))))
         return True
     await alerts.resolve(core.sessionmaker, "queue_stale", "deliveries")
     return False
@@ -49,8 +49,8 @@ async def check_webhook(core, http: aiohttp.ClientSession | None = None) -> bool
     message, when = hook.get("last_error_message"), hook.get("last_error_date")
     if message and when and clock.now() - datetime.fromtimestamp(int(when), timezone.utc) < WEBHOOK_ERROR_FRESH:
         await alerts.alert(core.sessionmaker, settings, "webhook_error", "telegram",
-                           render("ops/webhook_error", url=hook.get("url") or settings.webhook_url,
-                                  message=message, pending=hook.get("pending_update_count") or 0))
+                           Markup(render("ops/webhook_error", url=hook.get("url") or settings.webhook_url,
+                                         message=message, pending=hook.get("pending_update_count") or 0)))
         return True
     await alerts.resolve(core.sessionmaker, "webhook_error", "telegram")
     return False

@@ -33,9 +33,29 @@ COLUMNS = {
     "stars": ["Số sao", "Hạng sao", "Xếp hạng", "Hạng", "Sao", "Kết quả xếp hạng", "Số sao OCOP"],
     "decision_no": ["Số quyết định", "Số QĐ", "Quyết định", "Quyết định công nhận", "Số quyết định công nhận"],
     "recognized_on": ["Ngày công nhận", "Ngày quyết định", "Ngày QĐ", "Ngày cấp", "Ngày ký quyết định"],
+    # optional, for the officers' report (files without them keep working)
+    "producer_type": ["Loại hình chủ thể", "Loại hình", "Loại chủ thể", "Loại hình tổ chức"],
+    "recognition_kind": ["Hình thức", "Hình thức công nhận", "Hình thức đánh giá", "Loại công nhận"],
+    "revoked_on": ["Ngày thu hồi", "Thu hồi ngày", "Ngày thu hồi giấy chứng nhận"],
 }
 REQUIRED = {"product", "province", "group", "stars", "decision_no", "recognized_on"}
 FIELDS = ("producer", "phone", "commune", "group", "stars", "authority", "recognized_on", "expires_on")
+OPTIONAL_FIELDS = ("producer_type", "recognition_kind", "revoked_on", "revoked")   # updated only when given
+
+PRODUCER_TYPE_WORDS = [("tht", ("to hop tac", "tht")), ("htx", ("hop tac xa", "htx", "lien hiep")),
+                       ("dn", ("doanh nghiep", "cong ty", "dn", "tnhh", "co phan", "dntn")),
+                       ("hkd", ("ho kinh doanh", "hkd", "ho gia dinh", "ho san xuat", "ca nhan", "ho"))]
+KIND_WORDS = [("upgrade", ("nang hang", "nang sao", "nang cap")),
+              ("reeval", ("danh gia lai", "tai danh gia", "cong nhan lai", "gia han", "lai")),
+              ("new", ("moi", "lan dau", "cong nhan moi", "dau tien"))]
+
+
+def _classify(value, table) -> str | None:
+    t = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(str(value or ""))).split())
+    for key, words in table:
+        if any(t == w or t.startswith(w + " ") or f" {w} " in f" {t} " for w in words):
+            return key
+    return None
 
 
 @dataclass
@@ -52,6 +72,13 @@ class CertRow:
     authority: str
     recognized_on: date
     expires_on: date
+    producer_type: str | None = None
+    recognition_kind: str | None = None
+    revoked_on: date | None = None
+
+    @property
+    def revoked(self) -> bool | None:
+        return True if self.revoked_on else None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -92,42 +119,59 @@ def parse_stars(value) -> int | None:
     return n if n in (3, 4, 5) else None
 
 
-def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, list[str]]:
-    """One spreadsheet row -> CertRow, or the reasons it is invalid (Vietnamese)."""
+def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, list[tuple[str, str]]]:
+    """One spreadsheet row -> CertRow, or the reasons it is invalid: (column, Vietnamese message)."""
     v, errs = row.values, []
     product = _text(v.get("product"), 200)
     if not product:
-        errs.append("thiếu tên sản phẩm")
+        errs.append(("product", "thiếu tên sản phẩm"))
     decision_no = _text(v.get("decision_no"), 64)
     if not decision_no:
-        errs.append("thiếu số quyết định")
+        errs.append(("decision_no", "thiếu số quyết định"))
     pm = match_province(str(v.get("province") or "")) if v.get("province") else None
     if pm is None:
-        errs.append(f"không nhận ra tỉnh/thành «{_text(v.get('province'), 40)}»" if v.get("province")
-                    else "thiếu tỉnh/thành")
+        errs.append(("province", f"không nhận ra tỉnh/thành «{_text(v.get('province'), 40)}»" if v.get("province")
+                     else "thiếu tỉnh/thành"))
     group = match_group(str(v.get("group") or ""))
     if group is None:
-        errs.append(f"nhóm «{_text(v.get('group'), 40)}» không thuộc 6 nhóm sản phẩm OCOP")
+        errs.append(("group", f"nhóm «{_text(v.get('group'), 40)}» không thuộc 6 nhóm sản phẩm OCOP"))
     stars = parse_stars(v.get("stars"))
     if stars is None:
-        errs.append(f"số sao «{_text(v.get('stars'), 10)}» không hợp lệ (chỉ 3, 4 hoặc 5 sao)")
+        errs.append(("stars", f"số sao «{_text(v.get('stars'), 10)}» không hợp lệ (chỉ 3, 4 hoặc 5 sao)"))
     phone = None
     if v.get("phone"):
         phone = normalise_phone(str(v.get("phone")))
         if phone is None:
-            errs.append(f"số điện thoại «{_text(v.get('phone'), 20)}» không hợp lệ")
+            errs.append(("phone", f"số điện thoại «{_text(v.get('phone'), 20)}» không hợp lệ"))
     recognized = None
     try:
         recognized = parse_past_date(v.get("recognized_on"), today, EARLIEST)
     except DateError as exc:
-        errs.append(f"ngày công nhận: {exc}")
+        errs.append(("recognized_on", f"ngày công nhận: {exc}"))
+    ptype = _classify(v.get("producer_type"), PRODUCER_TYPE_WORDS) if v.get("producer_type") else None
+    if v.get("producer_type") and ptype is None:
+        errs.append(("producer_type", f"loại hình «{_text(v.get('producer_type'), 30)}» không rõ (HTX, tổ hợp tác, "
+                                      "doanh nghiệp hoặc hộ kinh doanh)"))
+    kind = _classify(v.get("recognition_kind"), KIND_WORDS) if v.get("recognition_kind") else None
+    if v.get("recognition_kind") and kind is None:
+        errs.append(("recognition_kind", f"hình thức «{_text(v.get('recognition_kind'), 30)}» không rõ (mới, "
+                                         "đánh giá lại hoặc nâng hạng)"))
+    revoked = None
+    if v.get("revoked_on"):
+        try:
+            revoked = parse_past_date(v.get("revoked_on"), today, EARLIEST)
+            if recognized and revoked < recognized:
+                errs.append(("revoked_on", "ngày thu hồi trước ngày công nhận"))
+        except DateError as exc:
+            errs.append(("revoked_on", f"ngày thu hồi: {exc}"))
     if errs:
         return None, errs
     if pm.note:
         notes.append(f"Dòng {row.line}: {pm.note}.")
     return CertRow(row.line, product, _text(v.get("producer"), 200), phone,
                    _text(v.get("commune"), 100) or None, pm.province.name, group.id, stars, decision_no,
-                   "ministry" if stars == 5 else "province", recognized, expiry_date(recognized)), []
+                   "ministry" if stars == 5 else "province", recognized, expiry_date(recognized),
+                   ptype, kind, revoked), []
 
 
 def validate(rows, today: date, allowed_provinces: set[str] | None = None):
@@ -138,13 +182,13 @@ def validate(rows, today: date, allowed_provinces: set[str] | None = None):
         if cert is not None:
             fkey = (cert.province, fold(cert.decision_no), fold(cert.product))
             if fkey in seen:
-                errs = [f"trùng với dòng {seen[fkey]} (cùng tỉnh, số quyết định và tên sản phẩm)"]
+                errs = [("product", f"trùng với dòng {seen[fkey]} (cùng tỉnh, số quyết định và tên sản phẩm)")]
             elif allowed_provinces is not None and cert.province not in allowed_provinces:
-                errs = [f"tỉnh {cert.province} ngoài phạm vi bạn được giao"]
+                errs = [("province", f"tỉnh {cert.province} ngoài phạm vi bạn được giao")]
             else:
                 seen[fkey] = row.line
                 good.append(cert)
-        errors.extend(TableError(row.line, e) for e in errs)
+        errors.extend(TableError(row.line, e, column) for column, e in errs)
     return good, errors, notes
 
 
@@ -171,9 +215,13 @@ async def upsert(session, certs: list[CertRow], report: ImportReport, write: boo
                                         commune=c.commune, province=c.province, group=c.group, stars=c.stars,
                                         decision_no=c.decision_no, authority=c.authority,
                                         recognized_on=c.recognized_on, expires_on=c.expires_on,
+                                        producer_type=c.producer_type, recognition_kind=c.recognition_kind,
+                                        revoked=bool(c.revoked_on), revoked_on=c.revoked_on,
                                         source="import", created_at=now, updated_at=now))
             continue
         changes = {f: getattr(c, f) for f in FIELDS if getattr(cur, f) != getattr(c, f)}
+        changes.update({f: getattr(c, f) for f in OPTIONAL_FIELDS
+                        if getattr(c, f) is not None and getattr(cur, f) != getattr(c, f)})
         if not changes:
             report.unchanged += 1
             continue

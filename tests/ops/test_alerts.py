@@ -158,3 +158,11 @@ async def test_bound_api_for_other_features(sqlite_url, make_settings):
         assert await api.resolve("zns", "-115")
     finally:
         await rt.core.close()
+
+
+async def test_text_is_escaped_once(sqlite_url, make_core):
+    core = await setup(make_core, sqlite_url)
+    await alerts.alert(core.sessionmaker, core.settings, "zns", "x", 'mẫu "a" < b & c')
+    [row, _] = await alert_rows(core)
+    assert 'mẫu "a" &lt; b &amp; c' in row.payload["text"] or "mẫu &#34;a&#34; &lt; b &amp; c" in row.payload["text"]
+    assert "&amp;lt;" not in row.payload["text"] and "&amp;#34;" not in row.payload["text"]

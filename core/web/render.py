@@ -1,0 +1,51 @@
+"""Pages rendered with the project's Jinja2 environment (autoescape, StrictUndefined)."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from core.templates import environment
+from core.web.keys import VIEWER
+
+NAV = [("tong-quan", "Tổng quan", "/quantri/"), ("san-pham", "Sản phẩm", "/quantri/san-pham"),
+       ("nhap", "Nhập danh sách", "/quantri/nhap"), ("bao-cao", "Báo cáo", "/quantri/bao-cao")]
+
+
+def qs(params: dict, **changes) -> str:
+    """'?a=1&b=2' from params with changes applied (None / '' removes a key)."""
+    merged = {**params, **changes}
+    clean = {k: v for k, v in merged.items() if v not in (None, "")}
+    return "?" + urlencode(clean) if clean else ""
+
+
+def html(request: web.Request, template: str, **ctx) -> str:
+    viewer = request.get(VIEWER)
+    base = dict(viewer=viewer, csrf=viewer.csrf if viewer else "", nav=NAV, active=ctx.pop("active", ""),
+                title=ctx.pop("title", "Quản trị OCOP"), qs=qs)
+    return environment().get_template(f"{template}.j2").render(**base, **ctx)
+
+
+def page(request: web.Request, template: str, *, http_status: int = 200, **ctx) -> web.Response:
+    return web.Response(text=html(request, template, **ctx), status=http_status, content_type="text/html",
+                        charset="utf-8")
+
+
+def error_page(request: web.Request, status: int, heading: str, message: str, *,
+               back: str = "") -> web.Response:
+    return page(request, "web/error", http_status=status, title=heading, heading=heading, message=message,
+                back=back)
+
+
+def bad_request(request: web.Request, message: str, back: str = "") -> web.Response:
+    return error_page(request, 400, "Yêu cầu không hợp lệ", message, back=back)
+
+
+def not_found(request: web.Request) -> web.Response:
+    return error_page(request, 404, "Không tìm thấy",
+                      "Mục này không có hoặc không thuộc phạm vi của bạn.", back="/quantri/san-pham")
+
+
+def redirect(location: str, status: int = 303) -> web.Response:
+    """A redirect *returned* (not raised), so the request's transaction is committed."""
+    return web.Response(status=status, headers={"Location": location})

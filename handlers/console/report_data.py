@@ -1,0 +1,245 @@
+"""The report's numbers (Báo cáo): the tables provincial offices compute by hand, for a scope and period.
+
+Each table is a `Table` (title, header, rows, footer) so the page and the XLSX export (one sheet per
+table) show exactly the same figures.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import distinct, func, or_, select, union
+
+from core.reference import all_groups
+from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped
+from core.permissions import province_id_of, province_values
+from storage.models import (Certificate, Delivery, EvaluationRound, FaqLog, FlowAnswer, Identity, OfficerQuestion,
+                            PlanTarget, User)
+from storage.users import aware
+
+STARS = (3, 4, 5)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    header: list[str]
+    rows: list[list] = field(default_factory=list)
+    footer: list | None = None
+    note: str = ""
+
+    def all_rows(self) -> list[list]:
+        return self.rows + ([self.footer] if self.footer else [])
+
+
+def active_at(d: date):
+    """Certificates in force on day d."""
+    return (Certificate.recognized_on <= d, Certificate.expires_on >= d,
+            or_(Certificate.revoked.is_(False), Certificate.revoked_on > d))
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}%" if b else "—"
+
+
+def _variants(viewer) -> list[str]:
+    out = []
+    for name in viewer.provinces:
+        pid = province_id_of(name)
+        out += [name, *(province_values(pid) if pid else [])]
+    return sorted(set(out))
+
+
+async def stars_by_group(db, viewer, den: date) -> Table:
+    grid: dict[str, dict[int, int]] = {}
+    for g, s, n in (await db.execute(scoped(select(Certificate.group, Certificate.stars, func.count())
+                                             .where(*active_at(den)).group_by(Certificate.group, Certificate.stars),
+                                             viewer))).all():
+        grid.setdefault(g, {})[s] = n
+    ids = [g.id for g in all_groups()] + sorted(set(grid) - {g.id for g in all_groups()})
+    rows = [[group_name(gid), *(grid.get(gid, {}).get(s, 0) for s in STARS), sum(grid.get(gid, {}).values())]
+            for gid in ids]
+    foot = ["Tổng", *(sum(r[i + 1] for r in rows) for i in range(len(STARS))), sum(r[-1] for r in rows)]
+    return Table("sao_nhom", f"Sản phẩm còn hiệu lực ngày {den:%d/%m/%Y} theo nhóm và hạng sao",
+                 ["Nhóm sản phẩm", "3 sao", "4 sao", "5 sao", "Tổng"], rows, foot,
+                 "Nhóm con (ví dụ thực phẩm tươi sống, chế biến) chưa được ghi trong danh sách.")
+
+
+async def producers_by_type(db, viewer, den: date) -> Table:
+    sub = scoped(select(Certificate.province, Certificate.producer, Certificate.producer_type)
+                 .where(*active_at(den)).distinct(), viewer).subquery()
+    counts = {t: n for t, n in (await db.execute(select(sub.c.producer_type, func.count())
+                                                  .group_by(sub.c.producer_type))).all()}
+    total = sum(counts.values())
+    rows = [[label, counts.get(key, 0), _pct(counts.get(key, 0), total)] for key, label in PRODUCER_TYPES.items()]
+    rows.append(["Chưa ghi loại hình", counts.get(None, 0), _pct(counts.get(None, 0), total)])
+    return Table("chu_the", "Chủ thể có sản phẩm còn hiệu lực theo loại hình", ["Loại hình", "Số chủ thể", "Tỷ lệ"],
+                 rows, ["Tổng", total, "100%" if total else "—"])
+
+
+async def by_commune(db, viewer, den: date) -> Table:
+    grid: dict[tuple, dict[int, int]] = {}
+    for p, c, s, n in (await db.execute(scoped(select(Certificate.province, Certificate.commune, Certificate.stars,
+                                                       func.count()).where(*active_at(den))
+                                                .group_by(Certificate.province, Certificate.commune,
+                                                          Certificate.stars), viewer))).all():
+        grid.setdefault((p, c or ""), {})[s] = n
+    rows = [[p, c or "(chưa ghi xã)", *(v.get(s, 0) for s in STARS), sum(v.values())]
+            for (p, c), v in sorted(grid.items(), key=lambda kv: (kv[0][0], kv[0][1]))]
+    foot = ["Tổng", f"{len(rows)} xã/phường", *(sum(r[i + 2] for r in rows) for i in range(len(STARS))),
+            sum(r[-1] for r in rows)]
+    return Table("xa", "Sản phẩm còn hiệu lực theo xã/phường", ["Tỉnh/thành", "Xã/phường", "3 sao", "4 sao", "5 sao",
+                                                                "Tổng"], rows, foot)
+
+
+async def by_kind(db, viewer, tu: date, den: date) -> Table:
+    grid: dict = {}
+    for k, s, n in (await db.execute(scoped(select(Certificate.recognition_kind, Certificate.stars, func.count())
+                                             .where(Certificate.recognized_on >= tu, Certificate.recognized_on <= den)
+                                             .group_by(Certificate.recognition_kind, Certificate.stars),
+                                             viewer))).all():
+        grid.setdefault(k, {})[s] = n
+    rows = [[label, *(grid.get(k, {}).get(s, 0) for s in STARS), sum(grid.get(k, {}).values())]
+            for k, label in [*RECOGNITION_KINDS.items(), (None, "Chưa ghi hình thức")]]
+    foot = ["Tổng", *(sum(r[i + 1] for r in rows) for i in range(len(STARS))), sum(r[-1] for r in rows)]
+    return Table("hinh_thuc", f"Công nhận từ {tu:%d/%m/%Y} đến {den:%d/%m/%Y} theo hình thức",
+                 ["Hình thức", "3 sao", "4 sao", "5 sao", "Tổng"], rows, foot)
+
+
+async def lapsed(db, viewer, tu: date, den: date) -> tuple[Table, Table]:
+    """Certificates that expired in the period and were not recognised again; revocations in the period."""
+    expired = (await db.execute(scoped(select(Certificate.id, Certificate.product, Certificate.producer,
+                                              Certificate.commune, Certificate.province, Certificate.stars,
+                                              Certificate.expires_on, Certificate.recognized_on)
+                                       .where(Certificate.expires_on >= tu, Certificate.expires_on <= den,
+                                              Certificate.revoked.is_(False))
+                                       .order_by(Certificate.expires_on), viewer))).all()
+    latest: dict[tuple, date] = {}
+    if expired:
+        names = {(r.province, r.product.lower()) for r in expired}
+        for p, prod, rec in (await db.execute(scoped(select(Certificate.province, Certificate.product,
+                                                            Certificate.recognized_on)
+                                                     .where(Certificate.recognized_on >= tu), viewer))).all():
+            k = (p, prod.lower())
+            if k in names and rec > latest.get(k, date.min):
+                latest[k] = rec
+    not_renewed = [r for r in expired if latest.get((r.province, r.product.lower()), date.min) <= r.recognized_on]
+    revoked = await db.scalar(scoped(select(func.count()).select_from(Certificate).where(
+        Certificate.revoked.is_(True), Certificate.revoked_on >= tu, Certificate.revoked_on <= den), viewer))
+    summary = Table("het_han", f"Hết hạn và thu hồi từ {tu:%d/%m/%Y} đến {den:%d/%m/%Y}", ["Chỉ tiêu", "Số sản phẩm"], [
+        ["Hết hạn trong kỳ", len(expired)],
+        ["— đã được công nhận lại", len(expired) - len(not_renewed)],
+        ["— chưa công nhận lại", len(not_renewed)],
+        ["Bị thu hồi trong kỳ", revoked or 0]])
+    listing = Table("chua_cong_nhan_lai", "Danh sách hết hạn chưa công nhận lại",
+                    ["Sản phẩm", "Chủ thể", "Xã/phường", "Tỉnh/thành", "Sao", "Hết hạn"],
+                    [[r.product, r.producer, r.commune or "", r.province, r.stars, r.expires_on] for r in not_renewed])
+    return summary, listing
+
+
+async def rounds(db, viewer, tu: date, den: date) -> Table:
+    q = select(EvaluationRound).where(EvaluationRound.registration_deadline <= den).order_by(
+        EvaluationRound.province, EvaluationRound.registration_deadline)
+    if not viewer.national:
+        q = q.where(EvaluationRound.province.in_(_variants(viewer)))
+    items = list(await db.scalars(q))
+    rows = []
+    for i, r in enumerate(items):
+        start = r.evaluation_date or r.registration_deadline
+        nxt = next((x for x in items[i + 1:] if x.province == r.province), None)
+        end = min((nxt.evaluation_date or nxt.registration_deadline) if nxt else den, den)
+        if start > den or end < tu:
+            continue
+        counts = {s: n for s, n in (await db.execute(scoped(select(Certificate.stars, func.count()).where(
+            Certificate.province == r.province, Certificate.recognized_on >= start, Certificate.recognized_on <= end)
+            .group_by(Certificate.stars), viewer))).all()}
+        rows.append([r.province, r.name, r.registration_deadline, r.evaluation_date, *(counts.get(s, 0) for s in STARS),
+                     sum(counts.values())])
+    return Table("dot", "Kết quả theo đợt đánh giá", ["Tỉnh/thành", "Đợt", "Hạn đăng ký", "Ngày đánh giá",
+                                                       "3 sao", "4 sao", "5 sao", "Tổng công nhận"], rows, None,
+                 "Sản phẩm được công nhận từ ngày đánh giá của đợt đến đợt kế tiếp (hoặc cuối kỳ).")
+
+
+def target_scope(q, viewer):
+    return q if viewer.national else q.where(PlanTarget.province.in_(sorted(viewer.provinces)))
+
+
+async def targets(db, viewer, today: date) -> tuple[Table, list[dict]]:
+    items = list(await db.scalars(target_scope(select(PlanTarget), viewer).order_by(PlanTarget.due_on, PlanTarget.id)))
+    out, rows = [], []
+    for t in items:
+        at = min(t.due_on, today)
+        q = scoped(select(func.count()).select_from(Certificate).where(*active_at(at)), viewer)
+        if t.province:
+            q = q.where(Certificate.province == t.province)
+        if t.stars:
+            q = q.where(Certificate.stars == t.stars)
+        if t.group:
+            q = q.where(Certificate.group == t.group)
+        if t.producer_type:
+            q = q.where(Certificate.producer_type == t.producer_type)
+        done = await db.scalar(q) or 0
+        what = " · ".join(x for x in [f"{t.stars} sao" if t.stars else "", group_name(t.group) if t.group else "",
+                                      PRODUCER_TYPES.get(t.producer_type or "", "")] if x) or "mọi sản phẩm"
+        ratio = round(100 * done / t.target, 1) if t.target else 0.0
+        out.append(dict(t=t, what=what, done=done, ratio=ratio))
+        rows.append([t.province or "Toàn quốc", t.label, what, t.due_on, t.target, done, f"{ratio}%"])
+    return Table("chi_tieu", "Chỉ tiêu kế hoạch và kết quả", ["Tỉnh/thành", "Chỉ tiêu", "Loại sản phẩm", "Đến ngày",
+                                                               "Chỉ tiêu (sản phẩm)", "Đạt", "Tỷ lệ"], rows), out
+
+
+def _users_in_scope(viewer):
+    """None (everyone) for national viewers; else the users tied to the provinces (province or a product)."""
+    if viewer.national:
+        return None
+    return union(select(User.id).where(User.province.in_(_variants(viewer))),
+                 scoped(select(Certificate.owner_user_id).where(Certificate.owner_user_id.is_not(None)), viewer))
+
+
+async def activity(db, viewer, tu: date, den: date, tz) -> Table:
+    from datetime import datetime, time, timedelta
+    start = datetime.combine(tu, time(0), tz)
+    end = datetime.combine(den + timedelta(days=1), time(0), tz)
+    users = _users_in_scope(viewer)
+    # one index probe per identity (ix_deliveries_identity_sent), not a scan of every delivery in the period:
+    # a scalar subquery with LIMIT 1 is never flattened into a join (PostgreSQL would hash the whole range)
+    probe = (select(Delivery.id).where(Delivery.identity_id == Identity.id, Delivery.sent_at >= start,
+                                       Delivery.sent_at < end).limit(1).scalar_subquery())
+    reached_q = select(func.count(distinct(Identity.user_id))).where(probe.is_not(None))
+    faq_q = select(FaqLog.outcome, func.count()).where(FaqLog.created_at >= start, FaqLog.created_at < end) \
+        .group_by(FaqLog.outcome)
+    dossier_q = select(func.count(distinct(FlowAnswer.user_id))).where(
+        FlowAnswer.flow == "dossier", FlowAnswer.updated_at >= start, FlowAnswer.updated_at < end)
+    qq = select(OfficerQuestion.status, OfficerQuestion.created_at, OfficerQuestion.answered_at).where(
+        OfficerQuestion.created_at >= start, OfficerQuestion.created_at < end)
+    if users is not None:
+        sub = users.subquery()
+        reached_q = reached_q.where(Identity.user_id.in_(select(sub.c[0])))
+        faq_q = faq_q.where(FaqLog.user_id.in_(select(sub.c[0])))
+        dossier_q = dossier_q.where(FlowAnswer.user_id.in_(select(sub.c[0])))
+        qq = qq.where(OfficerQuestion.province.in_(_variants(viewer)))
+    faq = {o: n for o, n in (await db.execute(faq_q)).all()}
+    questions = (await db.execute(qq)).all()
+    answered = [q for q in questions if q.status == "answered" and q.answered_at]
+    waits = [(aware(q.answered_at) - aware(q.created_at)).total_seconds() / 3600 for q in answered]
+    median = f"{statistics.median(waits):.1f} giờ" if waits else "—"
+    rows = [["Chủ thể nhận được tin của bot (nhắc hạn, thông báo, trả lời)", await db.scalar(reached_q) or 0],
+            ["Câu hỏi hỏi đáp gửi cho bot", sum(faq.values())],
+            ["— bot chưa trả lời được (chuyển hướng)", faq.get("fallback", 0)],
+            ["Câu hỏi gửi cán bộ", len(questions)],
+            ["— đã trả lời", len(answered)],
+            ["— thời gian trả lời (trung vị)", median],
+            ["Người dùng hướng dẫn hồ sơ (/hoso)", await db.scalar(dossier_q) or 0]]
+    return Table("bot", f"Hoạt động của bot từ {tu:%d/%m/%Y} đến {den:%d/%m/%Y}", ["Chỉ tiêu", "Số lượng"], rows, None,
+                 "Hướng dẫn hồ sơ: người đã trả lời ít nhất một bước trong kỳ.")
+
+
+async def build(db, viewer, tu: date, den: date, today: date, tz) -> dict:
+    summary, listing = await lapsed(db, viewer, tu, den)
+    target_table, target_items = await targets(db, viewer, today)
+    tables = [await stars_by_group(db, viewer, den), await producers_by_type(db, viewer, den),
+              await by_commune(db, viewer, den), await by_kind(db, viewer, tu, den), summary, listing,
+              await rounds(db, viewer, tu, den), target_table, await activity(db, viewer, tu, den, tz)]
+    return dict(tables=tables, targets=target_items)
