@@ -1,13 +1,18 @@
 """Updates per second through our Telegram adapter vs a bare PTB echo bot, on the same fake server.
 
-    .venv/bin/python bench/throughput.py [--updates 2000] [--chats 100] [--text /start] [--db URL]
+    .venv/bin/python bench/throughput.py [--updates 2000] [--chats 100] [--text QUESTION] [--db URL …]
+
+By default one run measures a FAQ question on both databases: a fresh SQLite file and a fresh
+PostgreSQL database (OCOP_BENCH_PG_URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/
+ocop_bench_throughput, dropped and created). Targets: ours/echo >= 0.7 on PostgreSQL, >= 0.6 on SQLite.
 
 The fake Bot API server (tests/fakes/telegram_api.py) runs in a subprocess. Each bot in turn polls it;
 we queue N text updates spread over C private chats and time until every one of them has been
 answered (sendMessage accepted by the fake). Both bots process updates concurrently across chats
 (same concurrency); ours keeps updates of one chat in order.
 - "ours": core.runtime.Runtime + channels.telegram.TelegramChannel, the full core (user lookup and
-  update in the database, routing, Jinja2 template, inline keyboard), SQLite file by default.
+  update in the database, routing, Jinja2 template, inline keyboard), once per database.
+With --detail two more bots are measured:
 - "adapter": the same Runtime + TelegramChannel with core.handle replaced by an echo (Reply(text)):
   what our adapter alone costs (Update -> Incoming, per-chat ordering, HTML safety, rendering) for
   exactly the echo bot's output, without the core's database work.
@@ -24,6 +29,7 @@ import asyncio
 import html
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -72,11 +78,14 @@ def updates(n: int, chats: int, text: str, base_chat: int) -> list[dict]:
     return [{"kind": "text", "chat_id": base_chat + i % chats, "text": text} for i in range(n)]
 
 
-async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: int) -> float:
+CPU_MS: dict[str, list[float]] = {}      # CPU of this process (the bot) per update, ms
+
+
+async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: int, name: str = "") -> float:
     """Queue n updates, wait until n more messages were sent; returns updates per second."""
     before = await fake.stats()
     start_sent = before["sent"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     await fake.push_many(updates(n, chats, text, base_chat))
     while True:
         st = await fake.stats()
@@ -85,13 +94,14 @@ async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: in
         if time.perf_counter() - t0 > 300:
             raise RuntimeError(f"timed out: {st}")
         await asyncio.sleep(0.02)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     if st["rejected"] > before["rejected"]:
         raise RuntimeError(f"the fake rejected calls: {st['last_rejected']}")
+    CPU_MS.setdefault(name, []).append(cpu / n * 1000)
     return n / elapsed
 
 
-BATCHES: list[float] = []      # updates per touch transaction in each "ours" run
+BATCHES: dict[str, list[float]] = {}      # requests per group-commit transaction in each "ours" run
 
 
 async def start_echo(fake: FakeServer, concurrency: int, aiohttp: bool = False) -> Application:
@@ -130,32 +140,55 @@ async def start_ours(fake: FakeServer, db_url: str, concurrency: int, stub: bool
 
 
 async def start_bot(name: str, fake: FakeServer, db_url: str, args):
-    if name in ("echo", "echo-aiohttp"):
+    if name.startswith("echo"):
         return await start_echo(fake, args.concurrency, aiohttp=name == "echo-aiohttp")
     return await start_ours(fake, db_url, args.concurrency, stub=name == "adapter")
 
 
 async def stop_bot(name: str, bot) -> None:
-    if name == "ours":
+    if name.startswith("ours"):
         t = bot.core.writes
-        BATCHES.append(t.requests / max(1, t.batches))
+        BATCHES.setdefault(name, []).append(t.requests / max(1, t.batches))
     await (stop_echo(bot) if name.startswith("echo") else bot.stop())
+
+
+PG_URL = os.environ.get("OCOP_BENCH_PG_URL",
+                        "postgresql+asyncpg://postgres@127.0.0.1:5432/ocop_bench_throughput")
+
+
+async def fresh_postgres(url: str) -> str:
+    import asyncpg
+    base, name = url.rsplit("/", 1)
+    admin = await asyncpg.connect(base.replace("postgresql+asyncpg://", "postgresql://") + "/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return url
 
 
 async def run(args) -> dict:
     fake = FakeServer()
     tmp = tempfile.TemporaryDirectory()
-    db_url = args.db or f"sqlite+aiosqlite:///{tmp.name}/bench.db"
-    await upgrade_async(db_url)
-    results: dict[str, list[float]] = {"echo": [], "ours": [], "adapter": [], "echo-aiohttp": []}
+    dbs = {}
+    for url in args.db or ["sqlite", PG_URL]:
+        if url == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp.name}/bench.db"
+        elif url.startswith("postgresql") and not args.db:
+            url = await fresh_postgres(url)
+        await upgrade_async(url)
+        dbs["ours:" + url.split(":", 1)[0].split("+")[0]] = url
+    names = ["echo", *dbs] + (["adapter", "echo-aiohttp"] if args.detail else [])
+    results: dict[str, list[float]] = {name: [] for name in names}
     try:
         async with ClientSession() as fake.http:
             for rnd in range(args.rounds):
-                for name in results:
-                    bot = await start_bot(name, fake, db_url, args)
+                for name in names:
+                    bot = await start_bot(name, fake, dbs.get(name, next(iter(dbs.values()))), args)
                     base = 10_000 * (1 + rnd)                       # same chats for every bot per round
                     await measure(fake, min(200, args.updates), args.chats, args.text, base)   # warm-up
-                    results[name].append(await measure(fake, args.updates, args.chats, args.text, base))
+                    results[name].append(await measure(fake, args.updates, args.chats, args.text, base, name))
                     await stop_bot(name, bot)
     finally:
         fake.close()
@@ -163,28 +196,38 @@ async def run(args) -> dict:
     return {k: max(v) for k, v in results.items()}
 
 
+TARGETS = {"postgresql": 0.7, "sqlite": 0.6}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--updates", type=int, default=2000)
     ap.add_argument("--chats", type=int, default=100)
-    ap.add_argument("--text", default="/start", help="what every update says (default /start)")
+    ap.add_argument("--text", default="gcn ocop co thoi han bao lau", help="what every update says")
     ap.add_argument("--concurrency", type=int, default=8, help="concurrent updates, same for every bot")
     ap.add_argument("--rounds", type=int, default=2, help="alternate the bots this many times; best kept")
-    ap.add_argument("--db", default="", help="database URL for ours (default: a fresh SQLite file)")
+    ap.add_argument("--db", action="append", default=[],
+                    help="database URL for ours, repeatable; 'sqlite' = a fresh file (default: both)")
+    ap.add_argument("--detail", action="store_true", help="also the adapter alone and echo on aiohttp")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     res = asyncio.run(run(args))
-    ratio = res["ours"] / res["echo"]
-    print(f"updates={args.updates} chats={args.chats} text={args.text!r} concurrency={args.concurrency} "
-          f"db={'sqlite' if not args.db else args.db.split(':', 1)[0]}")
-    print(f"bare PTB echo bot : {res['echo']:8.1f} updates/s")
-    print(f"our bot, full core: {res['ours']:8.1f} updates/s   ratio ours/echo    {ratio:5.2f} "
-          f"(target >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'})")
-    print(f"our adapter only  : {res['adapter']:8.1f} updates/s   ratio adapter/echo {res['adapter'] / res['echo']:5.2f}")
-    print(f"echo bot on our transport (aiohttp): {res['echo-aiohttp']:8.1f} updates/s   "
-          f"ratio ours/that {res['ours'] / res['echo-aiohttp']:5.2f}")
-    print(f"updates per database transaction in ours (touch batches): "
-          f"{min(BATCHES):.1f}-{max(BATCHES):.1f}")
+    echo = res["echo"]
+    print(f"updates={args.updates} chats={args.chats} text={args.text!r} concurrency={args.concurrency}")
+    cpu = {k: min(v) for k, v in CPU_MS.items()}
+    print(f"bare PTB echo bot : {echo:8.1f} updates/s   bot CPU {cpu['echo']:.2f} ms/update")
+    for name, value in res.items():
+        if name.startswith("ours:"):
+            db = name.split(":", 1)[1]
+            target = TARGETS.get(db, 0.7)
+            print(f"ours on {db:10s}: {value:8.1f} updates/s   ratio ours/echo {value / echo:5.2f} "
+                  f"(target >= {target}: {'met' if value / echo >= target else 'NOT met'})   "
+                  f"bot CPU {cpu[name]:.2f} ms/update, requests per group commit "
+                  f"{min(BATCHES[name]):.1f}-{max(BATCHES[name]):.1f}")
+    if args.detail:
+        print(f"our adapter only  : {res['adapter']:8.1f} updates/s   ratio adapter/echo "
+              f"{res['adapter'] / echo:5.2f}")
+        print(f"echo bot on our transport (aiohttp): {res['echo-aiohttp']:8.1f} updates/s")
 
 
 if __name__ == "__main__":

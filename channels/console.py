@@ -5,7 +5,7 @@ import asyncio
 import sys
 
 from core.messages import Button, Incoming, Reply
-from core.text import html_to_plain
+from core.text import fold, html_to_plain
 from delivery.outcome import SendResult
 
 
@@ -25,7 +25,6 @@ def render_plain(reply: Reply) -> tuple[str, list[Button]]:
 
 def pick_choice(text: str, choices: list[Button]) -> Button | None:
     """A bare number, or the exact label (diacritics ignored), selects a button."""
-    from core.text import fold
     t = text.strip()
     if t.isdigit() and 1 <= int(t) <= len(choices):
         return choices[int(t) - 1]
@@ -34,6 +33,9 @@ def pick_choice(text: str, choices: list[Button]) -> Button | None:
         if folded and fold(html_to_plain(b.label)).strip("❓📋⭐🎪🔔👤 ") == folded:
             return b
     return None
+
+
+QUIT = {"/thoat", "/quit", "/exit"}      # leave the console (/huy only leaves a step); diacritics ignored
 
 
 class ConsoleSender:
@@ -89,7 +91,8 @@ class ConsoleChannel:
         return msg
 
     async def run(self) -> None:
-        print("Trợ lý OCOP – chế độ dòng lệnh. Gõ câu hỏi, số để chọn, /huy để thoát bước, Ctrl+D để thoát.\n",
+        print("Trợ lý OCOP – chế độ dòng lệnh. Gõ câu hỏi, số để chọn, /huy để thoát bước, "
+              "/thoat (hoặc Ctrl+D) để thoát.\n",
               file=self.out, flush=True)
         self.show(await self.core.handle(Incoming("console", self.user_key, self.user_key, text="/start")))
         loop = asyncio.get_running_loop()
@@ -101,4 +104,6 @@ class ConsoleChannel:
             line = line.rstrip("\n")
             if not line.strip():
                 continue
+            if fold(line) in QUIT:
+                break
             self.show(await self.core.handle(self.to_incoming(line)))

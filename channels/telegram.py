@@ -12,23 +12,25 @@ import json
 import logging
 import re
 import secrets
+import sys
 import time
 from collections import defaultdict
 from urllib.parse import urlparse
 
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, TelegramError
-from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults, TypeHandler
+from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (Application, BaseUpdateProcessor, ContextTypes, Defaults, ExtBot, TypeHandler,
+                          filters)
 
 from channels.telegram_http import AiohttpRequest
+from channels.telegram_limiter import MAX_RETRIES, TelegramLimiter
 from channels.telegram_render import send_reply
 from channels.telegram_sender import TelegramSender
 from core.messages import InFile, Incoming
 from core.templates import render
-from storage.models import ProcessedEvent
+from delivery.budget import budget_key, make_budget
 
 log = logging.getLogger("ocop.telegram")
 
@@ -65,23 +67,81 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         return None
 
 
+class _DropPtbParseDump(logging.Filter):
+    """PTB logs every update batch it cannot parse at CRITICAL, with the raw data (personal data) and
+    a traceback; PollingBot logs one line per skipped update instead."""
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Error while parsing updates")
+
+
+logging.getLogger("telegram.ext.ExtBot").addFilter(_DropPtbParseDump())
+
+
+class PollingBot(ExtBot):
+    """An ExtBot whose getUpdates survives an update it cannot parse (say, a `poll` update in a shape
+    this PTB does not know): that update is logged in one line and replaced by an empty Update with
+    its update_id, so the offset moves past it instead of fetching the same batch forever."""
+
+    _raw_updates: list = []
+
+    async def _post(self, endpoint: str, data=None, **kw):
+        result = await super()._post(endpoint, data, **kw)
+        if endpoint == "getUpdates":
+            self._raw_updates = result if isinstance(result, list) else []
+        return result
+
+    async def get_updates(self, *args, **kwargs) -> tuple[Update, ...]:
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise
+        except Exception:
+            return tuple(self._parse_one(raw) for raw in self._raw_updates if _update_id(raw) is not None)
+
+    def _parse_one(self, raw: dict) -> Update:
+        try:
+            return Update.de_json(raw, self)
+        except Exception as exc:
+            kinds = ",".join(k for k in raw if k != "update_id")
+            log.warning("skipped update %s that could not be parsed (%s: %s; fields %s)",
+                        raw["update_id"], type(exc).__name__, str(exc)[:120], kinds[:80])
+            return Update(update_id=raw["update_id"])
+
+
+def _update_id(raw) -> int | None:
+    try:
+        return int(raw["update_id"])
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def _addressed_elsewhere(text: str, bot_username: str) -> bool:
+    """'/start@otherbot …': a command meant for another bot."""
+    head = text.split(maxsplit=1)[0] if text.startswith("/") else ""
+    _, at, target = head.partition("@")
+    return bool(at) and target.lower() != (bot_username or "").lower()
+
+
 async def to_incoming(update: Update, bot) -> Incoming | None:
-    """Update -> Incoming; None for what the bot ignores (channel posts, groups, edits)."""
+    """Update -> Incoming; None for what the bot ignores (channel posts, groups, edits, service
+    messages such as a pinned message, commands addressed to another bot)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != "private":
         return None
     msg = Incoming(channel="telegram", user_key=str(user.id), chat_id=str(chat.id),
-                   display_name=user.full_name or "")
+                   display_name=user.full_name or "", event_id=str(update.update_id))
     if update.callback_query is not None:
         q = update.callback_query
         msg.callback = q.data or ""
         msg.raw_message_id = str(q.message.message_id) if q.message else ""
         return msg
     m = update.message
-    if m is None:
+    if m is None or filters.StatusUpdate.ALL.check_update(update):
         return None
     msg.message_id = str(m.message_id)
     msg.text = m.text or m.caption or ""
+    if _addressed_elsewhere(msg.text, bot.username):
+        return None
     if m.contact is not None and m.contact.user_id == user.id:   # only the sender's own number
         msg.contact_phone = m.contact.phone_number or ""
     elif m.contact is not None:
@@ -110,20 +170,27 @@ class TelegramChannel:
         self.sender = TelegramSender(lambda: self.app.bot if self.app else None)
         self.webhook_secret = self.settings.webhook_secret or ""
         self.webhook_path = urlparse(self.settings.webhook_url).path or "/telegram"
+        self._conflict_warned = False
 
     @property
     def needs_http(self) -> bool:
         return self.settings.webhook_mode
 
+    def build_limiter(self) -> TelegramLimiter:
+        """Replies, the apology and the worker's messages share the token's budget (see delivery.budget)."""
+        engine = self.runtime.core.sessionmaker.kw.get("bind")
+        return TelegramLimiter(make_budget(engine, budget_key("telegram", self.settings.telegram_token),
+                                           self.settings.send_rate, self.settings.reply_reserve))
+
     def build_application(self) -> Application:
         api = self.settings.telegram_api_url.rstrip("/")
-        builder = (Application.builder().token(self.settings.telegram_token)
-                   .base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
-                   .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=self.settings.tz))
-                   .concurrent_updates(ChatOrderedProcessor(self.concurrency))
-                   .request(AiohttpRequest(connection_pool_size=max(8, self.concurrency)))
-                   .get_updates_request(AiohttpRequest(connection_pool_size=1,
-                                                       read_timeout=self.poll_timeout + 10)))
+        bot = PollingBot(self.settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
+                         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=self.settings.tz),
+                         request=AiohttpRequest(connection_pool_size=max(8, self.concurrency)),
+                         get_updates_request=AiohttpRequest(connection_pool_size=1,
+                                                            read_timeout=self.poll_timeout + 10),
+                         rate_limiter=self.build_limiter())
+        builder = Application.builder().bot(bot).concurrent_updates(ChatOrderedProcessor(self.concurrency))
         if self.settings.webhook_mode:
             builder = builder.updater(None)
         app = builder.build()
@@ -144,9 +211,24 @@ class TelegramChannel:
             runtime.web_app.on_startup.append(self._set_webhook)
         else:
             await self.app.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout,
-                                                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+                                                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                                                 error_callback=self._polling_error)
         log.info("telegram channel started (%s) as @%s", "webhook" if self.needs_http else "polling",
                  self.app.bot.username)
+
+    def _polling_error(self, exc: TelegramError) -> None:
+        """PTB retries getUpdates with a growing pause; one line per error, no traceback. A 409 means
+        another process polls with this token: said clearly once (updates are de-duplicated in the
+        database, so none is answered twice), then only at debug level."""
+        if isinstance(exc, Conflict):
+            if not self._conflict_warned:
+                self._conflict_warned = True
+                log.warning("another bot instance is polling with this token (409 Conflict: %s). Only one "
+                            "should run; updates are de-duplicated by update_id meanwhile.", exc.message)
+            else:
+                log.debug("telegram polling: still in conflict with another instance")
+            return
+        log.warning("telegram polling: %s: %s", type(exc).__name__, exc)
 
     async def _set_webhook(self, _web_app) -> None:
         await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.webhook_secret,
@@ -179,22 +261,14 @@ class TelegramChannel:
             return web.Response(status=503, text="stopping")
         try:
             data = await request.json()
-            update = Update.de_json(data, self.app.bot)
         except Exception:
             return web.Response(status=400, text="bad update")
-        if update is None or not await self._first_time(update.update_id):
-            return web.Response(text="ok")
-        await self.app.update_queue.put(update)
+        if _update_id(data) is None:
+            return web.Response(status=400, text="bad update")
+        update = self.app.bot._parse_one(data)      # unparsable: logged and answered 200, or Telegram resends it
+        if update is not None:      # a re-delivered update_id is dropped by the core (processed_events)
+            await self.app.update_queue.put(update)
         return web.Response(text="ok")
-
-    async def _first_time(self, update_id: int) -> bool:
-        """Telegram re-delivers a webhook update it thinks failed: process each update_id once."""
-        try:
-            async with self.runtime.core.sessionmaker() as s, s.begin():
-                s.add(ProcessedEvent(channel="telegram", event_id=str(update_id)))
-        except IntegrityError:
-            return False
-        return True
 
     # --- updates --------------------------------------------------------------------------
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -202,7 +276,7 @@ class TelegramChannel:
             try:
                 await update.callback_query.answer()        # always stop the client's spinner
             except Exception:
-                log.warning("answerCallbackQuery failed for update %s", update.update_id, exc_info=True)
+                log.warning("answerCallbackQuery failed for update %s: %s", update.update_id, sys.exc_info()[1])
         started = time.perf_counter()
         msg = await to_incoming(update, context.bot)
         if msg is None:
@@ -221,8 +295,12 @@ class TelegramChannel:
         if update is None and isinstance(context.error, NetworkError):   # polling hiccup; PTB retries
             log.warning("telegram polling: %s", context.error)
             return
-        log.error("telegram update failed update_id=%s chat=%s", getattr(update, "update_id", None),
-                  chat.id if chat else None, exc_info=context.error)
+        if isinstance(context.error, RetryAfter):       # a reply still refused after its retries
+            log.warning("telegram update %s: reply to chat %s refused with 429 after %d retries",
+                        getattr(update, "update_id", None), chat.id if chat else None, MAX_RETRIES)
+        else:
+            log.error("telegram update failed update_id=%s chat=%s", getattr(update, "update_id", None),
+                      chat.id if chat else None, exc_info=context.error)
         if chat is None:
             return
         try:

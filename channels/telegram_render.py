@@ -109,8 +109,13 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
                                one_time_keyboard=True)
 
 
-async def send_reply(bot, chat_id: int | str, reply: Reply, *, remove_keyboard: bool = False) -> list[Message]:
-    """Send one Reply: text chunks, then the file; the keyboard goes on the last message."""
+async def send_reply(bot, chat_id: int | str, reply: Reply, *, remove_keyboard: bool = False,
+                     rate_limit_args: dict | None = None) -> list[Message]:
+    """Send one Reply: text chunks, then the file; the keyboard goes on the last message.
+
+    Each message is awaited before the next, so a message the rate limiter sends again after a 429
+    keeps its place. `rate_limit_args` reach the bot's rate limiter (channels.telegram_limiter)."""
+    kw = {"rate_limit_args": rate_limit_args} if rate_limit_args else {}
     text = safe_html(reply.text or "")
     markup = inline_markup(reply)
     caption = safe_html(reply.file.caption) if reply.file else ""
@@ -127,10 +132,10 @@ async def send_reply(bot, chat_id: int | str, reply: Reply, *, remove_keyboard: 
             if kb is None and remove_keyboard:
                 kb = ReplyKeyboardRemove()
         extra = {"link_preview_options": LinkPreviewOptions(is_disabled=True)} if reply.no_preview else {}
-        sent.append(await bot.send_message(chat_id, chunk, reply_markup=kb, **extra))
+        sent.append(await bot.send_message(chat_id, chunk, reply_markup=kb, **extra, **kw))
     if reply.file:
         doc = InputFile(reply.file.content, filename=reply.file.filename)
-        sent.append(await bot.send_document(chat_id, doc, caption=caption or None, reply_markup=markup))
+        sent.append(await bot.send_document(chat_id, doc, caption=caption or None, reply_markup=markup, **kw))
     if reply.request_contact and not contact_in_text:
-        sent.append(await bot.send_message(chat_id, CONTACT_PROMPT, reply_markup=contact_keyboard()))
+        sent.append(await bot.send_message(chat_id, CONTACT_PROMPT, reply_markup=contact_keyboard(), **kw))
     return sent

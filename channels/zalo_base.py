@@ -192,8 +192,7 @@ class ZaloChannelBase:
         for og in outs:
             texts += og.texts
             if og.file_name:
-                texts.append(html_to_plain(render_template("zalo/file_unavailable", filename=og.file_name,
-                                                           caption=og.file_caption)))
+                texts.append(await self._file_text(chat_id, og))
         result = SendResult("failed", error="nothing to send")
         for i, text in enumerate(texts):
             result = await self.send_text(chat_id, text)
@@ -203,6 +202,20 @@ class ZaloChannelBase:
                     await self._requeue(chat_id, texts[i:], requeue_key)
                 return result
         return result
+
+    async def _file_text(self, chat_id: str, og) -> str:
+        """A file becomes a short-lived download link for this person (handlers/reach/files.py),
+        or, without a public HTTP address, a note saying where to get it."""
+        from handlers.reach.files import share_link
+        url = ""
+        if og.file is not None and self.settings.public_root:
+            async with self.sessionmaker() as s, s.begin():
+                ident = await self._identity(s, chat_id)
+                url = await share_link(s, self.settings, ident.id if ident else None, og.file)
+        if url:
+            return html_to_plain(render_template("zalo/file_link", filename=og.file_name, caption=og.file_caption,
+                                                 url=url))
+        return html_to_plain(render_template("zalo/file_unavailable", filename=og.file_name, caption=og.file_caption))
 
     async def _requeue(self, chat_id: str, texts: list[str], key: str) -> None:
         from delivery.queue import enqueue_rows

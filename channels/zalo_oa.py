@@ -138,6 +138,10 @@ class ZaloOAChannel(ZaloChannelBase):
                                                               s.zalo_oa_app_id, s.zalo_oa_secret_key):
             log.warning("zalo oa webhook: bad signature from %s", request.remote)
             return web.json_response({"error": 401, "message": "invalid signature"}, status=401)
+        if body.get("event_name") == "user_received_message":     # a ZNS delivery receipt
+            from handlers.reach.web import mark_delivered
+            self.spawn(mark_delivered(self.sessionmaker, body))
+            return web.json_response({"error": 0, "message": "ok"})
         name, msg, event_id, url = parse_event(body)
         if msg is not None:
             self.spawn(self.on_event(name, msg, event_id, url))

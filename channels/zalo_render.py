@@ -30,6 +30,7 @@ class Outgoing:
     texts: list[str]
     file_name: str = ""
     file_caption: str = ""
+    file: object = None          # the OutFile (channels.zalo sends it as a link)
 
 
 @dataclass
@@ -78,6 +79,7 @@ def render(replies: list[Reply]) -> tuple[list[Outgoing], Choices | None]:
         og = Outgoing(split_text(text, CHUNK) if text else [])
         if reply.file is not None:
             og.file_name, og.file_caption = reply.file.filename, html_to_plain(reply.file.caption)
+            og.file = reply.file
         if og.texts or og.file_name:
             out.append(og)
     if not items and not contact:

@@ -69,7 +69,12 @@ async def _import(args, settings) -> int:
 
 # --- remind ------------------------------------------------------------------------------------
 def cmd_remind(args, settings) -> int:
-    return asyncio.run(_remind(args, settings))
+    from delivery.standalone import ChannelUnavailable
+    try:
+        return asyncio.run(_remind(args, settings))
+    except ChannelUnavailable as exc:       # the reminders stay queued: the next run or `bot.py run` sends
+        print(exc, file=sys.stderr)
+        return 3
 
 
 async def _remind(args, settings) -> int:
@@ -82,18 +87,21 @@ async def _remind(args, settings) -> int:
             await (s.rollback() if args.dry_run else s.commit())
         print(f"Sweep for {today.isoformat()}: {len(res.due)} reminder(s) due"
               + (" (dry run, nothing written)" if args.dry_run else
-                 f", {res.skipped} older offset(s) recorded as skipped, {res.enqueued} queued for delivery"))
+                 f", {res.skipped} older offset(s) recorded as skipped, {res.enqueued} queued for delivery, "
+                 f"{res.call_listed} on the call list (no route)"))
         for d in res.due:
             print(f"- {d.key} (user {d.user_id}, due {d.due_on.isoformat()})")
             if args.dry_run:
                 print("  " + html_to_plain(d.reply.text).replace("\n", "\n  "))
-        if args.dry_run or not res.enqueued:
-            return 0
+        if args.dry_run or not (res.enqueued or await _due_rows(sm)):
+            return 0                         # (rows queued by an earlier run that could not send go now)
         from delivery.standalone import close_senders, open_senders
         senders, closers = await open_senders(settings, sm, out=sys.stdout)
         try:
             worker = DeliveryWorker(sm, senders, rate=settings.send_rate,
                                     per_chat_interval=settings.per_chat_interval, max_attempts=settings.max_attempts)
+            from handlers.reach.chain import install
+            install(worker, settings)
             await worker.recover()
             await worker.drain(timeout=120)
             print(f"Delivered: sent={worker.stats['sent']} retry={worker.stats['retry']} "
@@ -101,6 +109,14 @@ async def _remind(args, settings) -> int:
         finally:
             await close_senders(closers)
         return 0
+
+
+async def _due_rows(sm) -> bool:
+    from sqlalchemy import select
+    from storage.models import Delivery, utcnow
+    async with sm() as s:
+        return await s.scalar(select(Delivery.id).where(Delivery.status == "queued",
+                                                        Delivery.next_attempt_at <= utcnow()).limit(1)) is not None
 
 
 # --- add-round ------------------------------------------------------------------------------

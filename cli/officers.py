@@ -71,7 +71,12 @@ def _segment(args) -> tuple[dict, list[str]]:
 
 
 def cmd_broadcast(args, settings) -> int:
-    return asyncio.run(_broadcast(args, settings))
+    from delivery.standalone import ChannelUnavailable
+    try:
+        return asyncio.run(_broadcast(args, settings))
+    except ChannelUnavailable as exc:       # the broadcast and its rows are recorded: --resume or `run` sends
+        print(exc, file=sys.stderr)
+        return 3
 
 
 async def _broadcast(args, settings) -> int:
@@ -133,7 +138,7 @@ def cmd_grant(args, settings) -> int:
 
 async def _grant(args, settings) -> int:
     from core.reference import match_province
-    from handlers.roles import find_user
+    from handlers.roles.chat import find_user
     from core.audit import audit
     from storage.models import Role
     m = match_province(args.province) if args.province else None

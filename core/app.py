@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import date
 from typing import Any
@@ -17,13 +18,14 @@ from core.ops import metrics
 from core.router import Router, as_list
 from core.templates import render
 from core.text import clean_input
-from storage.db import make_engine, make_inline_sqlite_engine, make_sessionmaker
+from storage.db import make_engine, make_sessionmaker
 from storage.group_commit import GroupCommit
 
 log = logging.getLogger("ocop.update")
 
 MAX_TEXT = 4000          # longer messages are refused politely and change nothing
 MAX_CALLBACK = 64
+NOT_A_QUESTION = re.compile(r"[\d\s.,:/+-]*\d[\d\s.,:/+-]*")     # bare numbers and dates
 
 
 class Core:
@@ -32,8 +34,7 @@ class Core:
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
         self.sessionmaker = make_sessionmaker(self.engine)
-        self.writes = GroupCommit(self.engine, make_inline_sqlite_engine(
-            self.engine.url.render_as_string(hide_password=False)))
+        self.writes = GroupCommit(self.engine)
         if router is None:
             from handlers import build_router
             router = build_router()
@@ -53,7 +54,7 @@ class Core:
         started = time.perf_counter()
         route = "?"
         try:
-            msg.text = clean_input(msg.text)
+            _clean(msg)
             if len(msg.text) > MAX_TEXT:
                 route = "too_long"
                 return [Reply(render("errors/too_long", limit=MAX_TEXT))]
@@ -63,6 +64,9 @@ class Core:
             # who wrote, which flow they are in; the interaction is committed (batched with
             # other updates arriving together) before the handler runs, so a failure keeps it
             snap = await self.writes.touch(msg)
+            if snap is None:            # this very update was handled already (another poller, a re-delivery)
+                route = "duplicate"
+                return []
             user_id = snap.user["id"]
             ctx = Ctx(self, msg=msg, conv_absent=snap.conversation is None, snapshot=snap)
             try:
@@ -111,4 +115,17 @@ class Core:
             return f"flow:{conv.flow}", await r.flows[conv.flow](ctx, msg)
         if not msg.text:
             return "empty", Reply(render("errors/unsupported"))
+        if r.not_a_question and NOT_A_QUESTION.fullmatch(msg.text):
+            return "not_a_question", await r.not_a_question(ctx, msg)    # "2", "05-03-2024": no flow asked
         return "text", await r.text(ctx, msg)
+
+
+def _clean(msg: Incoming) -> None:
+    """What a person sends is stored: text, name, button data lose control characters and unpaired
+    surrogates (PostgreSQL refuses NUL and both databases refuse surrogates)."""
+    msg.text = clean_input(msg.text)
+    msg.display_name = clean_input(msg.display_name)[:200]
+    msg.callback = clean_input(msg.callback)
+    msg.contact_phone = clean_input(msg.contact_phone)
+    if msg.file is not None:
+        msg.file.filename = clean_input(msg.file.filename) or "tep"

@@ -31,6 +31,9 @@ def _ids(raw: str) -> frozenset[str]:
 
 
 def _offsets(raw: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """'90, 60,30' -> (90, 60, 30); empty -> default; 'none' / 'off' -> () (that kind switched off)."""
+    if raw.strip().lower() in ("none", "off"):
+        return ()
     vals = sorted({int(p) for p in raw.replace(";", ",").split(",") if p.strip().isdigit()}, reverse=True)
     return tuple(vals) or default
 
@@ -48,9 +51,12 @@ class Settings:
     http_port: int = 8080
     send_rate: float = 25.0
     per_chat_interval: float = 1.0
+    reply_reserve: float = 5.0
     max_attempts: int = 5
     reminder_time: str = "08:00"
-    expiry_offsets: tuple[int, ...] = (90, 60, 30, 7, 0)
+    # around the re-evaluation filing window of QĐ 26/2026 Điều 7.6a (180–120 days before expiry):
+    # prepare, window opens, mid-window, window closes in 5 days, expiry day
+    expiry_offsets: tuple[int, ...] = (210, 180, 150, 125, 0)
     round_offsets: tuple[int, ...] = (14, 7, 1)
     bot_username: str = ""
     zalo_mode: str = ""
@@ -65,14 +71,16 @@ class Settings:
     zalo_oa_refresh_token: str = ""
     zalo_oa_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
-    public_url: str = ""                 # links the bot sends (web console); default http://127.0.0.1:<port>
-    web_console: bool = True             # serve the officers' console at /quantri/ (WEB_CONSOLE=0: off)
-    # --- operations (doctor, /metrics, logs, ZNS check; handlers/ops, core/ops) ---
-    metrics_token: str = ""              # /metrics is served only when set (Bearer or ?token=)
-    log_file: str = ""                   # also write the JSON logs to this file (logrotate-friendly)
     zns_api_url: str = "https://business.openapi.zalo.me"
     zns_template_cert_expiry: str = ""
     zns_template_round_deadline: str = ""
+    zns_offsets: tuple[int, ...] = (180, 125)      # paid ZNS only at these offsets (inside the window)
+    zns_hours: str = "08:00-21:00"                 # local hours ZNS may be sent (Zalo refuses 22–06)
+    public_url: str = ""                 # links the bot sends (web console); default http://127.0.0.1:<port>
+    web_console: bool = True             # serve the officers' console at /quantri/ (WEB_CONSOLE=0: off)
+    # --- operations (doctor, /metrics, logs; handlers/ops, core/ops) ---
+    metrics_token: str = ""              # /metrics is served only when set (Bearer or ?token=)
+    log_file: str = ""                   # also write the JSON logs to this file (logrotate-friendly)
 
     @property
     def base_url(self) -> str:
@@ -93,6 +101,27 @@ class Settings:
         if self.zalo_mode == "oa":
             return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key)
         return False
+
+    @property
+    def zns_enabled(self) -> bool:
+        """ZNS uses the OA app credentials and tokens (whichever ZALO_MODE the chat uses)."""
+        return bool(self.zalo_oa_app_id and self.zalo_oa_app_secret
+                    and (self.zns_template_cert_expiry or self.zns_template_round_deadline))
+
+    def zns_template(self, kind: str) -> str:
+        return {"cert": self.zns_template_cert_expiry, "round": self.zns_template_round_deadline}.get(kind, "")
+
+    @property
+    def public_root(self) -> str:
+        """PUBLIC_URL, else the origin of WEBHOOK_URL / ZALO_WEBHOOK_URL ('' = no public server)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        from urllib.parse import urlparse
+        for url in (self.zalo_webhook_url, self.webhook_url):
+            u = urlparse(url or "")
+            if u.scheme and u.netloc:
+                return f"{u.scheme}://{u.netloc}"
+        return ""
 
     @property
     def webhook_mode(self) -> bool:
@@ -119,9 +148,10 @@ def load_settings(**overrides) -> Settings:
         http_port=int(env("HTTP_PORT") or 8080),
         send_rate=float(env("SEND_RATE") or 25),
         per_chat_interval=float(env("PER_CHAT_INTERVAL") or 1.0),
+        reply_reserve=float(env("REPLY_RESERVE") or 5),
         max_attempts=int(env("SEND_MAX_ATTEMPTS") or 5),
         reminder_time=env("REMINDER_TIME") or "08:00",
-        expiry_offsets=_offsets(env("REMINDER_OFFSETS", ""), (90, 60, 30, 7, 0)),
+        expiry_offsets=_offsets(env("REMINDER_OFFSETS", ""), (210, 180, 150, 125, 0)),
         round_offsets=_offsets(env("ROUND_REMINDER_OFFSETS", ""), (14, 7, 1)),
         bot_username=env("BOT_USERNAME", ""),
         zalo_mode=(env("ZALO_MODE") or "").lower(),
@@ -136,13 +166,15 @@ def load_settings(**overrides) -> Settings:
         zalo_oa_refresh_token=env("ZALO_OA_REFRESH_TOKEN", ""),
         zalo_oa_api_url=(env("ZALO_OA_API_URL") or "https://openapi.zalo.me").rstrip("/"),
         zalo_oauth_url=(env("ZALO_OAUTH_URL") or "https://oauth.zaloapp.com").rstrip("/"),
+        zns_api_url=(env("ZALO_ZNS_API_URL") or "https://business.openapi.zalo.me").rstrip("/"),
+        zns_template_cert_expiry=env("ZNS_TEMPLATE_CERT_EXPIRY", "").strip(),
+        zns_template_round_deadline=env("ZNS_TEMPLATE_ROUND_DEADLINE", "").strip(),
+        zns_offsets=_offsets(env("ZNS_OFFSETS", ""), (180, 125)),
+        zns_hours=env("ZNS_HOURS") or "08:00-21:00",
         public_url=(env("PUBLIC_URL") or "").rstrip("/"),
         web_console=(env("WEB_CONSOLE") or "1").strip().lower() not in ("0", "false", "no", "off"),
         metrics_token=(env("METRICS_TOKEN") or "").strip(),
         log_file=(env("LOG_FILE") or "").strip(),
-        zns_api_url=(env("ZALO_ZNS_API_URL") or "https://business.openapi.zalo.me").rstrip("/"),
-        zns_template_cert_expiry=(env("ZNS_TEMPLATE_CERT_EXPIRY") or "").strip(),
-        zns_template_round_deadline=(env("ZNS_TEMPLATE_ROUND_DEADLINE") or "").strip(),
     )
     values.update(overrides)
     return Settings(**values)

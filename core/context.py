@@ -8,7 +8,7 @@ from sqlalchemy import delete, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.messages import Incoming, Reply
-from core.templates import render
+from core.templates import render, reply
 from storage.models import Conversation, Identity, User, utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,6 +78,11 @@ class Ctx:
         return self.core.services
 
     @property
+    def router(self):
+        """The registered features (commands, flows, menu, deep links, the free-text handler)."""
+        return self.core.router
+
+    @property
     def channel(self) -> str:
         return self.identity.channel
 
@@ -95,7 +100,8 @@ class Ctx:
         return render(template, **kw)
 
     def reply(self, template: str, /, buttons=None, **kw) -> Reply:
-        return Reply(render(template, **kw), buttons or [])
+        """The template rendered as a Reply carrying its id and data (see core.templates.reply)."""
+        return reply(template, buttons, **kw)
 
     # --- guided-flow state (one active flow per user, stored in the DB) -------------------
     async def get_flow(self) -> Conversation | None:

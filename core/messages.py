@@ -35,6 +35,8 @@ class Reply:
     file: Optional[OutFile] = None
     request_contact: bool = False      # ask the user to share their phone number
     no_preview: bool = False           # links in the text get no preview (e.g. one-time sign-in links)
+    template: str = ""                 # id of the content template that wrote the text (tests assert on it)
+    data: dict = field(default_factory=dict, repr=False)   # the values it was rendered with
 
     def to_payload(self) -> dict:
         """JSON-able form stored on delivery rows (files are not queued)."""
@@ -71,6 +73,7 @@ class Incoming:
     file: Optional[InFile] = None
     message_id: str = ""
     raw_message_id: str = ""    # id of the message a tapped button belongs to
+    event_id: str = ""          # the channel's id of this update: processed once (processed_events)
 
     @property
     def command(self) -> str:

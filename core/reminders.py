@@ -7,8 +7,10 @@ fair registration deadlines (handlers/fairs/reminders.py). One sweep, in ONE tra
 2. for each certificate (or round x recipient) take the passed offsets; the most relevant one (the
    smallest passed offset = the latest due date) becomes a `queued` reminder, older passed offsets
    become `skipped` rows (catch-up after downtime sends one message, not a burst);
-3. INSERT … ON CONFLICT (key) DO NOTHING RETURNING: only rows this sweep really created get a
-   delivery row (delivery key = reminder key), for the owner's most recently used active identity.
+3. INSERT … ON CONFLICT (key) DO NOTHING RETURNING: only rows this sweep really created get their
+   first route. Certificate and round reminders go through the route chain (handlers/reach/chain.py:
+   Telegram → Zalo → ZNS by phone → the officers' call list; the first delivery row's key is the
+   reminder key); other kinds (fairs) go to the owner's most recently used active identity.
 A second sweep, a concurrent sweep (PostgreSQL waits on the unique index, then does nothing) or a
 sweep after a crash creates nothing twice. Sending is the delivery worker's job (delivery/).
 """
@@ -38,7 +40,7 @@ class Due:
     key: str
     kind: str                # cert | round
     ref_id: int
-    user_id: int
+    user_id: int | None      # None: an unclaimed register entry (certificates)
     offset: int
     due_on: date
     reply: Reply | None = None
@@ -61,7 +63,9 @@ class SweepResult:
     created: int = 0                                # reminder rows inserted (queued + skipped)
     queued: int = 0
     skipped: int = 0
-    enqueued: int = 0                               # delivery rows inserted
+    enqueued: int = 0                               # delivery rows inserted (first routes)
+    call_listed: int = 0                            # reminders with no route: on the call list
+    repaired: int = 0                               # chains moved on by reconcile
     selection_s: float = 0.0
     total_s: float = 0.0
 
@@ -155,6 +159,9 @@ async def sweep(session, settings, today: date, *, dry_run: bool = False,
     """Create due reminders and their delivery rows (the caller commits). dry_run writes nothing."""
     started = time.perf_counter()
     res = SweepResult()
+    from handlers.reach import chain
+    if not dry_run:
+        res.repaired = await chain.reconcile(session, settings)
     sources = all_sources() if sources is None else sources
     found = [(src, await src.due(session, settings, today)) for src in sources]
     existing = await _existing_keys(session, [d.key for _src, due in found for d in due])
@@ -172,11 +179,15 @@ async def sweep(session, settings, today: date, *, dry_run: bool = False,
     res.due = [d for d in due if d.key in queued_keys]
     res.queued = len(res.due)
     res.created = res.queued + res.skipped
-    idents = await _identities(session, {d.user_id for d in res.due})
+    from handlers.reach.targets import CHAINED, targets_for
+    chained = [d for d in res.due if d.kind in CHAINED]
+    res.enqueued, res.call_listed = await chain.plan(session, settings, await targets_for(session, settings, chained))
+    others = [d for d in res.due if d.kind not in CHAINED]
+    idents = await _identities(session, {d.user_id for d in others})
     rows = [dict(key=d.key, kind="reminder", identity_id=idents[d.user_id].id,
                  channel=idents[d.user_id].channel, chat_id=idents[d.user_id].chat_id,
-                 payload=d.reply.to_payload()) for d in res.due if d.user_id in idents]
-    res.enqueued = await enqueue_rows(session, rows)
+                 payload=d.reply.to_payload()) for d in others if d.user_id in idents]
+    res.enqueued += await enqueue_rows(session, rows)
     res.total_s = time.perf_counter() - started
     return res
 
@@ -187,7 +198,7 @@ async def sweep_job(core) -> SweepResult:
     async with core.sessionmaker() as session, session.begin():
         res = await sweep(session, core.settings, today, sources=core.router.reminder_sources)
     log.info(json.dumps({"ev": "reminder_sweep", "today": today.isoformat(), "queued": res.queued,
-                         "skipped": res.skipped, "enqueued": res.enqueued,
+                         "skipped": res.skipped, "enqueued": res.enqueued, "call_listed": res.call_listed,
                          "selection_ms": round(res.selection_s * 1000, 1), "total_ms": round(res.total_s * 1000, 1)}))
     worker = core.services.get("worker")
     if worker is not None and res.enqueued:

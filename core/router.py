@@ -47,6 +47,7 @@ class Router:
     file: Handler | None = None
     text: Handler | None = None                                     # free text (FAQ)
     unknown_command: Handler | None = None
+    not_a_question: Handler | None = None                           # bare numbers/dates outside a flow
     jobs: list["JobSpec"] = field(default_factory=list)             # scheduled work (APScheduler)
     startup: list[Callable] = field(default_factory=list)           # async fn(core, worker) at start
     reminder_sources: list = field(default_factory=list)            # core.reminders.Source per feature

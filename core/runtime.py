@@ -37,6 +37,15 @@ class Runtime:
         from core.ops.http import add_routes as add_ops_routes
         self.core.services["alerts"] = Alerts(self.core.sessionmaker, settings)   # alert(kind, key, text)
         add_ops_routes(self.web_app, self.core)        # /healthz (database), /metrics (METRICS_TOKEN)
+        # reach (handlers/reach): reminder route chain, ZNS by phone, file links, ZNS receipts
+        from handlers.reach import web as reach_web
+        from handlers.reach.chain import install
+        install(self.worker, settings)
+        self.zns = None
+        if settings.zns_enabled:
+            from channels.zns import ZnsSender
+            self.zns = self.senders["zns"] = ZnsSender(settings, self.core.sessionmaker)
+        reach_web.add_routes(self.web_app, settings, self.core.sessionmaker)
         self.web_runner: web.AppRunner | None = None
         self.scheduler = None
         self.stop_event = asyncio.Event()
@@ -61,7 +70,8 @@ class Runtime:
         await upgrade_async(self.settings.database_url)
         for ch in self.channels:
             await ch.start(self)
-        needs_http = any(getattr(ch, "needs_http", False) for ch in self.channels) or self.settings.web_console
+        needs_http = (any(getattr(ch, "needs_http", False) for ch in self.channels) or self.settings.web_console
+                      or (bool(self.channels) and (self.zns is not None or bool(self.settings.public_root))))
         if with_http or (with_http is None and needs_http):
             for ch in self.channels:
                 if hasattr(ch, "add_routes"):
@@ -99,6 +109,8 @@ class Runtime:
                 log.exception("stopping channel %s", ch.name)
         if self.web_runner is not None:
             await self.web_runner.cleanup()
+        if self.zns is not None:
+            await self.zns.close()
         await self.core.close()
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from core.config import ROOT
+from core.messages import Reply
 
 TEMPLATE_DIR = ROOT / "content" / "vi" / "templates"
+LABELS = ROOT / "content" / "vi" / "buttons.yml"
 
 
 def _vn_date(value) -> str:
@@ -34,8 +37,26 @@ def render(name: str, /, **ctx) -> str:
     return environment().get_template(f"{name}.j2").render(**ctx).strip()
 
 
+@lru_cache(maxsize=1)
+def labels() -> dict:
+    return yaml.safe_load(LABELS.read_text(encoding="utf-8"))
+
+
+def label(key: str, /, **values) -> str:
+    """A button label from content/vi/buttons.yml: "products.add"; {placeholders} filled from values."""
+    section, name = key.split(".", 1)
+    text = labels()[section][name]
+    return text.format(**values) if values else text
+
+
+def reply(name: str, /, buttons=None, *, file=None, request_contact: bool = False, **ctx) -> Reply:
+    """A Reply whose text is the template `name` rendered with ctx; it carries the template id and data."""
+    return Reply(render(name, **ctx), buttons or [], file=file, request_contact=request_contact,
+                 template=name, data=ctx)
+
+
 def render_string(source: str, **ctx) -> str:
     return environment().from_string(source).render(**ctx).strip()
 
 
-__all__ = ["render", "render_string", "environment", "Markup", "escape", "TEMPLATE_DIR", "Path"]
+__all__ = ["render", "reply", "label", "render_string", "environment", "Markup", "escape", "TEMPLATE_DIR", "Path"]

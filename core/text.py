@@ -6,12 +6,14 @@ import re
 import unicodedata
 
 _WS = re.compile(r"\s+")
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\ufeff]")
+# control and bidi characters, and lone UTF-16 surrogates (JSON "\\ud800"): no database stores them
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\ufeff\ud800-\udfff]")
 _TAG = re.compile(r"<\s*(/?)\s*(b|strong|i|em|u|s|code|pre|a)(\s[^>]*)?>", re.I)
 
 
 def clean_input(text: str) -> str:
-    """NFC-normalise user input and drop control / bidi characters."""
+    """NFC-normalise user input (text, display names, button data) and drop control / bidi characters
+    and unpaired surrogates."""
     return _CTRL.sub("", unicodedata.normalize("NFC", text or "")).strip()
 
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 # final statuses a channel can report besides 'sent'
-PERMANENT = {"blocked", "failed", "outside_window", "quota", "unreachable"}
+PERMANENT = {"blocked", "failed", "outside_window", "quota", "unreachable",
+             "refused", "template_error", "zns_paused", "opted_out"}
 
 
 @dataclass
@@ -14,6 +16,7 @@ class SendResult:
     retry_after: float | None = None   # seconds; set for flood control (429) -> global pause
     message_id: str = ""
     deactivate: bool = False       # mark the identity inactive (blocked / deactivated / chat not found)
+    not_before: datetime | None = None  # retry this row (only) at that time, not an attempt (ZNS night/quota)
 
     @classmethod
     def ok(cls, message_id: str = "") -> "SendResult":

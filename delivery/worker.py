@@ -19,10 +19,10 @@ import asyncio
 import logging
 import os
 import random
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Awaitable, Callable
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.messages import Reply
@@ -36,8 +36,14 @@ from storage.models import Delivery, Identity, User, utcnow
 log = logging.getLogger("ocop.delivery")
 
 FINAL = {"sent", "failed", "blocked", "opted_out", "cancelled", "outside_window", "quota",
-         "unreachable", "unknown"}
+         "unreachable", "unknown", "refused", "template_error", "zns_paused"}
 LIVE = ("queued", "claimed", "sending")
+
+
+# Claim order: replies to a person first, then reminders and notices, broadcasts last.
+PRIORITY = {"answer": 0, "reminder": 1, "notice": 1, "progress": 1, "broadcast": 2}
+URGENT = tuple(k for k, p in PRIORITY.items() if p < PRIORITY["broadcast"])
+_priority = case(*((Delivery.kind == k, p) for k, p in PRIORITY.items()), else_=1)
 
 
 def backoff(attempt: int) -> float:
@@ -58,12 +64,18 @@ class DeliveryWorker:
         # ~15 s of sending per claim: the pause between batches costs < 1 % of the rate
         self.batch = batch or min(2000, max(100, int(rate * 15)))
         self.hook_interval = 3.0       # after_batch hooks also run this often while a batch sends
+        self.express_interval = 1.0    # while a batch sends, rows of URGENT kinds are claimed this often
         self.worker_id = worker_id or f"{HOST}:{os.getpid()}:{id(self) & 0xffff:x}"
         self.wakeup = asyncio.Event()
         self.stopping = False          # graceful stop: finish calls in flight, release the rest
         self.after_batch: list[Callable[[], Awaitable[None]]] = []   # e.g. broadcast progress
+        # called after a row ended without reaching the person (not 'unknown'): the reminder
+        # route chain (handlers/reach/chain.py) moves on to the next route
+        self.on_undelivered: list[Callable[[Delivery, str, str], Awaitable[None]]] = []
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "released": 0}
         self.in_flight = 0
+        self._retrying: set[int] = set()   # rows this worker re-queued for a retry (drain waits for them)
+        self._undelivered_later: list[tuple[Delivery, str, str]] = []
 
     # --- recovery -------------------------------------------------------------------------
     async def recover(self) -> dict[str, int]:
@@ -77,12 +89,15 @@ class DeliveryWorker:
         return await self.recover()
 
     # --- claiming -------------------------------------------------------------------------
-    async def claim(self, limit: int | None = None) -> list[Delivery]:
+    async def claim(self, limit: int | None = None, urgent_only: bool = False) -> list[Delivery]:
+        """Due rows, most urgent kind first (PRIORITY), then oldest due first."""
         limit = limit or self.batch
         now = utcnow()
         async with self.sessionmaker() as s, s.begin():
             pick = (select(Delivery.id).where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
-                    .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+                    .order_by(_priority, Delivery.next_attempt_at, Delivery.id).limit(limit))
+            if urgent_only:
+                pick = pick.where(Delivery.kind.in_(URGENT))
             if s.bind.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             # two statements, not UPDATE … IN (sub-select): PostgreSQL may re-run a LIMIT … SKIP LOCKED
@@ -96,17 +111,30 @@ class DeliveryWorker:
             rows = list(res.scalars())
             if rows:
                 rows = await self._skip_unreachable(s, rows)
-        rows.sort(key=lambda r: (r.next_attempt_at, r.id))
+        later, self._undelivered_later = self._undelivered_later, []
+        for r, status, error in later:
+            await self._undelivered(r, status, error)
+        rows.sort(key=lambda r: (PRIORITY.get(r.kind, 1), r.next_attempt_at, r.id))
         return rows
+
+    async def _undelivered(self, row: Delivery, status: str, error: str) -> None:
+        for hook in self.on_undelivered:
+            try:
+                await hook(row, status, error)
+            except Exception:
+                log.exception("on_undelivered hook failed for delivery %s", row.id)
 
     async def _skip_unreachable(self, s, rows: list[Delivery]) -> list[Delivery]:
         """Rows whose recipient became unreachable or opted out since enqueueing end here."""
         q = (select(Delivery.id, Identity.active, User.opted_out)
              .join(Identity, Identity.id == Delivery.identity_id).join(User, User.id == Identity.user_id)
-             .where(Delivery.id.in_([r.id for r in rows])))
+             .where(Delivery.id.in_([r.id for r in rows if r.identity_id is not None])))
         state = {rid: (active, opted) for rid, active, opted in await s.execute(q)}
         keep, blocked, opted = [], [], []
         for r in rows:
+            if r.identity_id is None:          # a phone route (ZNS): its sender checks consent
+                keep.append(r)
+                continue
             active, opted_out = state.get(r.id, (False, False))
             if not active:
                 blocked.append(r.id)
@@ -120,6 +148,7 @@ class DeliveryWorker:
                                 .values(status=status, last_error="recipient unreachable" if status == "blocked"
                                         else "opted out").execution_options(synchronize_session=False))
                 self.stats["skipped"] += len(ids)
+                self._undelivered_later += [(r, status, "recipient unreachable") for r in rows if r.id in ids]
         return keep
 
     # --- sending --------------------------------------------------------------------------
@@ -145,7 +174,7 @@ class DeliveryWorker:
             Delivery.id == row.id, Delivery.status == "claimed", Delivery.claimed_by == self.worker_id)
             .values(status="sending", attempts=row.attempts + 1, claimed_at=utcnow())))
 
-    async def send_one(self, row: Delivery) -> str:
+    async def send_one(self, row: Delivery, urgent: bool = False) -> str:
         if self.stopping:
             await self._release(row)
             return "released"
@@ -155,6 +184,9 @@ class DeliveryWorker:
                                next_attempt_at=utcnow() + timedelta(seconds=60))
             return "no_sender"
         await self.pacer.acquire(row.chat_id)
+        pace = getattr(sender, "pace", None)      # the channel's shared budget (Telegram: all processes)
+        if pace is not None and not self.stopping:
+            await pace(row.chat_id, personal=urgent)
         if self.stopping:
             await self._release(row)
             return "released"
@@ -165,7 +197,10 @@ class DeliveryWorker:
         try:
             await self.pacer.gate()
             try:
-                result = await sender.send(row.chat_id, Reply.from_payload(row.payload))
+                if hasattr(sender, "send_payload"):     # e.g. ZNS: template data and tracking id
+                    result = await sender.send_payload(row.chat_id, row.payload, row.key)
+                else:
+                    result = await sender.send(row.chat_id, Reply.from_payload(row.payload))
             except Exception as exc:  # a sender bug or an unexpected network error: retry later
                 log.exception("sender raised for delivery %s", row.id)
                 result = SendResult("retry", error=f"{type(exc).__name__}: {exc}"[:300])
@@ -184,12 +219,19 @@ class DeliveryWorker:
                                last_error=None)
             self.stats["sent"] += 1
             return "sent"
+        if result.status == "retry" and result.not_before is not None:
+            # the channel said when (ZNS night rule, daily quota): this row only, not an attempt
+            await self._finish(row, status="queued", claimed_by=None, last_error=result.error[:300],
+                               attempts=row.attempts, next_attempt_at=result.not_before.astimezone(timezone.utc))
+            self.stats["retry"] += 1
+            return "retry"
         if result.status == "retry":
             if result.retry_after:
                 self.pacer.pause(result.retry_after)
             if attempts >= self.max_attempts and not result.retry_after:
                 await self._finish(row, status="failed", last_error=result.error[:300])
                 self.stats["failed"] += 1
+                await self._undelivered(row, "failed", result.error)
                 return "failed"
             # flood control is not the message's fault: it does not count as an attempt
             delay = result.retry_after if result.retry_after else backoff(attempts)
@@ -197,6 +239,8 @@ class DeliveryWorker:
                                attempts=attempts if not result.retry_after else row.attempts,
                                next_attempt_at=now + timedelta(seconds=delay))
             self.stats["retry"] += 1
+            if len(self._retrying) < 10_000:
+                self._retrying.add(row.id)
             return "retry"
         # permanent outcomes
         await self._finish(row, status=result.status, last_error=result.error[:300] or None)
@@ -205,6 +249,7 @@ class DeliveryWorker:
                 await s.execute(update(Identity).where(Identity.id == row.identity_id)
                                 .values(active=False, inactive_reason=result.status[:64]))
         self.stats["failed"] += 1
+        await self._undelivered(row, result.status, result.error)
         return result.status
 
     # --- loops ----------------------------------------------------------------------------
@@ -224,12 +269,41 @@ class DeliveryWorker:
                     await asyncio.sleep(self.hook_interval)
                     await self.run_hooks()
             tick = asyncio.create_task(ticker())
+            batch_done = asyncio.Event()
+            express = asyncio.create_task(self._express(batch_done))
             try:
                 await asyncio.gather(*(one(r) for r in rows))
             finally:
                 tick.cancel()
+                batch_done.set()           # not cancelled: a claim it made is always sent or released
+                await asyncio.gather(express, return_exceptions=True)
         await self.run_hooks()
         return len(rows)
+
+    async def _express(self, batch_done: asyncio.Event) -> None:
+        """While a (broadcast) batch sends: personal rows enqueued meanwhile go out within seconds,
+        not after the batch. Their sends run beside the batch's; the lane ends with the batch, after
+        the rows it claimed are sent (or released on a stop)."""
+        tasks: set[asyncio.Task] = set()
+        try:
+            while not self.stopping:
+                try:
+                    await asyncio.wait_for(batch_done.wait(), timeout=self.express_interval)
+                    break
+                except asyncio.TimeoutError:
+                    pass
+                try:
+                    rows = await self.claim(limit=50, urgent_only=True)
+                except Exception:
+                    log.exception("express claim failed")
+                    continue
+                for r in rows:
+                    t = asyncio.create_task(self.send_one(r, urgent=True))
+                    tasks.add(t)
+                    t.add_done_callback(tasks.discard)
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run_hooks(self) -> None:
         for hook in self.after_batch:
@@ -244,14 +318,22 @@ class DeliveryWorker:
                                   .where(Delivery.status.in_(("queued", "claimed"))))
 
     async def drain(self, timeout: float | None = None, idle_exit: bool = True,
-                    done: Callable[[], Awaitable[bool]] | None = None) -> None:
-        """Send until nothing is queued (waiting for retries that come due), or until `done()`."""
+                    done: Callable[[], Awaitable[bool]] | None = None, recover_every: float = 5.0) -> None:
+        """Send until nothing is due (waiting for the retries of rows it tried), or until `done()`.
+
+        Rows due later (tomorrow's reminder) do not keep it waiting. Like run_forever it recovers the
+        rows of dead or expired workers while it runs (every `recover_every` s), so the rows a killed
+        `bot.py run` had claimed are sent too."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout else None
+        next_recover = loop.time() + recover_every
         while not self.stopping:
             n = await self.run_batch()
             if done is not None and await done():
                 return
+            if loop.time() >= next_recover:
+                next_recover = loop.time() + recover_every
+                await self.recover()
             if n:
                 continue
             if idle_exit and done is None and not await self._has_live_rows():
@@ -268,9 +350,11 @@ class DeliveryWorker:
             pass
 
     async def _has_live_rows(self) -> bool:
+        """Due now, waiting for the retry of a row this worker tried, or held by this worker."""
+        mine = [Delivery.id.in_(list(self._retrying))] if self._retrying else []
         async with self.sessionmaker() as s:
             row = await s.scalar(select(Delivery.id).where(or_(
-                Delivery.status == "queued",
+                and_(Delivery.status == "queued", or_(Delivery.next_attempt_at <= utcnow(), *mine)),
                 and_(Delivery.status.in_(("claimed", "sending")), Delivery.claimed_by == self.worker_id)))
                 .limit(1))
             return row is not None

@@ -9,6 +9,7 @@ from core.config import ROOT
 from rules.dossier import CONDITION_KEYS, Document
 
 CONTENT = ROOT / "content" / "vi" / "dossier"
+SUBGROUPS = ROOT / "content" / "data" / "subgroups.yml"
 
 
 def _conds(raw: dict | None, where: str) -> dict[str, tuple[str, ...]]:
@@ -48,16 +49,57 @@ def questions() -> dict:
     return yaml.safe_load((CONTENT / "questions.yml").read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
+def subgroup_data() -> dict:
+    """content/data/subgroups.yml: the 26 phân nhóm of Decision 26/2026, Phụ lục I (shared data)."""
+    return yaml.safe_load(SUBGROUPS.read_text(encoding="utf-8"))
+
+
+def subgroups() -> list[dict]:
+    return list(subgroup_data()["subgroups"])
+
+
+def subgroup(sub_id: str) -> dict | None:
+    return next((s for s in subgroups() if s["id"] == sub_id), None)
+
+
+def categories(group: str | None = None) -> list[str]:
+    """Category ids ("nhóm" of Phụ lục I) in annex order, optionally of one product group."""
+    out: list[str] = []
+    for s in subgroups():
+        if (group is None or s["group"] == group) and s["category_id"] not in out:
+            out.append(s["category_id"])
+    return out
+
+
+def subgroups_of(category: str) -> list[str]:
+    return [s["id"] for s in subgroups() if s["category_id"] == category]
+
+
+def ministries(sub_id: str) -> list[str]:
+    names = subgroup_data()["ministries"]
+    return [names[m] for m in (subgroup(sub_id) or {}).get("ministry", [])]
+
+
 def title(node: str) -> str:
     return questions()[node]["title"]
 
 
 def label(node: str, option: str) -> str:
-    return questions()[node]["options"][option]
+    """Button label: questions.yml, else (category / subgroup nodes) the Phụ lục I wording."""
+    options = questions()[node].get("options") or {}
+    if option in options:
+        return options[option]
+    if node == "category":
+        return next(s["category"] for s in subgroups() if s["category_id"] == option)
+    if node == "subgroup":
+        return subgroup(option)["name"]
+    raise KeyError(f"{node}:{option}")
 
 
 def button(key: str) -> str:
     return questions()["buttons"][key]
 
 
-__all__ = ["documents", "document", "questions", "title", "label", "button", "parse_documents"]
+__all__ = ["documents", "document", "questions", "title", "label", "button", "parse_documents",
+           "subgroups", "subgroup", "categories", "subgroups_of", "ministries"]

@@ -48,11 +48,39 @@ def after_register_household(a: Answers) -> str:
 
 
 def after_group(a: Answers) -> str:
-    return {"thuc_pham": "food_sub", "do_uong": "drink_sub"}.get(a["group"]) or first_document(a)
+    return "category" if len(content.categories(a["group"])) > 1 else after_category(a)
 
 
-def after_sub_group(a: Answers) -> str:
+def after_category(a: Answers) -> str:
+    return "subgroup" if len(content.subgroups_of(category_of(a))) > 1 else first_document(a)
+
+
+def after_subgroup(a: Answers) -> str:
     return first_document(a)
+
+
+def category_options(a: Answers) -> tuple[str, ...]:
+    return tuple(content.categories(a.get("group")))
+
+
+def subgroup_options(a: Answers) -> tuple[str, ...]:
+    return tuple(content.subgroups_of(category_of(a)))
+
+
+def category_of(a: Answers) -> str:
+    """The chosen "nhóm" (Phụ lục I); implied when the group has only one."""
+    if "category" in a:
+        return a["category"]
+    cats = content.categories(a.get("group")) if a.get("group") else []
+    return cats[0] if len(cats) == 1 else ""
+
+
+def subgroup_of(a: Answers) -> str:
+    """The chosen "phân nhóm" (decides the score sheet); implied when the nhóm has only one."""
+    if "subgroup" in a:
+        return a["subgroup"]
+    subs = content.subgroups_of(category_of(a)) if category_of(a) else []
+    return subs[0] if len(subs) == 1 else ""
 
 
 def star_options(a: Answers) -> tuple[str, ...]:
@@ -67,18 +95,48 @@ NODES: dict[str, Node] = {n.id: n for n in (
     Node("register_household", "info", ("tiep",), after_register_household),
     Node("group", "question", ("thuc_pham", "do_uong", "duoc_lieu", "thu_cong", "sinh_vat_canh", "du_lich"),
          after_group),
-    Node("food_sub", "question", ("tuoi_song", "so_che", "che_bien"), after_sub_group),
-    Node("drink_sub", "question", ("co_con", "khong_con"), after_sub_group),
+    Node("category", "question", tuple(c for g in ("thuc_pham", "do_uong", "duoc_lieu", "thu_cong", "sinh_vat_canh",
+                                                   "du_lich") if len(content.categories(g)) > 1
+                                       for c in content.categories(g)), after_category, allowed=category_options),
+    Node("subgroup", "question", tuple(s["id"] for s in content.subgroups()
+                                       if len(content.subgroups_of(s["category_id"])) > 1),
+         after_subgroup, allowed=subgroup_options),
 )}
-SUB_NODES = ("food_sub", "drink_sub")
+
+
+# --- hook: "gõ tên sản phẩm" proposes the sub-group -----------------------------------------
+# The product gazetteer (built elsewhere, in core/faq/) plugs in here: a function taking the
+# producer's free text ("tôi làm mắm tép") and returning a sub-group id of content/data/subgroups.yml
+# ("nuoc_mam") or None. handlers/dossier.py calls `propose_subgroup` when text is typed at the
+# group / category / sub-group steps and offers the result as a button to confirm (callback d:sg:<id>).
+SubgroupLookup = Callable[[str], "str | None"]
+subgroup_lookup: SubgroupLookup | None = None
+
+
+def propose_subgroup(text: str) -> str | None:
+    """The sub-group the gazetteer proposes for a typed product name, if any (None without one)."""
+    if subgroup_lookup is None:
+        return None
+    sub = subgroup_lookup(text)
+    return sub if sub and content.subgroup(sub) else None
+
+
+def answers_for_subgroup(sub_id: str) -> dict[str, str]:
+    """The group / category / sub-group answers that select one sub-group (for the confirm button)."""
+    s = content.subgroup(sub_id)
+    out = {"group": s["group"]}
+    if len(content.categories(s["group"])) > 1:
+        out["category"] = s["category_id"]
+    if len(content.subgroups_of(s["category_id"])) > 1:
+        out["subgroup"] = sub_id
+    return out
 
 
 # --- documents: one node per applicable document, in content order ---------------------------
 def profile(a: Answers) -> dict[str, str]:
     """The producer profile the rules look at, from the answers on the path."""
-    sub = next((a[n] for n in SUB_NODES if n in a), "")
     return {"goal": a.get("goal", ""), "stars": a.get("stars", ""), "producer": a.get("producer", ""),
-            "group": a.get("group", ""), "sub": sub}
+            "group": a.get("group", ""), "sub": category_of(a), "subgroup": subgroup_of(a)}
 
 
 def document_ids(a: Answers) -> list[str]:

@@ -32,14 +32,34 @@ def node_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
         rows = [[Button(content.label("document", o), f"d:a:{node}:{o}") for o in flow.DOC_OPTIONS],
                 [Button(content.button("more"), f"d:more:{doc.id}")]]
         return Reply(text, rows + _back_row(walk))
-    text = render(f"dossier/{node}", step=step, total=total)
+    text = render(f"dossier/{node}", step=step, total=total, can_type=flow.subgroup_lookup is not None,
+                  given=walk.given)
     rows = [[Button(content.label(node, o), f"d:a:{node}:{o}")] for o in flow.options(node, walk.given)]
     return Reply(text, rows + _back_row(walk))
 
 
-def outcome_reply(walk: flow.Walk) -> Reply:
-    """The personal checklist (also for a partly answered walk)."""
-    text = render("dossier/outcome", answers=answer_summary(walk), list=flow.checklist(walk))
+def proposal_reply(sub_id: str, walk: flow.Walk, answers: dict[str, str]) -> Reply:
+    """'Gõ tên sản phẩm': the sub-group the gazetteer proposes, to confirm with one tap (d:sg:<id>)."""
+    sub = content.subgroup(sub_id)
+    text = render("dossier/proposal", subgroup=sub, group=content.label("group", sub["group"]),
+                  ministries=content.ministries(sub_id))
+    rows = [[Button(content.button("confirm"), f"d:sg:{sub_id}")]]
+    return Reply(text, rows + [[Button(content.button("cont"), "d:cont")]])
+
+
+def outcome_reply(walk: flow.Walk, *, next_round: rules.NextRound | None = None, province: str = "",
+                  today=None) -> Reply:
+    """The personal checklist (also for a partly answered walk), where/how to file and the next round.
+
+    next_round: the officer-entered round for the producer's province, else the Điều 5.1 calendar
+    (handlers/dossier.py computes it; without it the generic filing text is shown).
+    """
+    prof = flow.profile(walk.given)
+    sub = content.subgroup(prof["subgroup"]) if prof["subgroup"] else None
+    text = render("dossier/outcome", answers=answer_summary(walk), list=flow.checklist(walk),
+                  subgroup=sub, ministries=content.ministries(sub["id"]) if sub else [],
+                  goal=prof["goal"], no_samples=prof["group"] == "du_lich",
+                  round=next_round, province=province, today=today or (next_round and next_round.deadline))
     rows = [[Button(content.button("pdf"), "d:pdf")],
             [Button(content.button("edit"), "d:edit"), Button(content.button("reset"), "d:reset")]]
     if not walk.done:

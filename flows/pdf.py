@@ -42,7 +42,7 @@ class _Doc(FPDF):
         self.set_y(-12)
         self.set_font(FONT_NAME, "", 8)
         self.set_text_color(120)
-        self.cell(0, 5, f"Trang {self.page_no()}/{{nb}} · Mẫu biểu cụ thể theo hướng dẫn của tỉnh", align="C")
+        self.cell(0, 5, f"Trang {self.page_no()}/{{nb}} · Mẫu số 01, 02: Phụ lục III QĐ 26/2026/QĐ-TTg", align="C")
 
 
 def _tick_box(pdf: FPDF, ticked: bool) -> None:
@@ -107,13 +107,15 @@ def build_pdf(answers: list[tuple[str, str]], checklist: Checklist, today: date)
     pdf.set_font(FONT_NAME, "B", 11)
     pdf.multi_cell(w, 6, "Bước tiếp theo", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(FONT_NAME, "", 10)
-    pdf.multi_cell(w, 5.5, "Nộp hồ sơ tại UBND xã/phường (từ 6/7/2025 theo Quyết định 1489/QĐ-TTg). Đợt đánh giá "
-                   "và hạn nộp do từng tỉnh quyết định: hỏi UBND xã/phường hoặc Sở Nông nghiệp và Môi trường. "
-                   "Mẫu biểu, số lượng mẫu sản phẩm theo hướng dẫn của tỉnh.", new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.multi_cell(w, 5.5, "Nộp tại UBND xã/phường nơi sản xuất: 01 bộ hồ sơ giấy và 01 bộ hồ sơ điện tử, kèm 05 "
+                   "sản phẩm mẫu (trừ dịch vụ du lịch); nơi tỉnh dùng phần mềm chấm điểm thì tự tải hồ sơ lên. "
+                   "Xã có 15 ngày làm việc để gửi tỉnh. Tỉnh đánh giá ít nhất 2 đợt/năm: trước 30/6 (hồ sơ xã gửi "
+                   "trước 30/4) và trước 30/12 (xã gửi trước 30/10); lịch cụ thể hỏi UBND xã/phường.",
+                   new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(2)
     pdf.set_font(FONT_NAME, "", 8)
     pdf.set_text_color(100)
-    pdf.multi_cell(w, 4, "Căn cứ: Quyết định 148/QĐ-TTg ngày 24/02/2023 (Bộ tiêu chí và quy trình đánh giá, phân "
-                   "hạng sản phẩm OCOP), Quyết định 1489/QĐ-TTg ngày 06/7/2025. Danh mục này là hướng dẫn, "
+    pdf.multi_cell(w, 4, "Căn cứ: QĐ 26/2026/QĐ-TTg ngày 22/5/2026 (Bộ tiêu chí và quy trình đánh giá, phân hạng "
+                   "sản phẩm OCOP), Điều 5.1, 6, 7.1, 7.2; mẫu biểu ở Phụ lục III. Danh mục minh chứng là hướng dẫn, "
                    "không thay thế văn bản của tỉnh.", new_x="LMARGIN", new_y="NEXT", align="L")
     return bytes(pdf.output())

@@ -7,17 +7,11 @@ from __future__ import annotations
 from importlib import import_module
 
 from core.router import MenuItem, Router
+from core.templates import label
 
-# main menu: key -> label (callback "m:<key>"); a feature module attaches the handler
-MENU = [
-    ("faq", "❓ Hỏi đáp OCOP"),
-    ("hoso", "📋 Hướng dẫn hồ sơ"),
-    ("sanpham", "⭐ Sản phẩm của tôi / nhắc hạn"),
-    ("hoicho", "🎪 Hội chợ & đợt đánh giá"),
-    ("dangky", "🔔 Đăng ký nhận tin"),
-    ("lienhe", "👤 Liên hệ cán bộ"),
-    ("tuchamdiem", "📝 Tự chấm điểm sơ bộ"),   # appended: earlier items keep their numbers on Zalo/console
-]
+# main menu keys in order (callback "m:<key>"; labels in content/vi/buttons.yml "menu"); a feature
+# module attaches the handler. New items are appended: earlier items keep their numbers on Zalo/console.
+MENU = ["faq", "hoso", "sanpham", "hoicho", "dangky", "lienhe", "tuchamdiem"]
 
 MODULES = [
     "start",          # /start, /help, /huy, menu, unknown commands
@@ -32,6 +26,7 @@ MODULES = [
     "officer",        # /cauhoi officer answers questions (issue 5)
     "roles",          # /capquyen /thuhoiquyen (issue 5)
     "link",           # link Telegram and Zalo accounts (issue 6)
+    "reach",          # /canlienhe call list; reminder route chain, ZNS, file links (issue 14)
     "ops",            # operations: watch job (queue age, Telegram webhook) -> admin alerts (issue 16)
     "console",        # /quantri sign-in link to the officers' web console (issue 11)
 ]
@@ -39,8 +34,8 @@ MODULES = [
 
 def build_router() -> Router:
     router = Router()
-    for key, label in MENU:
-        router.menu[key] = MenuItem(key, label)
+    for key in MENU:
+        router.menu[key] = MenuItem(key, label(f"menu.{key}"))
     for name in MODULES:
         router.owner = name
         import_module(f"handlers.{name}").register(router)

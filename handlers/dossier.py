@@ -16,6 +16,7 @@ from flows import content, store
 from flows import dossier as flow
 from flows import dossier_view as view
 from flows.pdf import FontMissing, build_pdf
+from rules import dossier as rules
 
 log = logging.getLogger("ocop.dossier")
 
@@ -35,12 +36,21 @@ async def _leave(ctx: Ctx) -> None:
         await ctx.clear_flow()
 
 
+async def _outcome(ctx: Ctx, walk: flow.Walk) -> Reply:
+    """The checklist with the next round for the producer's province (officer round, else Điều 5)."""
+    from handlers.rounds.repo import upcoming_rounds        # evaluation rounds entered by officers
+    province = getattr(ctx.user, "province", None) or ""
+    today = ctx.today()
+    rounds = await upcoming_rounds(ctx.session, province, today) if province else []
+    return view.outcome_reply(walk, next_round=rules.next_round(today, rounds), province=province, today=today)
+
+
 async def _show(ctx: Ctx, answers: dict[str, str], *, pdf: bool = True) -> list[Reply]:
     """The current step; on completion the checklist (and its PDF), leaving the flow."""
     walk = flow.replay(answers)
     if walk.done:
         await _leave(ctx)
-        replies = [view.outcome_reply(walk)]
+        replies = [await _outcome(ctx, walk)]
         return replies + (_pdf_replies(ctx, walk) if pdf else [])
     await ctx.set_flow(flow.FLOW, step=walk.current)
     return [view.node_reply(walk, answers)]
@@ -61,7 +71,7 @@ async def start_dossier(ctx: Ctx, msg: Incoming, goal: str | None = None) -> lis
         return [Reply(ctx.render("dossier/intro"))] + await _show(ctx, answers)
     if walk.done:
         await _leave(ctx)
-        return [view.outcome_reply(walk)]
+        return [await _outcome(ctx, walk)]
     await ctx.set_flow(flow.FLOW, step=walk.current)
     return [view.resume_reply(walk, answers)]
 
@@ -151,12 +161,32 @@ async def on_callback(ctx: Ctx, msg: Incoming):
     if action == "more" and len(rest) == 1 and content.document(rest[0]):
         return [view.more_reply(content.document(rest[0]), walk)]
     if action == "view":
-        return [view.outcome_reply(walk)]
+        return [await _outcome(ctx, walk)]
+    if action == "sg" and len(rest) == 1 and content.subgroup(rest[0]):
+        return await choose_subgroup(ctx, rest[0])
     if action == "pdf":
         return _pdf_replies(ctx, walk)
     if action == "cont":
         return await _show(ctx, answers, pdf=False)
     return await _stale(ctx, answers)
+
+
+CLASSIFY_NODES = ("group", "category", "subgroup")
+
+
+async def choose_subgroup(ctx: Ctx, sub_id: str) -> list[Reply]:
+    """Confirm a proposed sub-group: store group / category / sub-group at once (only at those steps)."""
+    answers = await _answers(ctx)
+    walk = flow.replay(answers)
+    if walk.current not in CLASSIFY_NODES:
+        return await _stale(ctx, answers)
+    for node in CLASSIFY_NODES:
+        await store.forget(ctx.session, ctx.user.id, flow.FLOW, node)
+        answers.pop(node, None)
+    for node, value in flow.answers_for_subgroup(sub_id).items():
+        await store.save(ctx.session, ctx.user.id, flow.FLOW, node, value)
+        answers[node] = value
+    return await _show(ctx, answers)
 
 
 def _typed_option(walk: flow.Walk, text: str) -> str | None:
@@ -202,6 +232,10 @@ async def on_text(ctx: Ctx, msg: Incoming):
     option = _typed_option(walk, msg.text)
     if option is not None:
         return await answer(ctx, walk.current, option)
+    if walk.current in CLASSIFY_NODES:
+        sub = flow.propose_subgroup(msg.text)      # product gazetteer hook (flows/dossier.py)
+        if sub is not None:
+            return [view.proposal_reply(sub, walk, answers)]
     return await _faq(ctx, msg) + [view.digression_reply(answers)]
 
 

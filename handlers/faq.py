@@ -10,16 +10,19 @@ from __future__ import annotations
 from functools import lru_cache
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.context import Ctx
-from core.faq import FaqEngine, get_renderer
+from core.dates import STATUS_LABEL, days_left, status_of
+from core.faq import FaqEngine, expiry, get_renderer
+from core.faq.calculators import IDS as CALC_IDS
 from core.faq.content import FAQ_DIR
 from core.messages import Button, Incoming, Reply
+from core.permissions import province_name
+from core.reference import match_province, province_by_id, province_label
 from core.text import parse_id
 from handlers.start import menu_buttons
-from core.permissions import province_name
-from storage.models import FaqLog, Feedback, OfficerQuestion
+from storage.models import Certificate, FaqLog, Feedback, OfficerQuestion
 
 NS = "fq"
 FLOW = "lienhe"
@@ -42,6 +45,56 @@ def _label(question: str, limit: int = 60) -> str:
     return question if len(question) <= limit else question[:limit - 1].rstrip() + "…"
 
 
+# --- live figures from the register ("tỉnh tôi có bao nhiêu sản phẩm OCOP", "sản phẩm của tôi còn hạn không")
+def _user_province(ctx: Ctx):
+    pid = ctx.user.province or ""
+    p = province_by_id(pid)
+    if p is None and pid:
+        m = match_province(pid)
+        p = m.province if m else None
+    return p
+
+
+async def _live_count(ctx: Ctx, ans) -> str | None:
+    """Valid certificates of the province named in the question, else of the asker's province."""
+    p = ans.data.get("province") or _user_province(ctx)
+    if p is None:                               # "tỉnh tôi" and no province chosen yet: ask for one
+        return get_renderer().calc_html(ans.calc, count=0, province=None, label="")
+    today = ctx.today()
+    rows = (await ctx.session.execute(
+        select(Certificate.stars, func.count()).where(Certificate.province == p.name, Certificate.expires_on >= today)
+        .group_by(Certificate.stars).order_by(Certificate.stars.desc()))).all()
+    as_of = await ctx.session.scalar(select(func.max(Certificate.updated_at)).where(Certificate.province == p.name))
+    count = sum(n for _, n in rows)
+    if count == 0 and ans.faq_id != ans.calc.faq_id:
+        return None                             # an FAQ entry already answers (figures of the seeds)
+    return get_renderer().calc_html(ans.calc, count=count, province=p, label=province_label(p),
+                                    by_stars=[(s, n) for s, n in rows], as_of=as_of.date() if as_of else today)
+
+
+async def _live_mine(ctx: Ctx, ans) -> str:
+    """The asker's own certificates only."""
+    today = ctx.today()
+    certs = list(await ctx.session.scalars(
+        select(Certificate).where(Certificate.owner_user_id == ctx.user.id).order_by(Certificate.expires_on)))
+    items = []
+    for c in certs[:10]:
+        status = status_of(c.expires_on, today)
+        w = expiry.from_expiry(c.expires_on, c.recognized_on)
+        items.append({"product": c.product, "stars": c.stars, "status": STATUS_LABEL[status], "expires_on": c.expires_on,
+                      "days_left": days_left(c.expires_on, today),
+                      "window": w if status != "expired" and w.closes >= today else None})
+    return get_renderer().calc_html(ans.calc, items=items, today=today)
+
+
+LIVE = {"live_count": _live_count, "live_mine": _live_mine}
+
+
+def known_id(faq_id: str) -> bool:
+    """An FAQ entry or a calculator (both can be voted on)."""
+    return faq_id in get_engine().entries or faq_id in CALC_IDS
+
+
 def feedback_buttons(faq_id: str) -> list[list[Button]]:
     return [[Button("👍 Hữu ích", f"{NS}:up:{faq_id}"), Button("👎 Chưa đúng", f"{NS}:dn:{faq_id}")]]
 
@@ -54,6 +107,10 @@ async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
     """Answer a free-text question (also used mid-flow by other features); logs it in faq_log."""
     question = text.strip()[:MAX_QUESTION]
     ans = get_renderer().respond(question)
+    if ans.calc is not None and ans.kind in LIVE:
+        live = await LIVE[ans.kind](ctx, ans)
+        if live:                                # None: no register figures, keep the entry's answer
+            ans.text, ans.faq_id = live, ans.calc.faq_id
     log_id = await ctx.record(FaqLog, user_id=ctx.user.id, question=question, faq_id=ans.faq_id,
                               score=ans.score, outcome=ans.outcome)
     if ans.outcome == "answer":
@@ -80,7 +137,7 @@ async def on_callback(ctx: Ctx, msg: Incoming):
     action, arg = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
     if action == "s" and arg in get_engine().entries:
         return entry_reply(arg, get_engine().entries[arg].question)
-    if action in ("up", "dn") and arg in get_engine().entries:
+    if action in ("up", "dn") and known_id(arg):
         return await _feedback(ctx, arg, 1 if action == "up" else -1)
     if action == "o" and parse_id(arg):
         return await _send_logged_question(ctx, parse_id(arg))
@@ -143,7 +200,22 @@ async def warm_up(core, worker) -> None:
     get_renderer()
 
 
+def _offer_gazetteer_to_the_dossier_walk() -> None:
+    """The dossier walk proposes a sub-group for a typed product name through this hook."""
+    import importlib
+
+    from core.faq.products import subgroup_of
+    for name in ("flows.dossier", "handlers.dossier.flow"):     # where the walk lives before / after the move
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "subgroup_lookup"):
+            module.subgroup_lookup = subgroup_of
+
+
 def register(router) -> None:
+    _offer_gazetteer_to_the_dossier_walk()
     router.text = on_text
     router.on_startup(warm_up)
     router.callback(NS, on_callback)

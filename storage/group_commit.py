@@ -1,20 +1,20 @@
-"""Group commit for the small writes every update makes: "who is this, which flow are they in, they
-wrote now" (touch) and append-only records such as the FAQ question log (insert).
+"""Group commit for the small writes every update makes: "which update is this, who sent it, which
+flow are they in, they wrote now" (touch) and append-only records such as the FAQ question log
+(insert).
 
-Every update starts by loading the sender's identity, user and conversation and recording the
-interaction. Done one transaction per update, that costs more than everything else the bot does for
-a simple command (several database round trips and a commit each). Under load, updates arrive
-together, so the work is batched: while one batch is in the database, the next requests queue; the
-next batch then loads all of them with one SELECT, records all interactions with one UPDATE
+Every update starts by claiming its event id (processed_events: an update already handled by this or
+another instance, or re-delivered, is dropped), loading the sender's identity, user and conversation
+and recording the interaction. Done one transaction per update, that costs more than everything else
+the bot does for a simple command. Under load, updates arrive together, so the work is batched: while
+one batch is in the database, the next requests queue; the next batch then claims all their event ids
+with one INSERT, loads all senders with one SELECT, records all interactions with one UPDATE
 (executemany) and commits once. Each request gets its own detached copies of the rows, which the
-update's own session re-attaches, so handlers see ordinary ORM objects. Records inserted the same
-way (`insert`) are committed, and their ids returned, before the handler goes on: they are facts
-("this was asked") that stay even if the handler fails afterwards.
+update's own session re-attaches, so handlers see ordinary ORM objects. Records inserted the same way
+(`insert`) are committed, and their ids returned, before the handler goes on: they are facts ("this
+was asked") that stay even if the handler fails afterwards.
 
-On a SQLite file the batch runs synchronously on the event loop (a handful of indexed statements,
-tens of microseconds) instead of hopping to aiosqlite's thread for every call; that connection never
-waits for a lock, so when another writer holds the database the batch runs on the async engine,
-which waits in its thread. On PostgreSQL the same code runs through AsyncConnection.run_sync.
+A batch that fails is retried one request at a time, so one bad update (say, text the database
+refuses) fails only itself.
 
 Nothing is cached: every update reads what the database holds at that moment (so a second instance
 or a restart changes nothing), and the interaction is committed before the handler runs, so it is
@@ -25,21 +25,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import Connection, Engine, Table, bindparam, column, insert, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import Connection, Table, bindparam, column, delete, insert, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from core.messages import Incoming
 from storage import users
-from storage.models import Conversation, Identity, User, utcnow
+from storage.sql import upsert
+from storage.models import Conversation, Identity, ProcessedEvent, User, utcnow
 
 log = logging.getLogger("ocop.group_commit")
 
 MAX_BATCH = 200          # keys per SELECT ... IN (...)
+EVENT_MEMORY = timedelta(days=7)     # how long an update's event id is remembered (Telegram: 24 h)
 
-_I, _U, _C = Identity.__table__, User.__table__, Conversation.__table__
+_I, _U, _C, _E = Identity.__table__, User.__table__, Conversation.__table__, ProcessedEvent.__table__
 # A text() statement: SQLAlchemy computes no cache key for it (a select() of 23 labelled columns
 # costs more to look up than SQLite takes to run it). Built from the table metadata, so it follows the
 # models; the typed columns give the usual result processing (datetimes, booleans, JSON).
@@ -105,17 +108,17 @@ def _detached(model, values: dict):
 
 
 class GroupCommit:
-    def __init__(self, engine: AsyncEngine, inline: Engine | None = None):
+    def __init__(self, engine: AsyncEngine):
         self.engine = engine
-        self.inline = inline
         self._pending: list[tuple[tuple, asyncio.Future]] = []
         self._drainer: asyncio.Task | None = None
+        self._conn: AsyncConnection | None = None     # kept between batches: no checkout, no ping
         self.batches = 0           # how many transactions served how many requests (for tests, bench)
         self.requests = 0
-        self.fallbacks = 0         # inline batches that found SQLite locked and ran on the async engine
 
-    async def touch(self, msg: Incoming) -> Snapshot:
-        """The sender's rows, with this interaction recorded (committed)."""
+    async def touch(self, msg: Incoming) -> Snapshot | None:
+        """The sender's rows, with this interaction recorded (committed); None when the update's
+        event id (msg.event_id) was processed before, by this or another instance."""
         return await self._submit(("touch", msg))
 
     async def insert(self, table: Table, values: dict) -> int:
@@ -132,8 +135,25 @@ class GroupCommit:
     async def close(self) -> None:
         if self._drainer is not None:
             await asyncio.shield(self._drainer)
-        if self.inline is not None:
-            self.inline.dispose()
+        await self._release()
+
+    async def _connect(self) -> AsyncConnection:
+        conn = await self.engine.connect()
+        if conn.dialect.name == "postgresql":
+            # the durability SQLite has with synchronous=NORMAL: COMMIT does not wait for the WAL
+            # flush, so a server crash can lose the last fraction of a second of interaction records
+            # (never a handler's own transaction, which commits normally)
+            await conn.execute(text("SET synchronous_commit TO off"))
+            await conn.commit()
+        return conn
+
+    async def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:               # a connection the database dropped already
+                log.debug("closing the group-commit connection failed", exc_info=True)
 
     async def _drain(self) -> None:
         try:
@@ -141,51 +161,56 @@ class GroupCommit:
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 batch = [(i, f) for i, f in batch if not f.done()]     # a cancelled update needs nothing
-                if not batch:
-                    continue
-                try:
-                    results = await self._run([i for i, _ in batch])
-                except Exception as exc:     # every waiter learns it; the next batch starts afresh
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
-                    continue
-                for (_, fut), result in zip(batch, results):
-                    if not fut.done():
-                        fut.set_result(result)
+                if batch:
+                    await self._serve(batch)
         finally:
             self._drainer = None
+
+    async def _serve(self, batch: list[tuple[tuple, asyncio.Future]]) -> None:
+        try:
+            results = await self._run([i for i, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                # one bad update must not fail the others: each on its own, only the culprit fails
+                log.warning("group commit of %d updates failed (%s); retrying one by one",
+                            len(batch), type(exc).__name__)
+                for one in batch:
+                    await self._serve([one])
+                return
+            results = None
+            _, fut = batch[0]
+            if not fut.done():
+                fut.set_exception(exc)
+        for (_, fut), result in zip(batch, results or ()):
+            if not fut.done():
+                fut.set_result(result)
 
     async def _run(self, items: list[tuple]) -> list:
         self.batches += 1
         self.requests += len(items)
         for attempt in (1, 2):
             try:
-                return await self._once(items)
-            except IntegrityError:
-                if attempt == 2:
+                if self._conn is None:
+                    self._conn = await self._connect()
+                async with self._conn.begin():
+                    return await self._conn.run_sync(flush, items)
+            except (IntegrityError, DBAPIError) as exc:
+                if not isinstance(exc, IntegrityError):
+                    await self._release()   # whatever broke, the next attempt starts on a fresh connection
+                if attempt == 2 or not (isinstance(exc, IntegrityError) or exc.connection_invalidated):
                     raise
-                # another instance created one of these people at the same moment: the row exists now
-                log.info("group commit raced a concurrent insert; retrying")
+                # another instance created one of these people at the same moment (the row exists
+                # now), or the database dropped the connection: once more
+                log.info("group commit: %s; retrying", type(exc).__name__)
         raise AssertionError("unreachable")
-
-    async def _once(self, items: list[tuple]) -> list:
-        if self.inline is not None:
-            try:
-                with self.inline.begin() as conn:
-                    return flush(conn, items)
-            except OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                self.fallbacks += 1
-        async with self.engine.begin() as conn:
-            return await conn.run_sync(flush, items)
 
 
 def flush(conn: Connection, items: list[tuple]) -> list:
-    """One transaction for a batch: touches first, then inserts; results in the items' order."""
+    """One transaction for a batch: event claims, touches, inserts; results in the items' order."""
     results: list = [None] * len(items)
     touches = [(n, it[1]) for n, it in enumerate(items) if it[0] == "touch"]
+    fresh = _claim_events(conn, [m for _, m in touches])
+    touches = [(n, m) for (n, m), ok in zip(touches, fresh) if ok]
     if touches:
         for (n, _), snap in zip(touches, _touch(conn, [m for _, m in touches])):
             results[n] = snap
@@ -199,6 +224,31 @@ def flush(conn: Connection, items: list[tuple]) -> list:
         for (n, _), new_id in zip(rows, ids):
             results[n] = new_id
     return results
+
+
+def _claim_events(conn: Connection, msgs: list[Incoming]) -> list[bool]:
+    """Record the messages' event ids in processed_events; False for an id seen before (a second
+    poller, a webhook re-delivery, the same update twice in this batch). No id: always True."""
+    keys = list(dict.fromkeys((m.channel, m.event_id) for m in msgs if m.event_id))
+    if not keys:
+        return [True] * len(msgs)
+    now = utcnow()
+    stmt = upsert(conn, _E, [{"channel": c, "event_id": e[:128], "created_at": now} for c, e in keys],
+                  key=["channel", "event_id"]).returning(_E.c.channel, _E.c.event_id)
+    new = {tuple(r) for r in conn.execute(stmt)}
+    out = []
+    for m in msgs:
+        key = (m.channel, m.event_id[:128])
+        out.append(not m.event_id or key in new)
+        new.discard(key)                    # a second copy in this very batch is a duplicate too
+    return out
+
+
+async def forget_events(engine: AsyncEngine, keep: timedelta = EVENT_MEMORY) -> int:
+    """Delete event ids older than `keep` (no channel re-delivers an update that late)."""
+    async with engine.begin() as conn:
+        res = await conn.execute(delete(_E).where(_E.c.created_at < utcnow() - keep))
+        return res.rowcount or 0
 
 
 def _touch(conn: Connection, msgs: list[Incoming]) -> list[Snapshot]:

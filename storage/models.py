@@ -285,7 +285,7 @@ class Reminder(Base):
     key: Mapped[str] = mapped_column(String(128), unique=True)   # e.g. cert:12:2027-03-05:30
     kind: Mapped[str] = mapped_column(String(16))                # cert | round | fair
     ref_id: Mapped[int] = mapped_column(Integer)
-    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)   # NULL: unclaimed register entry
     offset_days: Mapped[int] = mapped_column(Integer)
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | skipped (superseded)
@@ -308,7 +308,8 @@ class Delivery(Base):
     key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(16))        # broadcast | reminder | answer | notice
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
-    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"), index=True)
+    # NULL for a ZNS template message: chat_id is then the phone (84…), channel 'zns'
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -320,6 +321,55 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     provider_message_id: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None] = mapped_column()
+    delivered_at: Mapped[datetime | None] = mapped_column()      # delivery receipt (ZNS user_received_message)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallListEntry(Base):
+    """A reminder no route reached: officers call the producer (handlers/reach/calllist.py)."""
+    __tablename__ = "call_list"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reminder_key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))                 # cert | round
+    cert_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    province: Mapped[str] = mapped_column(String(64), default="", index=True)
+    product: Mapped[str] = mapped_column(String(200), default="")
+    producer: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    commune: Mapped[str | None] = mapped_column(String(100))
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(32))               # no_route | no_zalo | refused | …
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    called_at: Mapped[datetime | None] = mapped_column()
+    called_by: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class PhoneConsent(Base):
+    """Per phone (0…): why we may send ZNS to it, and whether that ended (Zalo refusal, /stop)."""
+    __tablename__ = "phone_consents"
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(32))                # register | contact
+    refused_at: Mapped[datetime | None] = mapped_column()         # -134/-139/-141: final
+    refused_code: Mapped[int | None] = mapped_column(Integer)
+    opted_out_at: Mapped[datetime | None] = mapped_column()       # the producer's /stop, /huydangky
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SharedFile(Base):
+    """A file for one identity behind an unguessable short-lived link (/tep/<token>)."""
+    __tablename__ = "shared_files"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    identity_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column()
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -22,9 +22,11 @@ class UTCDateTime(TypeDecorator):
 
 def upsert(session, model, values: dict | None = None, *, key: list[str], update=None):
     """INSERT … ON CONFLICT (key) DO NOTHING, or DO UPDATE when `update` is given: a dict of
-    column -> value, or a list of columns taking the inserted row's values. Returns the statement."""
+    column -> value, or a list of columns taking the inserted row's values. Returns the statement.
+    `session`: a session, or a connection."""
     table = getattr(model, "__table__", model)
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    dialect = getattr(session, "bind", session).dialect
+    insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
     stmt = insert(table)
     if values is not None:
         stmt = stmt.values(values)

@@ -1,7 +1,7 @@
 """Bulk recipients for delivery tests and the bench: N producers with a Telegram identity each."""
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from storage.models import Delivery, Identity, User, utcnow
 
@@ -20,6 +20,9 @@ async def add_producers(sm, n: int, province: str = "dong_thap", chat_base: int 
         for i in range(0, n, 1000):
             await s.execute(insert(User), users[i:i + 1000])
             await s.execute(insert(Identity), idents[i:i + 1000])
+        if s.bind.dialect.name == "postgresql":     # explicit ids: move the sequence past them
+            await s.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), "
+                                 "(SELECT max(id) FROM users))"))
     return [chat_base + i for i in range(n)]
 
 

@@ -15,6 +15,16 @@ def texts(replies: list[Reply]) -> str:
     return "\n".join(r.text for r in replies)
 
 
+def ids(replies: list[Reply]) -> list[str]:
+    """The content template of each reply ("" for text not made from a template)."""
+    return [r.template for r in replies]
+
+
+def data_of(replies: list[Reply], template: str) -> dict:
+    """The values the reply made from `template` was rendered with."""
+    return next(r.data for r in replies if r.template == template)
+
+
 def buttons(replies: list[Reply]) -> list:
     return [b for r in replies for row in r.buttons for b in row]
 

@@ -5,7 +5,9 @@
 Fails on: bad or duplicate id, missing question/answer/basis/sources/reviewed date, too few
 paraphrases, a paraphrase equal (after folding) to another entry's question or paraphrase, an
 answer template that does not render, HTML outside <b>/<i>/<a href>, unknown ids in _menu.yml,
-an unreadable _synonyms.yml.
+an unreadable _synonyms.yml; for the calculators: an unknown entry id in _guards.yml, a product
+of content/data/products.yml with an unknown sub-group, old_places.yml naming no old unit, a
+calculator answer that does not render or lacks "Căn cứ:".
 """
 from __future__ import annotations
 
@@ -105,11 +107,43 @@ def check_content(directory: Path = FAQ_DIR) -> list[str]:
     province_entry = load_match_data(directory).province_entry
     if province_entry and province_entry not in seen_ids:
         problems.append(f"_synonyms.yml: province_entry {province_entry!r} is not an entry id")
+    guards = load_match_data(directory).negative
+    problems += [f"_guards.yml: unknown entry id {i!r}" for i in guards if i not in seen_ids]
+    problems += calculator_problems(renderer)
     menu = directory / "_menu.yml"
     if menu.exists():
         popular = (yaml.safe_load(menu.read_text(encoding="utf-8")) or {}).get("popular") or []
         problems += [f"_menu.yml: unknown entry id {i!r}" for i in popular if i not in seen_ids]
     return sorted(set(problems))
+
+
+CALC_SAMPLES = ("lạp xưởng thuộc nhóm nào", "homestay có làm OCOP được không", "bánh xèo giòn thuộc nhóm nào",
+                "chấm 92 điểm được mấy sao", "chấm 45 điểm được mấy sao", "công nhận 5/3/2024 khi nào hết hạn",
+                "công nhận tháng 7/2023 khi nào hết hạn", "BRVT giờ thuộc tỉnh nào", "Mỹ Tho nay thuộc tỉnh nào",
+                "tỉnh tôi có bao nhiêu sản phẩm OCOP", "sản phẩm của tôi còn hạn không")
+
+
+def calculator_problems(renderer) -> list[str]:
+    """The gazetteer and place data load; every calculator answers its sample and renders cleanly."""
+    from core.faq import places, products
+    try:
+        products.gazetteer()
+        places.find("")
+    except Exception as exc:
+        return [f"calculator data: {exc}"]
+    out = []
+    for q in CALC_SAMPLES:
+        try:
+            a = renderer.respond(q)
+        except Exception as exc:
+            out.append(f"calculator {q!r}: {exc}")
+            continue
+        if a.calc is None:
+            out.append(f"calculator {q!r}: no calculator answered")
+        elif a.outcome == "answer" and "Căn cứ:" not in a.text:
+            out.append(f"calculator {q!r}: answer lacks 'Căn cứ:'")
+        out += [f"calculator {q!r}: {p}" for p in html_problems(a.text)]
+    return out
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ from core.text import fold
 FAQ_DIR = ROOT / "content" / "vi" / "faq"
 SYNONYMS_FILE = "_synonyms.yml"
 KNOWN_WORDS_FILE = "_known_words.txt"
+GUARDS_FILE = "_guards.yml"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 
@@ -41,6 +42,9 @@ class MatchData:
     province_entry: str = ""                        # entry for "old province X is now in …?"
     province_intent: tuple[str, ...] = ()
     smalltalk: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> folded phrases
+    negative: dict[str, tuple[str, ...]] = field(default_factory=dict)   # entry id -> phrases it never answers
+    subjects: tuple[str, ...] = ()                  # phrases that, in a question, its entry's questions must use
+    identifier_words: tuple[str, ...] = ()          # "mẫu 03", "QĐ 148": the number after these is the subject
 
 
 def _as_date(value) -> date | None:
@@ -84,7 +88,12 @@ def load_match_data(directory: Path = FAQ_DIR) -> MatchData:
     if words_file.exists():
         known = frozenset(fold(w) for w in words_file.read_text(encoding="utf-8").split()
                           if not w.startswith("#") and w.isalpha())
+    guards_path = directory / GUARDS_FILE
+    guards = (yaml.safe_load(guards_path.read_text(encoding="utf-8")) or {}) if guards_path.exists() else {}
     return MatchData(
+        negative={str(k): tuple(fold(str(t)) for t in v or []) for k, v in (guards.get("negative") or {}).items()},
+        identifier_words=tuple(fold(str(t)) for t in guards.get("identifier_words") or []),
+        subjects=tuple(fold(str(t)) for t in guards.get("subjects") or []),
         known_words=known,
         abbreviations=abbr,
         stopwords=frozenset(fold(str(w)) for w in raw.get("stopwords") or []),

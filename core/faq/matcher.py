@@ -25,6 +25,7 @@ SMALLTALK_PRIORITY = ("contact", "help", "thanks", "bye", "greet", "ack")
 CLAUSE_SPLIT = re.compile(r"[,.;:!?\n]+|\b(?:cho (?:em |minh |toi |chau |con )?hoi|xin hoi|em muon hoi)\b")
 QUESTION_WORDS = frozenset("gi j nao dau ai khong ko k hok chua lau ntn nhieu".split())
 LONG_QUESTION = 12          # tokens (after normalising) from which clause focus is tried
+YES_NO_START = re.compile(r"^(?:có|không|được|chưa)\s*[.!,:]", re.I)   # a bare yes/no first word
 POSITIVE_EMOJI = ("👍", "👌", "🙏", "❤", "😊", "🙂", "🥰", "😀", "😁")    # a reply of only these is an "ok / thanks"
 
 
@@ -44,6 +45,7 @@ class Params:
     margin_short: float = 0.08   # a one- or two-word question must beat the runner-up clearly
     answer_min_no_anchor: float = 0.45  # answering a question without any OCOP term needs more
     suggest_min: float = 0.28   # suggestions between suggest_min and answer_min
+    suggest_gap: float = 0.12   # a suggestion may be at most this far behind the best entry
     cov_min: float = 0.55       # share of the question's words (idf-weighted) the entry knows
     cov_min_strong: float = 0.20  # …when the question has a term that only OCOP talk uses
     cov_no_anchor: float = 0.75  # …when the question has no OCOP term at all
@@ -51,6 +53,10 @@ class Params:
     pair_cov_min: float = 0.25    # share of the question's word pairs the entry knows (no strong term)
     unknown_weight: float = 1.0  # weight of an unknown word, as a multiple of the highest idf
     unknown_number_weight: float = 0.3  # …of an unknown number (a year, a score)
+    subject_idf: float = 0.0     # a question word this specific (idf / highest idf) that the entry lacks
+                                 # means the entry is not about the question: no direct answer (0 = off)
+    yes_no_cov: float = 0.0      # an entry whose answer starts "Có." / "Không." needs this coverage (0 = off)
+    yes_no_margin: float = 0.0   # …and this lead over the runner-up
 
 
 @dataclass
@@ -111,6 +117,17 @@ class FaqEngine:
         self.off_topic = sorted({tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
                                  for t in data.off_topic_terms} - {("  ",)})
         self.places = _place_words()
+        self.ent_text_padded = {eid: f" {t} " for eid, t in self.ent_text.items()}
+        self._off_cache: dict[str, list[tuple[str, ...]]] = {}
+        self.negative = {eid: [tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
+                               for t in terms] for eid, terms in data.negative.items()}
+        self.yes_no = {e.id for e in entries if YES_NO_START.match(_strip_markup(e.answer).strip())}
+        self.subjects = sorted({f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.subjects} - {"  "})
+        self.var_words: dict[str, str] = {}      # expanded words of an entry's question + paraphrases only
+        for e in entries:
+            self.var_words[e.id] = " | ".join(" ".join(self.norm.expand(raw_tokens(t))) for t in (e.question,) + e.paraphrases)
+        self.canonical = {e.id: f" {' '.join(raw_tokens(e.question))} " for e in entries}   # what a bare yes/no answers
+        self.ident = [f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.identifier_words]
 
     # ----------------------------------------------------------------------------------------
     def match(self, text: str) -> Match:
@@ -120,14 +137,13 @@ class FaqEngine:
         kind = self.smalltalk_kind(text)
         if kind:
             return Match("smalltalk", smalltalk=kind, score=1.0)
-        m = self._match(text)
         if len(self.norm.query_tokens(text)[0]) >= LONG_QUESTION:
             clause = self.question_clause(text)
-            if clause:
+            if clause:                          # the question clause first; the whole message if it fails
                 mc = self._match(clause)
-                if mc.outcome == "answer":
+                if mc.outcome == "answer" and self.fits_context(text, mc.faq_id):
                     return mc
-        return m
+        return self._match(text)
 
     def _match(self, text: str) -> Match:
         words, guessed = self.norm.query_words(text)
@@ -135,13 +151,30 @@ class FaqEngine:
         ranked = self.rank(q) if q else []
         if not ranked:
             return Match("fallback")
+        ranked = [r for r in ranked if not self.negative_hit(words, r[0])] or [("", 0.0)]
+        if not ranked[0][0]:
+            return Match("fallback")
+        subj = self.subject_terms(words)
+        if subj:
+            # "mã số mã vạch", "giải thể": the entry's own questions must be about it (an answer that
+            # only mentions it in passing is another topic): the best of the top 3 that is, else none
+            fit = [r for r in ranked[:3] if self.covers_subject(subj, r[0])]
+            if not fit:
+                return Match("fallback", score=round(ranked[0][1], 4), ranked=ranked[:5])
+            ranked = fit + [r for r in ranked if r not in fit]
+        idents = self.identifiers(q)
+        if idents:          # "QĐ 1489", "mẫu 03": prefer an entry of the top 3 whose questions name it, else its answer
+            own = [r for r in ranked[:3] if all(f" {n} " in f" {self.var_words[r[0]]} " for n in idents)]
+            fit = own or [r for r in ranked[:3] if idents <= self.vocab_of[r[0]]]
+            if fit:
+                ranked = fit + [r for r in ranked if r not in fit]
         if self.foreign_topic(words, ranked[0][0]):
             # the word may still be one a close entry uses (VietGAP as evidence): decide on that one
             fit = next((r for r in ranked[1:3] if not self.foreign_topic(words, r[0])), None)
             if fit is None:
                 return Match("fallback", score=round(ranked[0][1], 4), ranked=ranked[:5])
             ranked = [fit] + [r for r in ranked if r is not fit]
-        return self.decide(q, guessed, ranked)
+        return self.decide(q, guessed, ranked, words)
 
     def question_clause(self, text: str) -> str:
         """The last clause of a long message that has a question word ('' when there is one clause)."""
@@ -180,7 +213,8 @@ class FaqEngine:
             final[exact] = final.get(exact, 0.0) + p.exact_bonus
         return sorted(final.items(), key=lambda kv: -kv[1])
 
-    def decide(self, q: list[str], guessed: set[str], ranked: list[tuple[str, float]]) -> Match:
+    def decide(self, q: list[str], guessed: set[str], ranked: list[tuple[str, float]],
+               words: list[str] | None = None) -> Match:
         """Out-of-scope guard first, then answer / suggestions / fallback by score."""
         p = self.params
         top_id, top = ranked[0]
@@ -199,10 +233,91 @@ class FaqEngine:
         margin = p.margin_short if short else p.margin
         if top >= answer_min and (top - second >= margin or (not short and top >= p.answer_sure)):
             m.outcome, m.faq_id = "answer", top_id
+            if not self.about(q, guessed, top_id, cov, top - second, words):
+                m.outcome, m.faq_id = "fallback", None
+                if anchored and top >= p.suggest_min:
+                    m.suggestions = self.close_suggestions(ranked, words)
+                    m.outcome = "suggest" if m.suggestions else "fallback"
+                return m
         elif top >= p.suggest_min and anchored:
-            m.outcome = "suggest"
-            m.suggestions = [e for e, s in ranked[:3] if s >= p.suggest_min]
+            m.suggestions = self.close_suggestions(ranked, words)
+            m.outcome = "suggest" if m.suggestions else "fallback"
         return m
+
+    def close_suggestions(self, ranked: list[tuple[str, float]], words: list[str] | None = None) -> list[str]:
+        """At most 3 entries close to the best one: never one far behind it, nor one the question's
+        off-topic words, subject phrases or the entry's negative phrases rule out."""
+        p = self.params
+        top = ranked[0][1]
+        out = []
+        for e, s in ranked[:3]:
+            if s < p.suggest_min or s < top - p.suggest_gap:
+                continue
+            if words is not None and (self.negative_hit(words, e) or self.foreign_topic(words, e)
+                                      or not self.covers_subject(self.subject_terms(words), e)):
+                continue
+            out.append(e)
+        return out
+
+    def about(self, q: list[str], guessed: set[str], entry_id: str, cov: float, lead: float,
+              words: list[str] | None = None) -> bool:
+        """Is the entry about what the question asks? (subject words and identifiers covered; a
+        yes/no answer only for a close match.)"""
+        p = self.params
+        vocab = self.vocab_of[entry_id]
+        idents = self.identifiers(q)
+        if not idents <= vocab:                   # "mẫu 03", "quyết định 148": that number is the subject
+            return False
+        if idents and entry_id in self.yes_no and \
+                not all(f" {n} " in self.canonical[entry_id] for n in idents):
+            return False    # the bare "Không." of "QĐ 1048 còn áp dụng không?" is no answer to "QĐ 148 còn hiệu lực?"
+        if p.subject_idf:
+            idf, top = self.ent_index.idf, self.ent_index.max_idf
+            skip = self.data.light_words | self.places | self.product_words(words or q)
+            for t in set(q):
+                if t in vocab or t in skip or t in guessed or t.isdigit():
+                    continue
+                if idf.get(t, top) / top >= p.subject_idf:
+                    return False
+        if p.yes_no_cov and entry_id in self.yes_no and (cov < p.yes_no_cov or lead < p.yes_no_margin):
+            return False
+        return True
+
+    def product_words(self, words: list[str]) -> frozenset[str]:
+        """Words of product names in the question (a product is a detail, not the topic)."""
+        from core.faq.products import lookup
+        out = set()
+        for m in lookup(" ".join(words)):
+            out.update(m.typed.split())
+        return frozenset(fold(w) for w in out)
+
+    def identifiers(self, q: list[str]) -> set[str]:
+        """Numbers that name a document or form: "quyết định 1489", "mẫu 03" -> {"1489", "3"}."""
+        text = f" {' '.join(q)} "
+        return {m.group(1) for w in self.ident for m in re.finditer(re.escape(w) + r"(\d+) ", text)}
+
+    def fits_context(self, text: str, entry_id: str) -> bool:
+        """An answer found for the question clause must still fit the whole message (its subject
+        terms, off-topic words and the entry's negative phrases)."""
+        words = self.norm.query_words(text)[0]
+        return (not self.negative_hit(words, entry_id) and self.covers_subject(self.subject_terms(words), entry_id)
+                and not self.foreign_topic(words, entry_id))
+
+    def subject_terms(self, words: list[str]) -> list[str]:
+        text = f" {' '.join(words)} "
+        return [t for t in self.subjects if t in text]
+
+    def covers_subject(self, subjects: list[str], entry_id: str) -> bool:
+        own = f" {self.var_words.get(entry_id, '')} "
+        return all(t in own for t in subjects)
+
+    def negative_hit(self, words: list[str], entry_id: str) -> bool:
+        """The question uses a phrase the entry is known not to answer (content/vi/faq/_guards.yml)."""
+        terms = self.negative.get(entry_id)
+        if not terms:
+            return False
+        text = f" {' '.join(words)} "
+        return any(all(part in text for part in t) for t in terms)
 
     # ----------------------------------------------------------------------------------------
     def coverage(self, q: list[str], entry_id: str, guessed: set[str] = frozenset()) -> float:
@@ -226,9 +341,20 @@ class FaqEngine:
     def foreign_topic(self, words: list[str], entry_id: str) -> str:
         """An off-topic term (land, vehicles, tax, weather…) of the question that the entry never uses.
         A term "a + b" needs all its parts in the question; the entry must lack one of them."""
-        text, entry = f" {' '.join(words)} ", f" {self.ent_text[entry_id]} "
-        hit = next((t for t in self.off_topic if all(p in text for p in t) and not all(p in entry for p in t)), ())
+        entry = self.ent_text_padded[entry_id]
+        hit = next((t for t in self._off_topic_in(" ".join(words)) if not all(p in entry for p in t)), ())
         return "+".join(p.strip() for p in hit)
+
+    def _off_topic_in(self, joined: str) -> list[tuple[str, ...]]:
+        """The off-topic terms a question's words contain (memoised per question)."""
+        hits = self._off_cache.get(joined)
+        if hits is None:
+            text = f" {joined} "
+            hits = [t for t in self.off_topic if all(p in text for p in t)]
+            if len(self._off_cache) > 4096:
+                self._off_cache.clear()
+            self._off_cache[joined] = hits
+        return hits
 
     def has_anchor(self, q: list[str], anchors: list[str] | None = None) -> bool:
         text = f" {' '.join(q)} "

@@ -56,6 +56,12 @@ class Normalizer:
             self._by_initial.setdefault(w[0], []).append(w)
         self._vocab_list = words
         self._correct.cache_clear()
+        self.query_words.cache_clear()
+
+    def clear_caches(self) -> None:
+        """Forget corrected words and normalised questions (the bench measures the cold path)."""
+        self._correct.cache_clear()
+        self.query_words.cache_clear()
 
     # ----------------------------------------------------------------------------------------
     def expand(self, tokens: list[str]) -> list[str]:
@@ -87,8 +93,11 @@ class Normalizer:
         full, guessed = self.query_words(text)
         return self.content(full), guessed
 
+    @lru_cache(maxsize=1024)
     def query_words(self, text: str) -> tuple[list[str], set[str]]:
-        """Like query_tokens but keeping filler words (for phrase checks such as off-topic terms)."""
+        """Like query_tokens but keeping filler words (for phrase checks such as off-topic terms).
+        Memoised: the calculators, the matcher and its guards all ask for the same question. Do not
+        mutate the result."""
         fixed, guessed = [], set()
         for tok in raw_tokens(text):
             new, fuzzy = self._correct(tok)

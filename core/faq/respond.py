@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from core.faq.calculators import CalcResult, Calculators
 from core.faq.matcher import FaqEngine, Match
 from core.faq.normalize import raw_tokens
 from core.reference import all_provinces, match_province
@@ -21,7 +22,9 @@ class Answer:
     faq_id: str | None = None
     score: float = 0.0
     suggestions: list[tuple[str, str]] = field(default_factory=list)   # (id, canonical question)
-    kind: str = ""                              # small-talk kind: greet | thanks | ack | bye | contact | help
+    kind: str = ""                              # small-talk kind (greet, thanks…) or calculator kind (product, stars…)
+    data: dict = field(default_factory=dict)    # a calculator's inputs (live figures are filled in by the handler)
+    calc: CalcResult | None = None              # the calculator that answered, if one did
 
     @property
     def fallback(self) -> bool:
@@ -39,6 +42,7 @@ class Renderer:
                           for eid, e in engine.entries.items()}
         self.wants_province = {eid for eid, e in engine.entries.items() if "province_note" in e.answer}
         self.old_names = old_province_notes()
+        self.calculators = Calculators(lambda text: engine.norm.query_words(text)[0])
 
     def asks_province(self, question: str) -> bool:
         """An old province name plus "thuộc / sáp nhập / tỉnh nào…" (or nothing else)."""
@@ -57,7 +61,34 @@ class Renderer:
         body = self.templates[entry_id].render(province_note=note).strip()
         return render("faq/answer", body=Markup(body), basis=entry.basis)
 
+    def calc_html(self, calc: CalcResult, **extra) -> str:
+        body = render(calc.template, **(calc.ctx | extra))
+        return render("faq/answer", body=Markup(body), basis=calc.basis)
+
+    def calc_answer(self, calc: CalcResult) -> Answer:
+        if calc.kind.startswith("live_"):       # no database here: a pointer; handlers/faq.py fills in figures
+            extra = {"count": None, "label": ""} if calc.kind == "live_count" else {"items": None}
+            return Answer(self.calc_html(calc, **extra), "answer", calc.faq_id, 1.0, kind=calc.kind, data=calc.ctx,
+                          calc=calc)
+        if not calc.direct:
+            return Answer(render(calc.template, **calc.ctx), "fallback", None, 0.0, kind=calc.kind, calc=calc)
+        return Answer(self.calc_html(calc), "answer", calc.faq_id, 1.0, kind=calc.kind, data=calc.ctx, calc=calc)
+
     def respond(self, question: str) -> Answer:
+        calc = self.calculators.detect(question) if any(ch.isalnum() for ch in question) else None
+        if calc is not None and calc.kind == "live_count":
+            # the register may be empty for that province: keep the entry's answer (seed figures) if
+            # one fits; handlers/faq.py replaces it with the register's figures when there are any
+            entry = self.entry_answer(question)
+            if entry.outcome == "answer":
+                entry.kind, entry.data, entry.calc = calc.kind, calc.ctx, calc
+                return entry
+        if calc is not None:
+            return self.calc_answer(calc)
+        return self.entry_answer(question)
+
+    def entry_answer(self, question: str) -> Answer:
+        """The FAQ entries only (no calculator)."""
         m: Match = self.engine.match(question)
         if m.outcome in ("fallback", "suggest") and self.asks_province(question):
             m = Match("answer", self.engine.data.province_entry, 0.5)

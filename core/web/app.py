@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from core.web import auth
-from core.web.keys import CORE, DB, VIEWER
+from core.web.keys import BADGES, CORE, COUNTS, DB, NAV, VIEWER
 from core.web.render import error_page, page
 
 log = logging.getLogger("ocop.web")
@@ -32,6 +32,10 @@ PAGES = [
     "handlers.console.product",
     "handlers.console.imports",
     "handlers.console.report",
+    "handlers.officer.web",
+    "handlers.fairs.web",
+    "handlers.rounds.web",
+    "handlers.roles.web",
 ]
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -46,6 +50,22 @@ class WebRoutes:
     def get(self, path: str, handler, *, public: bool = False, name: str | None = None) -> None:
         handler.public = public
         self.app.router.add_get(path, handler, name=name, allow_head=False)
+
+    def nav(self, key: str, label: str, href: str, badge=None) -> None:
+        """A menu entry; `badge` = async fn(db, viewer) -> int shown beside it (e.g. open questions)."""
+        self.app[NAV].append((key, label, href))
+        if badge is not None:
+            self.app[BADGES][key] = badge
+
+    def crud(self, base: str, *, listing, new, edit, save, delete) -> None:
+        """The five routes of an editable list: base, base/moi, base/{id}, base/{id}/xoa (POSTs to base
+        create, to base/{id} update)."""
+        self.get(base, listing)
+        self.get(base + "/moi", new)
+        self.post(base, save)
+        self.get(base + "/{id}", edit)
+        self.post(base + "/{id}", save)
+        self.post(base + "/{id}/xoa", delete)
 
     def post(self, path: str, handler, *, public: bool = False, name: str | None = None) -> None:
         handler.public = public
@@ -128,6 +148,10 @@ async def auth_mw(request: web.Request, handler):
             return page(request, "web/signin_needed", http_status=401)
         return error_page(request, 401, "Phiên đăng nhập đã hết",
                           "Bạn cần đăng nhập lại (gửi /quantri cho bot). Không có gì thay đổi.")
+    request[COUNTS] = {}
+    if request[VIEWER] is not None and request.method == "GET":
+        for key, fn in request.app[BADGES].items():
+            request[COUNTS][key] = await fn(request[DB], request[VIEWER])
     return await handler(request)
 
 
@@ -173,6 +197,7 @@ def console_app(core) -> web.Application:
     app = web.Application(middlewares=[headers_mw, errors_mw, db_mw, auth_mw, csrf_mw],
                           client_max_size=MAX_UPLOAD)
     app[CORE] = core
+    app[NAV], app[BADGES] = [], {}
     app.router.add_static("/static/", STATIC, name="static", append_version=False)
     routes = WebRoutes(app)
     for name in PAGES:

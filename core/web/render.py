@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from core.templates import environment
-from core.web.keys import VIEWER
+from core.web.keys import COUNTS, NAV as EXTRA_NAV, VIEWER
 
 NAV = [("tong-quan", "Tổng quan", "/quantri/"), ("san-pham", "Sản phẩm", "/quantri/san-pham"),
        ("nhap", "Nhập danh sách", "/quantri/nhap"), ("bao-cao", "Báo cáo", "/quantri/bao-cao")]
@@ -21,7 +21,8 @@ def qs(params: dict, **changes) -> str:
 
 def html(request: web.Request, template: str, **ctx) -> str:
     viewer = request.get(VIEWER)
-    base = dict(viewer=viewer, csrf=viewer.csrf if viewer else "", nav=NAV, active=ctx.pop("active", ""),
+    nav = NAV + list(request.app.get(EXTRA_NAV, []))
+    base = dict(viewer=viewer, csrf=viewer.csrf if viewer else "", nav=nav, counts=request.get(COUNTS) or {}, active=ctx.pop("active", ""),
                 title=ctx.pop("title", "Quản trị OCOP"), qs=qs)
     return environment().get_template(f"{template}.j2").render(**base, **ctx)
 

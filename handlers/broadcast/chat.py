@@ -14,6 +14,7 @@ from handlers.broadcast.segments import TOPIC_NAMES, TOPICS, describe, effective
 from handlers.broadcast.when import MAX_AHEAD, parse_date, parse_datetime
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
+from core.templates import label
 from core.text import parse_id
 from core.reference import all_groups, group_by_id, province_by_id
 from core.permissions import (callback_parts, province_name, refuse_province, require_officer,
@@ -25,26 +26,26 @@ STARS = [(str(n), f"{n} sao") for n in (3, 4, 5)]
 
 
 def _toggles(items, chosen, prefix, back="bc:seg"):
-    rows = [[Button(("☑ " if k in chosen else "☐ ") + label, f"{prefix}{k}")] for k, label in items]
-    return rows + [[Button("Xong ➡", back)]]
+    rows = [[Button(("☑ " if k in chosen else "☐ ") + text, f"{prefix}{k}")] for k, text in items]
+    return rows + [[Button(label("common.done"), back)]]
 
 
 def _segment_buttons(scope) -> list[list[Button]]:
-    rows = [[Button("👥 Tất cả trong phạm vi", "bc:all")]]
+    rows = [[Button(label("broadcast.everyone"), "bc:all")]]
     if scope.national or len(scope.provinces) > 1:
-        rows.append([Button("📍 Theo tỉnh", "bc:pv")])
-    rows += [[Button("🧺 Nhóm sản phẩm", "bc:gr"), Button("⭐ Hạng sao", "bc:st")],
-             [Button("🔔 Người đăng ký chủ đề", "bc:tp")],
-             [Button("⏳ GCN hết hạn trước ngày…", "bc:ex")],
-             [Button("👁 Xem trước và gửi", "bc:pre")], [Button("✖ Bỏ", "bc:x")]]
+        rows.append([Button(label("broadcast.by_province"), "bc:pv")])
+    rows += [[Button(label("broadcast.groups"), "bc:gr"), Button(label("broadcast.stars"), "bc:st")],
+             [Button(label("broadcast.topic"), "bc:tp")],
+             [Button(label("broadcast.expiring"), "bc:ex")],
+             [Button(label("broadcast.preview"), "bc:pre")], [Button(label("common.drop"), "bc:x")]]
     return rows
 
 
 async def _segment_screen(ctx: Ctx, data: dict, scope):
     seg = data.get("seg", {})
     count = len(await sending.recipients(ctx.session, seg, scope))
-    return Reply(ctx.render("broadcast/segment", segment=describe(_shown(seg, scope)), count=count,
-                            scope=scope.label()), _segment_buttons(scope))
+    return ctx.reply("broadcast/segment", _segment_buttons(scope), segment=describe(_shown(seg, scope)), count=count,
+                     scope=scope.label())
 
 
 def _shown(seg: dict, scope) -> dict:
@@ -61,13 +62,13 @@ async def compose(ctx: Ctx, msg: Incoming):
         .order_by(Broadcast.id.desc()).limit(5)))
     replies = []
     if mine:
-        replies.append(Reply(ctx.render("broadcast/active", items=mine),
-                             [[Button(f"⛔ Huỷ #{b.id}", f"bc:cancel:{b.id}")] for b in mine]))
-    replies.append(Reply(ctx.render("broadcast/ask_text", placeholders=templates.PLACEHOLDERS)))
+        rows = [[Button(label("broadcast.cancel_short", id=b.id), f"bc:cancel:{b.id}")] for b in mine]
+        replies.append(ctx.reply("broadcast/active", rows, items=mine))
+    replies.append(ctx.reply("broadcast/ask_text", placeholders=templates.PLACEHOLDERS))
     return replies
 
 
-async def typed(ctx: Ctx, msg: Incoming):
+async def on_text(ctx: Ctx, msg: Incoming):
     """Text in the flow: the message itself, a date for the expiry filter, or the send time."""
     scope, conv, refusal = await officer_flow(ctx)
     if refusal:
@@ -145,17 +146,17 @@ async def _screen_for(ctx: Ctx, action: str, data: dict, scope):
     if action in ("pv", "p"):
         provs = [p for p in (province_by_id(pid) for pid in sorted(scope.provinces)) if p] \
             if not scope.national else [province_by_id(p.id) for p in _all_provinces()]
-        return Reply(ctx.render("broadcast/pick", what="tỉnh"),
-                     _toggles([(p.id, p.name) for p in provs], seg.get("provinces", []), "bc:p:"))
+        return ctx.reply("broadcast/pick",
+                         _toggles([(p.id, p.name) for p in provs], seg.get("provinces", []), "bc:p:"), what="tỉnh")
     if action in ("gr", "g"):
-        return Reply(ctx.render("broadcast/pick", what="nhóm sản phẩm"),
-                     _toggles([(g.id, g.name) for g in all_groups()], seg.get("groups", []), "bc:g:"))
+        return ctx.reply("broadcast/pick",
+                         _toggles([(g.id, g.name) for g in all_groups()], seg.get("groups", []), "bc:g:"),
+                         what="nhóm sản phẩm")
     if action in ("st", "s"):
-        return Reply(ctx.render("broadcast/pick", what="hạng sao (theo GCN)"),
-                     _toggles(STARS, [str(s) for s in seg.get("stars", [])], "bc:s:"))
+        return ctx.reply("broadcast/pick", _toggles(STARS, [str(s) for s in seg.get("stars", [])], "bc:s:"),
+                         what="hạng sao (theo GCN)")
     if action in ("tp", "t"):
-        return Reply(ctx.render("broadcast/pick", what="chủ đề"),
-                     _toggles(TOPICS, [seg.get("topic")], "bc:t:"))
+        return ctx.reply("broadcast/pick", _toggles(TOPICS, [seg.get("topic")], "bc:t:"), what="chủ đề")
     if action == "pre":
         return await _preview(ctx, data, scope)
     if action == "test":
@@ -174,14 +175,14 @@ async def _preview(ctx: Ctx, data: dict, scope):
     prep = await sending.prepare(ctx.session, data["text"], data["seg"], scope)
     sample = prep.recipients[0] if prep.recipients else None
     text = templates.render_message(data["text"], sending.values_of(sample)) if sample and not prep.errors else ""
-    buttons = [[Button("🧪 Gửi thử cho tôi", "bc:test")],
-               [Button("✅ Gửi ngay", "bc:now"), Button("🕗 Hẹn giờ", "bc:sch")],
-               [Button("✏️ Sửa đối tượng", "bc:seg"), Button("✖ Bỏ", "bc:x")]]
+    buttons = [[Button(label("broadcast.test"), "bc:test")],
+               [Button(label("broadcast.send_now"), "bc:now"), Button(label("broadcast.schedule"), "bc:sch")],
+               [Button(label("broadcast.edit_segment"), "bc:seg"), Button(label("common.drop"), "bc:x")]]
     if prep.errors or not prep.recipients:
         buttons = buttons[2:]
-    return Reply(ctx.render("broadcast/preview", count=len(prep.recipients), errors=prep.errors,
-                            segment=describe(_shown(data["seg"], scope)), sample=text,
-                            sample_name=sample.name if sample else ""), buttons)
+    return ctx.reply("broadcast/preview", buttons, count=len(prep.recipients), errors=prep.errors,
+                     segment=describe(_shown(data["seg"], scope)), sample=text,
+                     sample_name=sample.name if sample else "")
 
 
 async def _test(ctx: Ctx, data: dict):
@@ -192,8 +193,8 @@ async def _test(ctx: Ctx, data: dict):
     for p in missing:
         values[p] = f"[{templates.PLACEHOLDERS[p]}]"
     return [Reply(templates.render_message(data["text"], values)),
-            Reply(ctx.render("broadcast/test_sent", missing=missing),
-                  [[Button("✅ Gửi ngay", "bc:now"), Button("🕗 Hẹn giờ", "bc:sch")]])]
+            ctx.reply("broadcast/test_sent", [[Button(label("broadcast.send_now"), "bc:now"),
+                                               Button(label("broadcast.schedule"), "bc:sch")]], missing=missing)]
 
 
 async def _send(ctx: Ctx, data: dict, scope, when):
@@ -210,8 +211,8 @@ async def _send(ctx: Ctx, data: dict, scope, when):
     if worker is not None:
         worker.wakeup.set()
     local = when.astimezone(ctx.settings.tz) if when else None
-    return Reply(ctx.render("broadcast/started", id=bc.id, total=bc.total, when=local),
-                 [[Button(f"⛔ Huỷ thông báo #{bc.id}", f"bc:cancel:{bc.id}")]])
+    return ctx.reply("broadcast/started", [[Button(label("broadcast.cancel", id=bc.id), f"bc:cancel:{bc.id}")]],
+                     id=bc.id, total=bc.total, when=local)
 
 
 async def _may_manage(ctx: Ctx, bc: Broadcast | None, scope) -> bool:
@@ -233,8 +234,7 @@ async def _csv(ctx: Ctx, bid: int, scope):
     if not await _may_manage(ctx, bc, scope):
         return ctx.reply("broadcast/not_yours")
     content = await sending.failures_csv(ctx.session, bid)
-    return Reply(ctx.render("broadcast/csv", id=bid),
-                 file=OutFile(f"thong-bao-{bid}-loi.csv", content, "text/csv"))
+    return ctx.reply("broadcast/csv", file=OutFile(f"thong-bao-{bid}-loi.csv", content, "text/csv"), id=bid)
 
 
 async def attach_progress(core, worker) -> None:
@@ -253,6 +253,6 @@ async def progress_job(core) -> None:
 def register(router) -> None:
     router.command("thongbao", compose)
     router.callback("bc", on_button)
-    router.flow(FLOW, typed)
+    router.flow(FLOW, on_text)
     router.on_startup(attach_progress)
     router.job("broadcast_progress", progress_job, interval=30)

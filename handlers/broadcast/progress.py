@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from handlers.broadcast import sending
 from core.messages import Button, Reply
-from core.templates import render
+from core.templates import label, render
 from delivery.queue import enqueue_user
 from storage.models import Broadcast, Delivery, utcnow
 
@@ -56,7 +56,9 @@ class Progress:
                     return
                 bc.status = "done"
                 if bc.created_by:
-                    await enqueue_user(s, bc.created_by, report(bc, summ), key=f"bc:{bc.id}:report", kind="notice")
+                    per_channel = await sending.channel_counts(s, bc.id)
+                    await enqueue_user(s, bc.created_by, report(bc, summ, per_channel), key=f"bc:{bc.id}:report",
+                                       kind="notice")
         await self.edit(bc, c, force=finished)
 
     async def edit(self, bc: Broadcast, c: dict, force: bool = False) -> None:
@@ -77,6 +79,6 @@ class Progress:
         await sender.edit(row.chat_id, row.provider_message_id, Reply(text))
 
 
-def report(bc: Broadcast, summ: dict[str, int]) -> Reply:
-    buttons = [[Button("📄 Tải danh sách lỗi (CSV)", f"bc:csv:{bc.id}")]] if summ["blocked"] + summ["failed"] else []
-    return Reply(render("broadcast/report", id=bc.id, total=bc.total, **summ), buttons)
+def report(bc: Broadcast, summ: dict[str, int], per_channel: dict | None = None) -> Reply:
+    buttons = [[Button(label("broadcast.failures_csv"), f"bc:csv:{bc.id}")]] if summ["blocked"] + summ["failed"] else []
+    return Reply(render("broadcast/report", id=bc.id, total=bc.total, channels=per_channel or {}, **summ), buttons)

@@ -111,22 +111,55 @@ def summary(c: dict[str, int]) -> dict[str, int]:
     }
 
 
+async def channel_counts(session, broadcast_id: int) -> dict[str, dict[str, int]]:
+    """Per channel: reached (sent) and not reached, by reason (outside_window, blocked, failed…).
+    Broadcasts never use paid ZNS (channels.md §C7): the unreached CSV lets officers forward by other means."""
+    rows = await session.execute(select(Delivery.channel, Delivery.status, func.count())
+                                 .where(Delivery.broadcast_id == broadcast_id,
+                                        Delivery.key.notlike(f"bc:{broadcast_id}:%"))
+                                 .group_by(Delivery.channel, Delivery.status))
+    out: dict[str, dict[str, int]] = {}
+    for channel, status, n in rows:
+        if status in ("queued", "claimed", "sending"):
+            continue
+        c = out.setdefault(channel, {"reached": 0, "outside_window": 0, "blocked": 0, "failed": 0})
+        key = ("reached" if status == "sent" else status if status in ("outside_window",)
+               else "blocked" if status in ("blocked", "opted_out", "unreachable") else "failed")
+        c[key] += n
+    return out
+
+
 def progress_text(bc: Broadcast, c: dict[str, int]) -> str:
     s = summary(c)
     return render("broadcast/progress", id=bc.id, done=s["sent"], total=bc.total, errors=s["blocked"] + s["failed"],
                   status=bc.status)
 
 
+async def _register_phones(session, user_ids: set[int]) -> dict[int, str]:
+    """A phone from the person's certificates (the province register) when they shared none."""
+    from storage.models import Certificate
+    out: dict[int, str] = {}
+    ids = sorted(user_ids)
+    for i in range(0, len(ids), 900):
+        for uid, phone in await session.execute(select(Certificate.owner_user_id, Certificate.phone).where(
+                Certificate.owner_user_id.in_(ids[i:i + 900]), Certificate.phone.is_not(None))):
+            out.setdefault(uid, phone)
+    return out
+
+
 async def failures_csv(session, broadcast_id: int) -> bytes:
     """Every recipient that did not get the message: who, channel, status, error."""
     q = (select(Delivery.status, Delivery.channel, Delivery.chat_id, Delivery.last_error, Delivery.attempts,
-                User.id, User.display_name, User.province)
+                User.id, User.display_name, User.province, User.phone)
          .join(Identity, Identity.id == Delivery.identity_id).join(User, User.id == Identity.user_id)
          .where(Delivery.broadcast_id == broadcast_id, Delivery.status.notin_(("sent", "queued", "claimed", "sending")))
          .order_by(Delivery.id))
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["user_id", "ten", "tinh", "kenh", "chat_id", "trang_thai", "so_lan_thu", "loi"])
-    for status, channel, chat, err, attempts, uid, name, prov in await session.execute(q):
-        w.writerow([uid, name, province_name(prov) if prov else "", channel, chat, status, attempts, err or ""])
+    w.writerow(["user_id", "ten", "tinh", "so_dien_thoai", "kenh", "chat_id", "trang_thai", "so_lan_thu", "loi"])
+    rows = list(await session.execute(q))
+    phones = await _register_phones(session, {r[5] for r in rows if not r[8]})
+    for status, channel, chat, err, attempts, uid, name, prov, phone in rows:
+        w.writerow([uid, name, province_name(prov) if prov else "", phone or phones.get(uid, ""), channel, chat,
+                    status, attempts, err or ""])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -11,6 +11,7 @@ from datetime import date
 
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
+from core.templates import label
 from core.reference import group_by_id, match_province, province_by_id
 from core.text import fold, parse_id
 from handlers.fairs import reminders
@@ -35,11 +36,12 @@ def _label(f: Fair) -> str:
 async def _list(ctx: Ctx, province: str | None = None, month: str | None = None, note: str = ""):
     items = await fairs_mod.upcoming(ctx.session, ctx.today(), province, month)
     buttons = [[Button(_label(f), f"f:d:{f.id}")] for f in items]
-    buttons.append([Button("📍 Lọc theo tỉnh", "f:pv"), Button("🗓 Lọc theo tháng", "f:mo")])
+    buttons.append([Button(label("fairs.by_province"), "f:pv"), Button(label("fairs.by_month"), "f:mo")])
     if province or month:
-        buttons.append([Button("↩ Tất cả hội chợ", "f:all")])
-    return Reply(ctx.render("fairs/list", fairs=items, note=note, province=province_name(province) if province else "",
-                            month=month and f"{month[5:]}/{month[:4]}", names=province_name), buttons)
+        buttons.append([Button(label("fairs.all"), "f:all")])
+    return ctx.reply("fairs/list", buttons, fairs=items, note=note,
+                     province=province_name(province) if province else "", month=month and f"{month[5:]}/{month[:4]}",
+                     names=province_name)
 
 
 def _real_month(year: int, month: int) -> bool:
@@ -67,7 +69,7 @@ async def show(ctx: Ctx, msg: Incoming):
     """/hoicho [tỉnh | tháng]: upcoming fairs, next first."""
     province, month, note = parse_filter(msg.arg_text, ctx.today())
     if note == "bad":
-        return Reply(ctx.render("fairs/bad_filter", text=msg.arg_text[:60]))
+        return ctx.reply("fairs/bad_filter", text=msg.arg_text[:60])
     return await _list(ctx, province, month, note)
 
 
@@ -93,12 +95,12 @@ async def on_button(ctx: Ctx, msg: Incoming):
     if action == "pv":
         provs = sorted({f.province for f in await fairs_mod.upcoming(ctx.session, ctx.today(), limit=500)})
         rows = [[Button(province_name(p), f"f:p:{p}")] for p in provs]
-        return Reply(ctx.render("fairs/pick", what="tỉnh", empty=not provs), rows)
+        return ctx.reply("fairs/pick", rows, what="tỉnh", empty=not provs)
     if action == "mo":
         months = sorted({f.start_date.strftime("%Y-%m") for f in
                          await fairs_mod.upcoming(ctx.session, ctx.today(), limit=500)})
-        rows = [[Button(f"Tháng {m[5:]}/{m[:4]}", f"f:m:{m}")] for m in months]
-        return Reply(ctx.render("fairs/pick", what="tháng", empty=not months), rows)
+        rows = [[Button(label("fairs.month", month=m[5:], year=m[:4]), f"f:m:{m}")] for m in months]
+        return ctx.reply("fairs/pick", rows, what="tháng", empty=not months)
     if action == "p" and province_by_id(arg):
         return await _list(ctx, province=arg)
     if action == "m" and re.fullmatch(r"\d{4}-\d{2}", arg) and _real_month(int(arg[:4]), int(arg[5:])):
@@ -112,20 +114,20 @@ async def on_button(ctx: Ctx, msg: Incoming):
         return await _detail(ctx, fair)
     if action == "ics":
         content = fairs_mod.ics_bytes(fair, province_name(fair.province))
-        return Reply(ctx.render("fairs/ics", name=fair.name),
-                     file=OutFile(f"hoi-cho-{fair.id}.ics", content, "text/calendar"))
+        return ctx.reply("fairs/ics", file=OutFile(f"hoi-cho-{fair.id}.ics", content, "text/calendar"),
+                         name=fair.name)
     if action == "del":
         return await _delete(ctx, fair)
     return ctx.reply("errors/stale_button")
 
 
 async def _detail(ctx: Ctx, fair: Fair):
-    buttons = [[Button("📅 Thêm vào lịch điện thoại (.ics)", f"f:ics:{fair.id}")]]
+    buttons = [[Button(label("fairs.ics"), f"f:ics:{fair.id}")]]
     scope = await officer_scope(ctx)
     if scope and scope.allows(fair.province):
-        buttons.append([Button("🗑 Xoá hội chợ này (cán bộ)", f"f:del:{fair.id}")])
+        buttons.append([Button(label("fairs.delete"), f"f:del:{fair.id}")])
     groups = [g.name for g in map(group_by_id, fair.target_groups or []) if g]
-    return Reply(ctx.render("fairs/detail", f=fair, province=province_name(fair.province), groups=groups), buttons)
+    return ctx.reply("fairs/detail", buttons, f=fair, province=province_name(fair.province), groups=groups)
 
 
 async def _delete(ctx: Ctx, fair: Fair):
@@ -148,7 +150,7 @@ async def add(ctx: Ctx, msg: Incoming):
     return ctx.reply("fairs/ask", step="name", n=1, total=len(STEPS))
 
 
-async def typed(ctx: Ctx, msg: Incoming):
+async def on_text(ctx: Ctx, msg: Incoming):
     """One answer of /themhoicho, checked at once: a wrong one is asked again, the others are kept."""
     scope, conv, refusal = await officer_flow(ctx)
     if refusal:
@@ -182,8 +184,8 @@ async def typed(ctx: Ctx, msg: Incoming):
 
 
 def _confirm(ctx: Ctx, checked) -> Reply:
-    return Reply(ctx.render("fairs/confirm", v=checked.values, province=province_name(checked.values["province"])),
-                 [[Button("✅ Lưu", "f:save"), Button("✖ Bỏ", "f:no")]])
+    return ctx.reply("fairs/confirm", [[Button(label("fairs.save"), "f:save"), Button(label("common.drop"), "f:no")]],
+                     v=checked.values, province=province_name(checked.values["province"]))
 
 
 async def _finish_add(ctx: Ctx, save: bool):
@@ -210,14 +212,14 @@ async def _finish_add(ctx: Ctx, save: bool):
 
 
 def _saved(ctx: Ctx, saved: dict) -> Reply:
-    return Reply(ctx.render("fairs/saved", name=saved["name"], what=saved["what"]),
-                 [[Button("Xem", f"f:d:{saved['fair_id']}")]])
+    return ctx.reply("fairs/saved", [[Button(label("fairs.view"), f"f:d:{saved['fair_id']}")]], name=saved["name"],
+                     what=saved["what"])
 
 
 def register(router) -> None:
     router.command("hoicho", show, "Hội chợ sắp diễn ra")
     router.command("themhoicho", add)
     router.callback("f", on_button)
-    router.flow(FLOW, typed)
+    router.flow(FLOW, on_text)
     router.menu_handler("hoicho", menu)
     router.reminder(reminders.SOURCE)

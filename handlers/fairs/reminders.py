@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.messages import Button, Reply
 from core.permissions import province_name
 from core.reminders import Due, Source, due_before, has_active_identity, not_opted_out
-from core.templates import render
+from core.templates import label, reply
 from handlers.fairs.repo import REMIND_DAYS
 from storage.models import Fair, Subscription
 
@@ -42,9 +42,8 @@ async def due_fairs(session, settings, today: date) -> list[Due]:
 
 
 def fair_reply(fair: Fair, today: date) -> Reply:
-    return Reply(render("fairs/reminder", f=fair, province=province_name(fair.province),
-                        days=(fair.registration_deadline - today).days),
-                 [[Button("Xem chi tiết", f"f:d:{fair.id}")]])
+    return reply("fairs/reminder", [[Button(label("fairs.details"), f"f:d:{fair.id}")]], f=fair,
+                 province=province_name(fair.province), days=(fair.registration_deadline - today).days)
 
 
 async def attach(session, due: list[Due], today: date) -> None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from core.messages import Button, Incoming, Reply
+from core.templates import label
 from handlers.link.merge import merge_users
 from storage.models import AuditLog, Code, Conversation, Identity, User
 
@@ -69,22 +70,24 @@ async def lienket(ctx, msg: Incoming):
     peer = await _phone_peer(ctx)
     code = await _new_code(ctx, {"channel": ctx.channel, "phone_peer": peer.id if peer else None})
     if peer is not None:
-        confirm = Reply(ctx.render("link/confirm", other=CHANNEL_NAMES.get(ctx.channel, ctx.channel)),
-                        [[Button("✅ Đồng ý liên kết", f"lk:ok:{code}")], [Button("Không phải tôi", f"lk:no:{code}")]])
+        confirm = ctx.reply("link/confirm",
+                            [[Button(label("link.accept"), f"lk:ok:{code}")],
+                             [Button(label("link.decline"), f"lk:no:{code}")]],
+                            other=CHANNEL_NAMES.get(ctx.channel, ctx.channel))
         await ctx.send_to_user(peer.id, confirm, key=f"link:{code}", kind="notice")
     await ctx.set_flow(FLOW, "code", {})
     deeplink = (f"https://t.me/{ctx.settings.bot_username.lstrip('@')}?start=link_{code}"
                 if ctx.channel != "telegram" and ctx.settings.bot_username else "")
-    return Reply(ctx.render("link/code", code=code, other=_other(ctx.channel), minutes=int(VALID.total_seconds() // 60),
-                            phone_peer=peer is not None, deeplink=deeplink))
+    return ctx.reply("link/code", code=code, other=_other(ctx.channel), minutes=int(VALID.total_seconds() // 60),
+                     phone_peer=peer is not None, deeplink=deeplink)
 
 
-async def on_flow_text(ctx, msg: Incoming):
+async def on_text(ctx, msg: Incoming):
     """While waiting: a code-shaped text is redeemed; anything else leaves the step (it is a question)."""
     if CODE_RE.match(normalise(msg.text)):
         return await redeem(ctx, msg.text, via="code")
     await ctx.clear_flow()
-    return await ctx.core.router.text(ctx, msg)
+    return await ctx.router.text(ctx, msg)
 
 
 async def on_deeplink(ctx, msg: Incoming):
@@ -103,7 +106,7 @@ async def on_callback(ctx, msg: Incoming):
             and (row.ref or {}).get("phone_peer") == ctx.user.id):     # only the account it was sent to
         row.used_at = ctx.now()
         ctx.session.add(AuditLog(actor_user_id=ctx.user.id, action="link_declined", detail={"code_user": row.user_id}))
-    return Reply(ctx.render("link/declined"))
+    return ctx.reply("link/declined")
 
 
 async def redeem(ctx, text: str, *, via: str) -> Reply:
@@ -117,14 +120,13 @@ async def redeem(ctx, text: str, *, via: str) -> Reply:
         status = "same_channel"          # one account per channel and person
     if status:
         if status == "unknown" and (await ctx.get_flow()) is not None:
-            return Reply(ctx.render("link/error", status=status, code=code[:12], waiting=True))
+            return ctx.reply("link/error", status=status, code=code[:12], waiting=True)
         await ctx.clear_flow()
-        return Reply(ctx.render("link/error", status=status, code=code[:12], waiting=False,
-                                other=_other(ctx.channel)))
+        return ctx.reply("link/error", status=status, code=code[:12], waiting=False, other=_other(ctx.channel))
     used = await ctx.session.execute(update(Code).where(Code.code == code, Code.used_at.is_(None))
                                      .values(used_at=ctx.now()).execution_options(synchronize_session=False))
     if used.rowcount != 1:
-        return Reply(ctx.render("link/error", status="used", code=code, waiting=False, other=_other(ctx.channel)))
+        return ctx.reply("link/error", status="used", code=code, waiting=False, other=_other(ctx.channel))
     await ctx.clear_flow()
     issuer, me = row.user_id, ctx.user.id
     keep, gone = min(issuer, me), max(issuer, me)
@@ -134,11 +136,11 @@ async def redeem(ctx, text: str, *, via: str) -> Reply:
     ctx.session.add(AuditLog(actor_user_id=keep, action="link_accounts",
                              detail={"kept_user": keep, "merged_user": gone, "via": via, "channels": channels,
                                      "moved": moved}))
-    return Reply(ctx.render("link/done", channels=[CHANNEL_NAMES.get(c, c) for c in channels]))
+    return ctx.reply("link/done", channels=[CHANNEL_NAMES.get(c, c) for c in channels])
 
 
 def register(router) -> None:
     router.command("lienket", lienket, "Liên kết tài khoản Telegram và Zalo")
-    router.flow(FLOW, on_flow_text)
+    router.flow(FLOW, on_text)
     router.callback("lk", on_callback)
     router.deeplink("link", on_deeplink)

@@ -12,13 +12,14 @@ from handlers.products import fields
 from handlers.products.repo import find_by_register_key, province_name, view
 from core.dates import expiry_date
 from core.messages import Button, Incoming, Reply
+from core.templates import label
 from core.reference import all_groups, province_by_id, province_by_name
 from storage.models import Certificate, utcnow
 
 FLOW = "sanpham"
 STEPS = ["name", "group", "stars", "decision", "authority", "province", "date"]
 BUTTON_STEP = {"g": "group", "s": "stars", "a": "authority", "p": "province"}
-CANCEL = [Button("✖️ Hủy", "pa:x")]
+CANCEL = [Button(label("products.quit"), "pa:x")]
 
 
 def group_buttons(prefix: str) -> list[list[Button]]:
@@ -26,7 +27,7 @@ def group_buttons(prefix: str) -> list[list[Button]]:
 
 
 def star_buttons(prefix: str) -> list[list[Button]]:
-    return [[Button(f"{n} ⭐", f"{prefix}{n}") for n in (3, 4, 5)]]
+    return [[Button(label("products.stars", n=n), f"{prefix}{n}") for n in (3, 4, 5)]]
 
 
 def offsets_text(settings) -> str:
@@ -40,13 +41,13 @@ def _ask(ctx, step: str, error: str | None = None) -> Reply:
     elif step == "stars":
         buttons = star_buttons("pa:s:")
     elif step == "authority":
-        buttons = [[Button("UBND tỉnh/thành phố (3–4 sao)", "pa:a:province")],
-                   [Button("Bộ Nông nghiệp và Môi trường (5 sao)", "pa:a:ministry")]]
+        buttons = [[Button(label("products.authority_province"), "pa:a:province")],
+                   [Button(label("products.authority_ministry"), "pa:a:ministry")]]
     elif step == "province" and ctx.user.province:
         p = province_by_name(province_name(ctx.user.province) or "")
         if p:
             buttons = [[Button(p.name, f"pa:p:{p.id}")]]
-    return Reply(ctx.render("products/ask", step=step, error=error), buttons + [CANCEL])
+    return ctx.reply("products/ask", buttons + [CANCEL], step=step, error=error)
 
 
 async def start(ctx, msg: Incoming):
@@ -84,10 +85,10 @@ async def on_callback(ctx, msg: Incoming):
     kind = parts[1] if len(parts) > 1 else ""
     conv = await ctx.get_flow()
     if conv is None or conv.flow != FLOW:
-        return Reply(ctx.render("errors/stale_button"))
+        return ctx.reply("errors/stale_button")
     if kind == "x":
         await ctx.clear_flow()
-        return Reply(ctx.render("cancelled", left=True, kept=False), [[Button("⭐ Sản phẩm của tôi", "p:list")]])
+        return ctx.reply("cancelled", [[Button(label("common.my_products"), "p:list")]], left=True, kept=False)
     step, raw = BUTTON_STEP.get(kind), parts[2] if len(parts) > 2 else ""
     if step is None or conv.step != step:
         return _ask(ctx, conv.step if conv.step in STEPS else "name")
@@ -119,9 +120,9 @@ async def _save(ctx, data: dict, recognized: date):
     await ctx.clear_flow()
     dup = await find_by_register_key(ctx.session, data["province"], data["decision"], data["name"])
     if dup is not None:
-        return Reply(ctx.render("products/duplicate", own=dup.owner_user_id == ctx.user.id,
-                                product=data["name"], decision_no=data["decision"]),
-                     [[Button("⭐ Sản phẩm của tôi", "p:list"), Button("📲 Nhận sản phẩm", "pc:menu")]])
+        return ctx.reply("products/duplicate",
+                         [[Button(label("common.my_products"), "p:list"), Button(label("products.claim"), "pc:menu")]],
+                         own=dup.owner_user_id == ctx.user.id, product=data["name"], decision_no=data["decision"])
     now = utcnow()
     cert = Certificate(owner_user_id=ctx.user.id, product=data["name"], producer=ctx.user.display_name or "",
                        province=data["province"], group=data["group"], stars=int(data["stars"]),
@@ -132,9 +133,10 @@ async def _save(ctx, data: dict, recognized: date):
     if not ctx.user.province:
         ctx.user.province = data["province"]
     await ctx.session.flush()
-    return Reply(ctx.render("products/saved", created=True, c=view(cert, ctx.today()), note=data.get("note", ""),
-                            offsets=offsets_text(ctx.settings)),
-                 [[Button("⭐ Sản phẩm của tôi", "p:list"), Button("➕ Thêm sản phẩm khác", "p:add")]])
+    return ctx.reply("products/saved",
+                     [[Button(label("common.my_products"), "p:list"), Button(label("products.add_another"), "p:add")]],
+                     created=True, c=view(cert, ctx.today()), note=data.get("note", ""),
+                     offsets=offsets_text(ctx.settings))
 
 
 def register(router) -> None:

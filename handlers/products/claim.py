@@ -11,32 +11,33 @@ from handlers.products.importer import allowed_from_scope, import_certificates
 from core.permissions import officer_scope
 from handlers.products.repo import view
 from core.messages import Button, Incoming, Reply
+from core.templates import label
 from core.text import fold
 from storage.models import AuditLog
 from core.tabular import MAX_BYTES
 
 CODE_FLOW = "nhanma"
-LIST_BUTTONS = [[Button("⭐ Sản phẩm của tôi", "p:list")]]
+LIST_BUTTONS = [[Button(label("common.my_products"), "p:list")]]
 
 
 def _claimed(ctx, status: str, certs=(), **kw) -> Reply:
     items = [view(c, ctx.today()) for c in certs]
     kw.setdefault("code", "")
     kw.setdefault("phone", "")
-    buttons = LIST_BUTTONS if items else [[Button("📲 Thử cách khác", "pc:menu")], *LIST_BUTTONS]
+    buttons = LIST_BUTTONS if items else [[Button(label("products.try_other"), "pc:menu")], *LIST_BUTTONS]
     return Reply(ctx.render("products/claimed", status=status, certs=items, **kw), buttons)
 
 
 async def claim_menu(ctx, msg: Incoming = None):
-    return Reply(ctx.render("products/claim_menu"), [[Button("🔑 Nhập mã", "pc:code")], *LIST_BUTTONS],
-                 request_contact=True)
+    return ctx.reply("products/claim_menu", [[Button(label("products.enter_code"), "pc:code")], *LIST_BUTTONS],
+                     request_contact=True)
 
 
 async def _redeem(ctx, text: str) -> Reply:
     code = normalise_code(text)
     res = await redeem_code(ctx.session, ctx.user.id, code, ctx.now())
     if res.status == "unknown" and (await ctx.get_flow()) is not None:
-        return Reply(ctx.render("products/ask_code", error=f"Mã «{code[:12]}» không đúng, bạn kiểm tra lại."))
+        return ctx.reply("products/ask_code", error=f"Mã «{code[:12]}» không đúng, bạn kiểm tra lại.")
     await ctx.clear_flow()
     return _claimed(ctx, res.status, res.certs, code=code[:12])
 
@@ -45,12 +46,12 @@ async def nhanma(ctx, msg: Incoming):
     """/nhanma CODE, or /nhanma alone to be asked for the code."""
     if not msg.arg_text:
         await ctx.set_flow(CODE_FLOW, "code", {})
-        return Reply(ctx.render("products/ask_code", error=None))
+        return ctx.reply("products/ask_code", error=None)
     await ctx.clear_flow()
     return await _redeem(ctx, msg.arg_text)
 
 
-async def on_code_text(ctx, msg: Incoming):
+async def on_text(ctx, msg: Incoming):
     return await _redeem(ctx, msg.text)
 
 
@@ -77,7 +78,7 @@ async def on_callback(ctx, msg: Incoming):
     action = msg.callback.split(":", 2)[1]
     if action == "code":
         await ctx.set_flow(CODE_FLOW, "code", {})
-        return Reply(ctx.render("products/ask_code", error=None))
+        return ctx.reply("products/ask_code", error=None)
     return await claim_menu(ctx)
 
 
@@ -85,12 +86,12 @@ async def on_file(ctx, msg: Incoming):
     """An officer sends the province register; everyone else is refused politely."""
     scope = await officer_scope(ctx)
     if scope is None:
-        return Reply(ctx.render("products/import_refused", reason="not_officer"))
+        return ctx.reply("products/import_refused", reason="not_officer")
     f = msg.file
     if f.size > MAX_BYTES or (f.data is not None and len(f.data) > MAX_BYTES):
-        return Reply(ctx.render("products/import_refused", reason="too_large", limit_mb=MAX_BYTES // 2**20))
+        return ctx.reply("products/import_refused", reason="too_large", limit_mb=MAX_BYTES // 2**20)
     if f.data is None:
-        return Reply(ctx.render("products/import_refused", reason="unreadable"))
+        return ctx.reply("products/import_refused", reason="unreadable")
     skip = "bo qua loi" in fold(msg.text) or "--skip-invalid" in msg.text
     report = await import_certificates(ctx.session, f.data, f.filename, today=ctx.today(), skip_invalid=skip,
                                        allowed_provinces=allowed_from_scope(scope))
@@ -98,12 +99,12 @@ async def on_file(ctx, msg: Incoming):
                              detail={"file": f.filename[:100], "created": report.created, "updated": report.updated,
                                      "unchanged": report.unchanged, "invalid": report.invalid,
                                      "written": report.written}))
-    return Reply(ctx.render("products/import_report", r=report, skip_invalid=skip, max_errors=30, cli=False))
+    return ctx.reply("products/import_report", r=report, skip_invalid=skip, max_errors=30, cli=False)
 
 
 def register(router) -> None:
     router.command("nhanma", nhanma, "Nhận sản phẩm bằng mã cán bộ gửi")
-    router.flow(CODE_FLOW, on_code_text)
+    router.flow(CODE_FLOW, on_text)
     router.callback("pc", on_callback)
     router.deeplink("claim", deeplink)
     router.contact = on_contact

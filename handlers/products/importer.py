@@ -15,7 +15,8 @@ from sqlalchemy import select, tuple_
 from handlers.products.claims import normalise_phone
 from handlers.products.repo import province_name
 from core.dates import DateError, expiry_date, parse_past_date
-from core.reference import match_group, match_province
+from core.faq.products import group_of
+from core.reference import match_province
 from core.text import fold
 from storage.models import Certificate, utcnow
 from core.tabular import TableError, read_table
@@ -132,7 +133,7 @@ def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, li
     if pm is None:
         errs.append(("province", f"không nhận ra tỉnh/thành «{_text(v.get('province'), 40)}»" if v.get("province")
                      else "thiếu tỉnh/thành"))
-    group = match_group(str(v.get("group") or ""))
+    group = group_of(str(v.get("group") or ""))        # a group, or a product name ("Nước mắm" -> Thực phẩm)
     if group is None:
         errs.append(("group", f"nhóm «{_text(v.get('group'), 40)}» không thuộc 6 nhóm sản phẩm OCOP"))
     stars = parse_stars(v.get("stars"))

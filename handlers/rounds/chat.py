@@ -13,6 +13,7 @@ from core.permissions import province_name as name_of
 from handlers.products.repo import province_name
 from core.dates import DateError, parse_vn_date
 from core.messages import Button, Incoming, Reply
+from core.templates import label
 from core.text import fold
 from handlers.rounds import reminders
 from handlers.rounds.repo import check_round, create_round, find_round, parse_future, upcoming_rounds
@@ -20,7 +21,7 @@ from storage.models import Certificate, Subscription
 
 FLOW = "themdot"
 STEPS = ["province", "name", "deadline", "evaluation", "where"]
-SKIP = [[Button("Bỏ qua", "r:skip")]]
+SKIP = [[Button(label("common.skip"), "r:skip")]]
 
 
 async def user_province(ctx) -> str | None:
@@ -41,16 +42,15 @@ async def list_rounds(ctx, msg: Incoming = None):
     typed = msg.arg_text if msg is not None and msg.command else ""
     province = province_name(typed) if typed else await user_province(ctx)
     rounds = await upcoming_rounds(ctx.session, province, ctx.today())
-    return Reply(ctx.render("reminders/rounds_list", province=province, rounds=rounds, today=ctx.today()))
+    return ctx.reply("reminders/rounds_list", province=province, rounds=rounds, today=ctx.today())
 
 
 def _ask(ctx, step: str, error: str | None = None) -> Reply:
-    return Reply(ctx.render("reminders/round_ask", step=step, error=error),
-                 SKIP if step in ("evaluation", "where") else [])
+    return ctx.reply("reminders/round_ask", SKIP if step in ("evaluation", "where") else [], step=step, error=error)
 
 
 def _refused(ctx, province: str | None = None) -> Reply:
-    return Reply(ctx.render("reminders/round_refused", province=province))
+    return ctx.reply("reminders/round_refused", province=province)
 
 
 async def _save(ctx, scope, province, name, deadline, evaluation, where):
@@ -63,7 +63,7 @@ async def _save(ctx, scope, province, name, deadline, evaluation, where):
     existed = await find_round(ctx.session, data) is not None
     rnd = await create_round(ctx.session, data, ctx.user.id)
     offsets = ", ".join(str(o) for o in ctx.settings.round_offsets)
-    return Reply(ctx.render("reminders/round_saved", r=rnd, offsets=offsets, existed=existed)), None
+    return ctx.reply("reminders/round_saved", r=rnd, offsets=offsets, existed=existed), None
 
 
 async def add_round(ctx, msg: Incoming):
@@ -77,7 +77,7 @@ async def add_round(ctx, msg: Incoming):
             return _ask(ctx, "province", "Cần ít nhất: Tỉnh | Tên đợt | Hạn đăng ký")
         parts += [""] * (5 - len(parts))
         reply, error = await _save(ctx, scope, *parts[:5])
-        return reply or Reply(ctx.render("reminders/round_ask", step="", error=f"Chưa thêm được: {error}."))
+        return reply or ctx.reply("reminders/round_ask", step="", error=f"Chưa thêm được: {error}.")
     data, step = {}, "province"
     if not scope.national and len(scope.provinces) == 1:
         data, step = {"province": name_of(next(iter(scope.provinces)))}, "name"
@@ -128,7 +128,7 @@ async def on_callback(ctx, msg: Incoming):
     if action == "skip":
         conv = await ctx.get_flow()
         if conv is None or conv.flow != FLOW or conv.step not in ("evaluation", "where"):
-            return Reply(ctx.render("errors/stale_button"))
+            return ctx.reply("errors/stale_button")
         return await on_text(ctx, msg, skipped=True)
     return await list_rounds(ctx)
 

@@ -2,6 +2,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from storage.db import is_sqlite, make_engine
@@ -9,6 +10,7 @@ from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK = 5_120_026      # pg_advisory_xact_lock key: one upgrade at a time per database
 
 
 def _run(connection):
@@ -16,6 +18,10 @@ def _run(connection):
                       render_as_batch=is_sqlite(config.get_main_option("sqlalchemy.url")),
                       compare_type=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # two instances starting at once on a new database: the second waits here, then finds
+            # the schema current (PostgreSQL is the database for more than one instance)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         context.run_migrations()
 
 

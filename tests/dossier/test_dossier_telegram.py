@@ -46,8 +46,8 @@ async def test_walk_restart_resume_and_pdf_via_telegram(tg, start_bot, db_url): 
     docs = [m for m in out if m.method == "sendDocument"]
     assert docs and docs[0].filename.endswith(".pdf") and docs[0].content.startswith(b"%PDF")
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(docs[0].content)).pages)
-    for name in ("Phiếu đăng ký sản phẩm", "Hồ sơ giới thiệu điểm / dịch vụ du lịch", "Câu chuyện sản phẩm",
-                 "Hộ kinh doanh (đã đăng ký)", "Giấy tờ bắt buộc đã sẵn sàng: 1/4"):
+    for name in ("Phiếu đăng ký đánh giá, phân hạng (Mẫu số 01)", "Hồ sơ giới thiệu điểm / dịch vụ du lịch",
+                 "Câu chuyện sản phẩm", "Hộ kinh doanh (đã đăng ký)", "Giấy tờ bắt buộc đã sẵn sàng: 1/2"):
         assert name in text
     assert "Danh mục hồ sơ OCOP của bạn" in "".join(m.text for m in out)
     assert tg.open_callbacks == set()

@@ -75,10 +75,10 @@ def test_every_node_renders_with_its_buttons():
 
 
 def test_replay_stops_at_first_unanswered_and_ignores_answers_off_the_path():
-    answers = {"goal": "lan_dau", "stars": "4", "producer": "htx", "group": "du_lich", "food_sub": "che_bien"}
+    answers = {"goal": "lan_dau", "stars": "4", "producer": "htx", "group": "du_lich", "category": "che_bien"}
     w = flow.replay(answers)
     assert w.current == flow.DOC + "phieu_dang_ky"
-    assert "stars" not in w.given and "food_sub" not in w.given
+    assert "stars" not in w.given and "category" not in w.given
     assert flow.replay({"goal": "bogus"}).current == "goal"
     assert flow.replay({"goal": "nang_hang", "stars": "5"}).current == "stars"   # no upgrade from 5★
 
@@ -87,49 +87,82 @@ def test_progress_counts_steps_on_the_expected_path():
     answers = {"goal": "lan_dau", "producer": "htx", "group": "thuc_pham"}
     step, total = flow.progress(answers)
     assert step == 4
-    assert total == 4 + len(applicable(goal="lan_dau", producer="htx", group="thuc_pham", food_sub="tuoi_song"))
-    full = walk_to({**answers, "food_sub": "che_bien"})
+    # expected path: category and sub-group are asked for food (first options as the prediction)
+    assert total == 5 + len(applicable(goal="lan_dau", producer="htx", group="thuc_pham", category="tuoi_song",
+                                       subgroup="rau_qua_tuoi"))
+    full = walk_to({**answers, "category": "che_bien", "subgroup": "do_an_nhanh"})
     assert flow.progress(full)[0] == flow.progress(full)[1]
 
 
-# --- rules: representative checklists -----------------------------------------------------------
-COMMON = {"phieu_dang_ky", "minh_chung", "giay_dkkd", "so_huu_tri_tue", "ho_so_moi_truong",
-          "cau_chuyen_san_pham", "ke_toan", "thi_truong_quang_ba"}
+# --- rules: representative checklists (documents per QĐ 26/2026/QĐ-TTg, Điều 6.1) ----------------
+COMMON = {"phieu_dang_ky", "bao_cao_tu_danh_gia", "minh_chung", "giay_dkkd", "so_huu_tri_tue",
+          "ho_so_moi_truong", "cau_chuyen_san_pham", "ke_toan", "thi_truong_quang_ba"}
 GOODS = {"san_pham_mau", "cong_bo_tieu_chuan", "he_thong_chat_luong", "nhan_hang_hoa", "truy_xuat",
          "nguon_goc_nguyen_lieu"}
 FOOD_SAFETY = {"attp", "phieu_kiem_nghiem"}
+PROCESSED = {"goal": "lan_dau", "producer": "htx", "group": "thuc_pham", "category": "che_bien",
+             "subgroup": "che_bien_rau_qua"}
 
 
 def test_processed_food_by_a_cooperative():
-    prof = {"goal": "lan_dau", "producer": "htx", "group": "thuc_pham", "food_sub": "che_bien"}
-    assert applicable(**prof) == COMMON | GOODS | FOOD_SAFETY | {"bao_cao_tu_danh_gia", "kiem_soat_chat_luong"}
+    assert applicable(**PROCESSED) == COMMON | GOODS | FOOD_SAFETY | {"kiem_soat_chat_luong"}
+    cl = flow.checklist(flow.replay(walk_to(PROCESSED, docs=None)))
+    # required = the components of Điều 6: Mẫu 01, Mẫu 02 and the 05 samples (Điều 6.2d); the rest is guidance
+    assert {i.doc.id for i in cl.items if i.required} == {"phieu_dang_ky", "bao_cao_tu_danh_gia", "san_pham_mau"}
+
+
+def test_upgrade_must_show_the_changes_with_evidence():
+    prof = {**PROCESSED, "goal": "nang_hang", "stars": "3"}
+    docs = applicable(**prof)
+    assert {"thay_doi_nang_hang", "giay_chung_nhan_hien_tai", "bao_cao_tu_danh_gia"} <= docs
     cl = flow.checklist(flow.replay(walk_to(prof, docs=None)))
-    assert {i.doc.id for i in cl.items if i.required} == {
-        "phieu_dang_ky", "bao_cao_tu_danh_gia", "minh_chung", "san_pham_mau", "giay_dkkd", "cong_bo_tieu_chuan"}
+    assert "thay_doi_nang_hang" in {i.doc.id for i in cl.items if i.required}
 
 
 def test_fresh_food_has_no_processing_control_plan():
-    fresh = applicable(goal="lan_dau", producer="htx", group="thuc_pham", food_sub="tuoi_song")
+    fresh = applicable(goal="lan_dau", producer="htx", group="thuc_pham", category="tuoi_song",
+                       subgroup="rau_qua_tuoi")
     assert "kiem_soat_chat_luong" not in fresh and "attp" in fresh
 
 
 def test_homestay_by_a_household_business():
     prof = {"goal": "lan_dau", "producer": "hkd", "group": "du_lich"}
-    assert applicable(**prof) == COMMON | {"bao_cao_tu_danh_gia", "tham_dinh_thuc_dia"}
-    assert "san_pham_mau" not in applicable(**prof)      # services are evaluated on site, no samples
+    assert applicable(**prof) == COMMON | {"tham_dinh_thuc_dia"}
+    assert "san_pham_mau" not in applicable(**prof)      # Điều 6.2d: no samples for tourism
 
 
 def test_re_evaluation_of_a_four_star_drink():
-    prof = {"goal": "danh_gia_lai", "stars": "4", "producer": "dn", "group": "do_uong", "drink_sub": "co_con"}
+    """Điều 6.1c: Mẫu 01 + Mẫu 02 updated with the results since recognition + renewed legal papers."""
+    prof = {"goal": "danh_gia_lai", "stars": "4", "producer": "dn", "group": "do_uong", "category": "co_con",
+            "subgroup": "ruou_trang"}
     expected = (COMMON | GOODS | FOOD_SAFETY
-                | {"bao_cao_3_nam", "giay_chung_nhan_hien_tai", "kiem_soat_chat_luong", "giay_phep_ruou"})
+                | {"bao_cao_3_nam", "giay_to_co_thoi_han", "giay_chung_nhan_hien_tai", "kiem_soat_chat_luong",
+                   "giay_phep_ruou"})
     assert applicable(**prof) == expected
-    assert applicable(**{**prof, "drink_sub": "khong_con"}) == expected - {"giay_phep_ruou"}
+    assert applicable(**{**prof, "category": "khong_con", "subgroup": "nuoc_khoang"}) == expected - {"giay_phep_ruou"}
     answers = walk_to(prof, docs=None)
     answers.update({flow.DOC + "phieu_dang_ky": "co", flow.DOC + "bao_cao_3_nam": "chua"})
     cl = flow.checklist(flow.replay(answers))
-    assert (cl.required_ready, cl.required_total) == (1, 6)
-    assert "bao_cao_tu_danh_gia" not in cl.ids()
+    required = {i.doc.id for i in cl.items if i.required}
+    assert required == {"phieu_dang_ky", "bao_cao_tu_danh_gia", "bao_cao_3_nam", "giay_to_co_thoi_han", "san_pham_mau"}
+    assert (cl.required_ready, cl.required_total) == (1, 5)
+    # the evidence checklist stays, as guidance ("nên có"), also for re-evaluation (issue 15)
+    assert "minh_chung" in cl.ids() and "minh_chung" not in required
+
+
+def test_classification_follows_annex_one():
+    """group → nhóm → phân nhóm exactly as content/data/subgroups.yml (Phụ lục I)."""
+    assert flow.options("category", {"group": "thuc_pham"}) == ("tuoi_song", "so_che", "che_bien", "gia_vi", "che",
+                                                                 "ca_phe")
+    assert flow.options("subgroup", {"group": "thuc_pham", "category": "gia_vi"}) == ("nuoc_mam", "gia_vi_khac")
+    # a nhóm without phân nhóm is not asked again; the score sheet is still known
+    w = flow.replay({"goal": "lan_dau", "producer": "htx", "group": "thuc_pham", "category": "ca_phe"})
+    assert flow.is_document(w.current) and flow.profile(w.given)["subgroup"] == "ca_phe_ca_cao"
+    w = flow.replay({"goal": "lan_dau", "producer": "htx", "group": "du_lich"})
+    assert flow.is_document(w.current) and flow.profile(w.given)["subgroup"] == "du_lich"
+    # the gazetteer hook: "mắm tép" → Gia vị / Tương, nước mắm… (lookup plugged in by another module)
+    assert flow.answers_for_subgroup("nuoc_mam") == {"group": "thuc_pham", "category": "gia_vi",
+                                                     "subgroup": "nuoc_mam"}
 
 
 def test_required_when_makes_a_document_required_only_in_listed_cases():
@@ -146,7 +179,7 @@ def test_documents_content_is_complete_and_consistent():
     assert len(ids) == len(set(ids))
     values = {"goal": set(flow.NODES["goal"].options), "producer": set(flow.NODES["producer"].options),
               "group": set(flow.NODES["group"].options),
-              "sub": set(flow.NODES["food_sub"].options) | set(flow.NODES["drink_sub"].options)}
+              "sub": set(flow.NODES["category"].options), "subgroup": {s["id"] for s in content.subgroups()}}
     for d in docs:
         assert re.fullmatch(r"[a-z0-9_]+", d.id) and len(f"d:a:{flow.DOC}{d.id}:chua") <= 64
         assert d.name and d.description and d.why and d.issuer and d.source, d.id
@@ -179,8 +212,8 @@ def test_pdf_has_vietnamese_names_and_answers():
     reader = pypdf.PdfReader(BytesIO(data))
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)      # A4
     text = " ".join(p.extract_text() for p in reader.pages)
-    for s in ("Phiếu đăng ký sản phẩm", "Giấy đăng ký kinh doanh", "Hộ kinh doanh (đã đăng ký)",
-              "Giấy tờ bắt buộc đã sẵn sàng: 1/4", "Nguồn", "UBND xã/phường", "22/11/2026"):
+    for s in ("Phiếu đăng ký đánh giá, phân hạng (Mẫu số 01)", "Giấy đăng ký kinh doanh", "Hộ kinh doanh (đã đăng ký)",
+              "Giấy tờ bắt buộc đã sẵn sàng: 1/2", "Nguồn", "UBND xã/phường", "22/11/2026", "26/2026"):
         assert s in text
 
 

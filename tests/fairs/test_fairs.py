@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from core.reminders import sweep_job
 from handlers.fairs.repo import check_fair
 from storage.models import AuditLog, Delivery, Fair, Subscription
-from tests.helpers import button_data, msg, texts
+from tests.helpers import button_data, data_of, ids, msg, texts
 from tests.people import add_person
 
 
@@ -71,13 +71,14 @@ async def test_officer_adds_fair_in_scope_only(db_url, make_core):
                ("21/12/2026", "hạn đăng ký sau ngày bắt đầu"), ("15/12/2026", ""), ("Sở NN, 0912 345 678", ""),
                ("ftp://x", "http:// hoặc https://"), ("-", ""), ("Mang mẫu sản phẩm", "")]
     for s, error in answers:
-        t = texts(await core.handle(msg(s, user="ofx")))
-        assert (error in t and "Chưa đúng" in t) if error else "Chưa đúng" not in t, (s, t)
-    assert "Kiểm tra lại" in t and "Phiên chợ nông sản" in t
-    t = texts(await core.handle(msg(callback="f:save", user="ofx")))
-    assert "Đã thêm" in t
-    assert texts(await core.handle(msg(callback="f:save", user="ofx"))) == t      # a second tap: same answer
-    assert "Đã thêm" in texts(await core.handle(msg(callback="f:no", user="ofx")))
+        r = await core.handle(msg(s, user="ofx"))
+        assert (error in data_of(r, "fairs/bad_value")["error"]) if error else "fairs/bad_value" not in ids(r), (s, r)
+    assert ids(r) == ["fairs/confirm"] and data_of(r, "fairs/confirm")["v"]["name"] == "Phiên chợ nông sản"
+    r = await core.handle(msg(callback="f:save", user="ofx"))
+    assert data_of(r, "fairs/saved")["what"] == "created" and "Đã thêm" in texts(r)      # one copy smoke test
+    again = await core.handle(msg(callback="f:save", user="ofx"))                       # a second tap: same answer
+    assert (ids(again), texts(again)) == (ids(r), texts(r))
+    assert data_of(await core.handle(msg(callback="f:no", user="ofx")), "fairs/saved")["what"] == "created"
     async with core.sessionmaker() as s:
         fair = await s.scalar(select(Fair))
         assert (fair.province, fair.start_date, fair.end_date, fair.registration_deadline) == (

@@ -8,7 +8,9 @@
 
 It speaks the Bot API envelope ({"ok":true,"result":…} / {"ok":false,"error_code","description",
 "parameters"} with the same HTTP status), accepts query strings, form bodies (PTB JSON-encodes nested
-fields), JSON and multipart, and refuses what Telegram refuses (see telegram_methods.py).
+fields), JSON and multipart, and refuses what Telegram refuses (see telegram_methods.py), including
+its flood limits: by default more than 30 sends a second overall or 3 a second to one chat get
+429 "Too Many Requests: retry after N" with parameters.retry_after (TELEGRAM_OVERALL / _PER_CHAT).
 Subprocess use: `python -m tests.fakes.telegram_api --port N` plus the /_fake/* control routes.
 """
 from __future__ import annotations
@@ -27,11 +29,16 @@ from tests.fakes.telegram_methods import MethodsMixin
 from tests.fakes.telegram_script import ScriptMixin
 from tests.fakes.telegram_updates import UpdateFactory
 
-
+# Telegram's flood limits as the fake enforces them by default (429 + parameters.retry_after, and the
+# refusal is counted in `violations`): more than 30 sends a second per bot token, or more than 3 a
+# second to one chat. Pass None to switch a rule off, a (count, window) pair to change it.
+TELEGRAM_OVERALL = (30, 1.0)
+TELEGRAM_PER_CHAT = (3, 1.0)
 
 class FakeTelegram(MethodsMixin, ScriptMixin):
     def __init__(self, token: str = "123456:TEST-fake-token", *, bot_username: str = "ocop_test_bot",
-                 overall_rate: tuple[int, float] | None = None, per_chat_rate: tuple[int, float] | None = None,
+                 overall_rate: tuple[int, float] | None = TELEGRAM_OVERALL,
+                 per_chat_rate: tuple[int, float] | None = TELEGRAM_PER_CHAT,
                  seed: int = 0, auto_webhook: bool = True):
         import random
         self.token = token
@@ -258,8 +265,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--token", default="123456:TEST-fake-token")
-    ap.add_argument("--rate", type=int, default=0, help="overall sends per second enforced (0 = off)")
-    ap.add_argument("--per-chat", type=int, default=0, help="sends per chat per second enforced (0 = off)")
+    ap.add_argument("--rate", type=int, default=TELEGRAM_OVERALL[0],
+                    help="overall sends per second enforced (0 = off; default Telegram's 30)")
+    ap.add_argument("--per-chat", type=int, default=TELEGRAM_PER_CHAT[0],
+                    help="sends per chat per second enforced (0 = off; default 3)")
     args = ap.parse_args(argv)
     fake = FakeTelegram(args.token, overall_rate=(args.rate, 1.0) if args.rate else None,
                         per_chat_rate=(args.per_chat, 1.0) if args.per_chat else None)

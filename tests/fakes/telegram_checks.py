@@ -78,6 +78,16 @@ class Sent:
         return d
 
 
+def max_per_second(times: list[float], window: float = 1.0) -> int:
+    """The most sends in any sliding `window` seconds (what Telegram's overall limit looks at)."""
+    times, best, j = sorted(times), 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
 def flag(value) -> bool:
     return value in (True, "true", "True", "1", 1)
 

@@ -2,7 +2,8 @@
 
 POST /_fake/push        {"kind": "text|command|callback|contact", "chat_id": 1, "text"|"data"|"phone": …}
 POST /_fake/push_many   {"items": [<push bodies>]}                    -> number queued
-GET  /_fake/stats       counts: sent, edits, rejected, violations, pending updates, calls per method
+GET  /_fake/stats       counts: sent, edits, rejected (and by HTTP status), violations, pending updates,
+                        calls per method
 GET  /_fake/sent?chat_id=N                                             -> sent messages (bytes as lengths)
 POST /_fake/script      {"chat_id": N, "state": "blocked|deactivated|not_found|cant_initiate|ok"}
                         or {"chat_id": N|null, "errors": [429, 502], "retry_after": 1}
@@ -10,6 +11,8 @@ POST /_fake/rates       {"overall": [30, 1.0] | null, "per_chat": [1, 1.0] | nul
 POST /_fake/reset
 """
 from __future__ import annotations
+
+from collections import Counter
 
 from aiohttp import web
 
@@ -41,6 +44,7 @@ def add_control_routes(app: web.Application, fake) -> None:
         with fake.lock:
             return web.json_response({"sent": len(fake.sent), "edits": len(fake.edits),
                                       "rejected": len(fake.errors),
+                                      "rejected_by_status": dict(Counter(str(e[2]) for e in fake.errors)),
                                       "last_rejected": fake.errors[-10:], "violations": fake.violation_count,
                                       "pending_updates": len(fake.updates),
                                       "calls": dict(fake.call_counts)})

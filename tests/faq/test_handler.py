@@ -17,7 +17,7 @@ async def rows(core, model):
 async def test_answer_has_basis_feedback_buttons_and_is_logged(db_url, make_core):
     core = make_core(db_url)
     replies = await core.handle(msg("giay chung nhan ocop co thoi han bao lau"))
-    assert "36 tháng" in texts(replies) and "Căn cứ: QĐ 148/QĐ-TTg" in texts(replies)
+    assert "36 tháng" in texts(replies) and "Căn cứ: QĐ 26/2026/QĐ-TTg" in texts(replies)   # QĐ 148 lapsed ~21/7/2026
     assert button_data(replies) == [f"{NS}:up:thoi_han_gcn", f"{NS}:dn:thoi_han_gcn"]
     [log] = await rows(core, FaqLog)
     assert (log.outcome, log.faq_id, log.question) == ("answer", "thoi_han_gcn", "giay chung nhan ocop co thoi han bao lau")

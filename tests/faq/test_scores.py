@@ -60,3 +60,12 @@ def test_blind_scores():
     s = score(get_renderer(), load_heldout(BLIND))
     assert s.in_scope >= IN_SCOPE_MIN, _report(s)
     assert s.out_scope >= OUT_OF_SCOPE_MIN, _report(s)
+
+
+def test_blind_2026_out_of_scope_questions_get_no_direct_answer():
+    """The 2026 blind set (tests/faq/cases_blind2026.jsonl, never edited) is reported by bench/faq.py;
+    its in-scope score depends on the 2026 content, but no out-of-scope question may get an answer."""
+    from core.faq.evaluate import BLIND2026
+    cases = [c for c in load_jsonl(BLIND2026) if c.get("fallback")]
+    s = score(get_renderer(), cases)
+    assert len(cases) >= 40 and s.wrong_direct == 0, s.wrong

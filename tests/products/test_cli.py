@@ -81,7 +81,9 @@ async def test_claim_code_add_round_and_remind_cli(sqlite_url, tmp_path):
     finally:
         await core.close()
     res = await asyncio.to_thread(bot, sqlite_url, "remind", "--today", "2027-02-01", "--dry-run")
-    assert res.returncode == 0 and "1 reminder(s) due (dry run" in res.stdout and "còn 32 ngày" in res.stdout
+    # 32 days before expiry the re-evaluation window (180–120 days) has closed: the one honest message
+    assert res.returncode == 0 and "1 reminder(s) due (dry run" in res.stdout and ":late" in res.stdout
+    assert "đã qua thời hạn nộp hồ sơ" in res.stdout
     assert await _query(sqlite_url, select(Delivery)) == []
     res = await asyncio.to_thread(bot, sqlite_url, "remind", "--today", "2027-02-01")
     assert res.returncode == 0, res.stderr
@@ -89,6 +91,6 @@ async def test_claim_code_add_round_and_remind_cli(sqlite_url, tmp_path):
     res = await asyncio.to_thread(bot, sqlite_url, "remind", "--today", "2027-02-01")
     assert "0 reminder(s) due" in res.stdout
     [d] = await _query(sqlite_url, select(Delivery))
-    assert d.status == "sent" and d.key.endswith(":60")
+    assert d.status == "sent" and d.key.endswith(":late")
     assert len(await _query(sqlite_url, select(User))) == 1
     assert (await _query(sqlite_url, select(Identity)))[0].channel == "console"

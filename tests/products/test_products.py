@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from storage.models import Certificate, Conversation
 from tests.products.util import add_cert
-from tests.helpers import button_data, find_button, msg, texts
+from tests.helpers import button_data, data_of, find_button, ids, msg, texts
 
 
 async def _add_product(core, user="u1", date_text="5/3/2024", name="Mật ong U Minh"):
@@ -60,7 +60,7 @@ async def test_bad_and_future_dates_are_refused_politely_and_the_step_repeats(sq
     assert "ngày/tháng/năm" in texts(r)
     assert await _certs(core) == []
     r = await core.handle(msg("5/3/24"))
-    assert "Đã lưu" in texts(r)
+    assert data_of(r, "products/saved")["created"] is True
 
 
 async def test_typed_answers_and_wrong_buttons_at_button_steps(sqlite_url, make_core):
@@ -99,7 +99,7 @@ async def test_duplicate_of_an_imported_product_is_not_taken_over(sqlite_url, ma
         await add_cert(s, None, product="Mật ong U Minh", decision="123/QĐ-UBND", province="Đồng Tháp",
                        source="import")
     r = await _add_product(core)
-    assert "đã có trong danh sách của tỉnh" in texts(r)
+    assert data_of(r, "products/duplicate")["own"] is False
     assert [c.owner_user_id for c in await _certs(core)] == [None]
 
 
@@ -111,23 +111,24 @@ async def test_edit_remove_and_mute(db_url, make_core):
     assert "05/03/2027" in texts(r) and f"p:mute:{c.id}" in button_data(r)
     r = await core.handle(msg(callback=f"p:ef:{c.id}:date"))
     r = await core.handle(msg("30/2/2024"))
-    assert "không có ngày 30" in texts(r)
+    assert ids(r) == ["products/ask"] and "không có ngày 30" in data_of(r, "products/ask")["error"]
     r = await core.handle(msg("29/2/2024"))
-    assert "Đã cập nhật" in texts(r) and "28/02/2027" in texts(r)
+    saved = data_of(r, "products/saved")
+    assert saved["created"] is False and saved["c"].expires_on == date(2027, 2, 28)
     await core.handle(msg(callback=f"p:ef:{c.id}:name"))
     await core.handle(msg("Mật ong hoa tràm"))
     await core.handle(msg(callback=f"p:es:{c.id}:5"))
     await core.handle(msg(callback=f"p:eg:{c.id}:do_uong"))
     r = await core.handle(msg(callback=f"p:mute:{c.id}"))
-    assert "Đã tắt nhắc" in texts(r)
+    assert data_of(r, "products/muted")["muted"] is True
     [c2] = await _certs(core)
     assert (c2.product, c2.stars, c2.group, c2.muted, c2.recognized_on) == (
         "Mật ong hoa tràm", 5, "do_uong", True, date(2024, 2, 29))
     await core.handle(msg(callback=f"p:unmute:{c.id}"))
     r = await core.handle(msg(callback=f"p:del:{c.id}"))
-    assert "chắc chắn" in texts(r) and await _certs(core)
+    assert ids(r) == ["products/confirm_delete"] and await _certs(core)
     r = await core.handle(msg(callback=f"p:delok:{c.id}"))
-    assert "Đã xóa" in texts(r) and await _certs(core) == []
+    assert ids(r) == ["products/deleted"] and await _certs(core) == []
 
 
 async def test_nobody_sees_or_changes_another_producers_products(db_url, make_core):
@@ -139,7 +140,7 @@ async def test_nobody_sees_or_changes_another_producers_products(db_url, make_co
     for cb in (f"p:v:{c.id}", f"p:e:{c.id}", f"p:ef:{c.id}:name", f"p:es:{c.id}:5", f"p:eg:{c.id}:do_uong",
                f"p:mute:{c.id}", f"p:del:{c.id}", f"p:delok:{c.id}", "p:v:abc", "p:v:"):
         r = await core.handle(msg(callback=cb, user="bob"))
-        assert "Không tìm thấy sản phẩm" in texts(r), cb
+        assert ids(r) == ["products/not_found"], cb
         assert "Mật ong" not in texts(r)
     [after] = await _certs(core)
     assert (after.stars, after.muted, after.group) == (4, False, "thuc_pham")
@@ -153,7 +154,7 @@ async def test_removing_an_imported_product_returns_it_to_the_register(sqlite_ur
     async with core.sessionmaker() as s, s.begin():
         cert = await add_cert(s, 1, source="import")
     r = await core.handle(msg(callback=f"p:delok:{cert.id}"))
-    assert "Đã xóa" in texts(r)
+    assert ids(r) == ["products/deleted"]
     [c] = await _certs(core)
     assert c.owner_user_id is None
     find_button(r, "Sản phẩm của tôi")
@@ -166,5 +167,5 @@ async def test_renaming_onto_an_existing_product_is_refused(sqlite_url, make_cor
     a, b = await _certs(core)
     await core.handle(msg(callback=f"p:ef:{b.id}:name"))
     r = await core.handle(msg("Mật ong"))
-    assert "đã có trong danh sách của bạn" in texts(r)
+    assert data_of(r, "products/duplicate")["own"] is True
     assert [c.product for c in await _certs(core)] == ["Mật ong", "Mật ong rừng"]

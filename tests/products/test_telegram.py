@@ -42,13 +42,13 @@ async def test_claim_remind_and_blocked_over_telegram(tg, start_bot, db_url):  #
     tg.block(BLOCKED)
 
     async with rt.core.sessionmaker() as s, s.begin():
-        res = await sweep(s, rt.core.settings, date(2025, 12, 1))     # Trà sen expires 10/1/2026: 60-day
-        res2 = await sweep(s, rt.core.settings, EXP - timedelta(days=90))    # Mật ong: 90-day
+        res = await sweep(s, rt.core.settings, date(2025, 12, 1))     # Trà sen expires 10/1/2026: window closed
+        res2 = await sweep(s, rt.core.settings, EXP - timedelta(days=180))   # Mật ong: the window opens today
     assert res.enqueued == 1 and res2.enqueued == 1
     before = len(tg.sent_to(FARMER))
     await rt.worker.drain(timeout=10)
     [reminder] = tg.sent_to(FARMER)[before:]
-    assert "còn 90 ngày" in reminder.text and "05/03/2027" in reminder.text
+    assert "còn 180 ngày" in reminder.text and "05/03/2027" in reminder.text
     datas = [b.get("callback_data") for b in reminder.buttons()]
     assert "d:start:reeval" in datas and any(d.startswith("p:mute:") for d in datas)
     async with rt.core.sessionmaker() as s:
@@ -70,10 +70,10 @@ async def test_remind_cli_sends_through_telegram(tg, start_bot, sqlite_url):  # 
     tg.push_contact(FARMER, "0912345678")
     await settle(tg, FARMER, before)
     before = len(tg.sent_to(FARMER))
-    res = await asyncio.to_thread(bot, sqlite_url, "remind", "--today", "2027-02-26",
+    res = await asyncio.to_thread(bot, sqlite_url, "remind", "--today", "2026-10-31",
                                   "TELEGRAM_BOT_TOKEN=" + tg.token, "TELEGRAM_API_URL=" + tg.url)
     assert res.returncode == 0, res.stderr
     assert "sent=1" in res.stdout
     sent = await tg.wait_sent(before + 1, chat_id=FARMER)
-    assert "còn 7 ngày" in sent[-1].text
+    assert "còn 125 ngày" in sent[-1].text
     assert rt is not None

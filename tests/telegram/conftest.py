@@ -8,6 +8,7 @@ import time
 import pytest
 
 from channels.telegram import TelegramChannel
+from channels.telegram_limiter import CHAT_BURST, CHAT_WINDOW
 from core.app import Core
 from core.runtime import Runtime
 from tests.fakes.telegram_api import FakeTelegram
@@ -42,11 +43,22 @@ async def start_bot(tg, make_settings, sqlite_url, today):
         await rt.stop()
 
 
+def _paced_quiet(tg: FakeTelegram, chat: int, quiet: float) -> float:
+    """The bot sends at most CHAT_BURST messages per CHAT_WINDOW to one chat: right after a burst,
+    silence means "paced", not "done", so wait out the window."""
+    sent = tg.sent_to(chat)
+    if len(sent) < CHAT_BURST:
+        return quiet
+    burst_start = sent[-CHAT_BURST].t
+    return max(quiet, burst_start + CHAT_WINDOW + 0.1 - sent[-1].t)
+
+
 async def settle(tg: FakeTelegram, chat: int, before: int, quiet: float = 0.15, timeout: float = 8.0):
-    """Wait for at least one new message to `chat`, then until nothing more arrives for `quiet` s."""
+    """Wait for at least one new message to `chat`, then until nothing more arrives for `quiet` s
+    (longer right after a burst the bot's per-chat pacing may be holding back)."""
     await tg.wait_sent(before + 1, chat_id=chat, timeout=timeout)
     last, since = len(tg.sent_to(chat)), time.monotonic()
-    while time.monotonic() - since < quiet:
+    while time.monotonic() - since < _paced_quiet(tg, chat, quiet):
         await asyncio.sleep(0.02)
         now = len(tg.sent_to(chat))
         if now != last:

@@ -17,7 +17,8 @@ from tests.helpers import local_http
 
 @pytest.fixture
 async def tg():
-    async with FakeTelegram() as fake:
+    """The envelope tests send raw bursts: the flood limits are tested on their own below."""
+    async with FakeTelegram(overall_rate=None, per_chat_rate=None) as fake:
         yield fake
 
 
@@ -154,6 +155,21 @@ async def test_rate_enforcement_counts_violations(tg, bot):
     assert tg.violation_count == 2 and [v[1] for v in tg.violations] == ["per_chat", "overall"]
 
 
+async def test_default_flood_limits_are_telegrams():
+    """By default the fake refuses a 4th message to one chat within a second and a 31st overall,
+    with 429 and parameters.retry_after, as Telegram does."""
+    async with FakeTelegram() as fake:
+        for i in range(3):
+            assert (await raw(fake, "sendMessage", json={"chat_id": 7, "text": f"m{i}"}))[0] == 200
+        status, body = await raw(fake, "sendMessage", json={"chat_id": 7, "text": "m3"})
+        assert status == 429 and body["error_code"] == 429 and body["parameters"]["retry_after"] >= 1
+        for chat in range(100, 127):                    # 3 + 27 = 30 accepted in this second
+            assert (await raw(fake, "sendMessage", json={"chat_id": chat, "text": "x"}))[0] == 200
+        status, body = await raw(fake, "sendMessage", json={"chat_id": 200, "text": "x"})
+        assert status == 429 and body["parameters"]["retry_after"] >= 1
+        assert [v[1] for v in fake.violations] == ["per_chat", "overall"]
+
+
 async def test_get_updates_offset_and_long_poll(tg, bot):
     assert await bot.get_updates(timeout=0) == ()
     u1 = tg.push_text(5, "một")
@@ -203,7 +219,7 @@ async def test_webhook_delivery_with_secret_header(tg, bot):
         assert await tg.post_webhook(url, {"update_id": 1}, secret="abc") == 200
         await bot.set_webhook(url, secret_token="TopSecret_1")
         upd = tg.push_text(9, "qua webhook")
-        await tg.wait_for(lambda: len(seen) == 2)
+        await tg.wait_for(lambda: len(seen) == 2 and tg.webhook_deliveries)      # recorded after the reply
         assert seen[0] == ("abc", {"update_id": 1})
         assert seen[1] == ("TopSecret_1", upd) and tg.webhook_deliveries == [(upd["update_id"], 200)]
         assert tg.updates == []

@@ -41,7 +41,7 @@ async def test_faq_question_gets_a_plain_text_answer_with_its_source(sqlite_url,
     h = await zalo_env("bot", sqlite_url)
     out = await h.say("u2", "san pham ocop 3 sao co thoi han bao lau")      # no diacritics
     answer = "\n".join(out)
-    assert "36 tháng" in answer and "Căn cứ: QĐ 148/QĐ-TTg" in answer
+    assert "36 tháng" in answer and "Căn cứ: QĐ 26/2026/QĐ-TTg" in answer  # QĐ 148 lapsed ~21/7/2026
     assert all(0 < len(t) <= LIMIT and not TAG.search(t) for t in out)
     assert "1. 👍 Hữu ích" in answer and "2. 👎 Chưa đúng" in answer
     await h.say("u2", "1")                                                  # feedback by number

@@ -38,6 +38,6 @@ async def test_full_dossier_walk_by_numbered_answers(mode, db, request, zalo_env
         n += 1
         assert n < 40
     final = "\n".join(out)
-    assert "Danh mục hồ sơ OCOP của bạn" in final and "Giấy tờ bắt buộc đã sẵn sàng: 3/6" in final
-    assert "chưa gửi được qua Zalo" in final and ".pdf" in final            # the PDF is announced
+    assert "Danh mục hồ sơ OCOP của bạn" in final and "Giấy tờ bắt buộc đã sẵn sàng: 1/3" in final  # QĐ 26/2026 Điều 6: 3 required
+    assert "/tep/" in final and ".pdf" in final            # the PDF comes as a 7-day download link
     assert all(len(t) <= 2000 and not TAG.search(t) for t in h.fake.texts_to("d1"))

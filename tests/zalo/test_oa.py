@@ -32,7 +32,7 @@ async def test_faq_question_on_oa(sqlite_url, zalo_env):
     h = await zalo_env("oa", sqlite_url)
     out = await h.say("z2", "Hồ sơ đăng ký OCOP gồm những gì?")
     answer = "\n".join(out)
-    assert "Phiếu đăng ký" in answer and "Căn cứ: QĐ 148/QĐ-TTg" in answer and not TAG.search(answer)
+    assert "Phiếu đăng ký" in answer and "Căn cứ: QĐ 26/2026/QĐ-TTg" in answer and not TAG.search(answer)  # QĐ 148 lapsed ~21/7/2026
 
 
 async def test_signature_variants(db_url, zalo_env):

@@ -1,15 +1,15 @@
 """incidents (admin alerts, issue 16)
 
-Revision ID: 0004_ops_incidents
-Revises: 0003_web_console
+Revision ID: 0005_ops_incidents
+Revises: 0004_reach
 Create Date: 2026-12-01 22:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_ops_incidents'
-down_revision = '0003_web_console'
+revision = '0005_ops_incidents'
+down_revision = '0004_reach'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ from core.reference import match_province
 from core.text import fold, parse_id
 from core.audit import audit
 from core.permissions import province_name, require_admin
+from core.templates import render
 from storage.models import Identity, Role, User, utcnow
 
 NATIONAL_WORDS = {"toan quoc", "quoc gia", "trung uong", "tw", "ca nuoc"}
@@ -58,18 +59,9 @@ async def grant(ctx: Ctx, msg: Incoming):
     if err:
         return ctx.reply("roles/bad_province", text=parts[1][:60])
     pid = match.province.id if match else None
-    existing = await ctx.session.scalar(select(Role).where(
-        Role.user_id == target.id, Role.revoked_at.is_(None), Role.role == "officer",
-        Role.province.is_(None) if pid is None else Role.province == pid))
     scope = province_name(pid) if pid else "toàn quốc"
-    if existing:
+    if await grant_role(ctx.session, ctx.user.id, target.id, pid) is None:
         return ctx.reply("roles/already", who=user_label(target), scope=scope)
-    role = Role(user_id=target.id, role="officer", province=pid, granted_by=ctx.user.id, granted_at=utcnow())
-    ctx.session.add(role)
-    await ctx.session.flush()
-    await audit(ctx.session, ctx.user.id, "role.grant", target_user_id=target.id, province=pid, role_id=role.id)
-    await ctx.send_to_user(target.id, Reply(ctx.render("roles/granted_notice", scope=scope)),
-                           key=f"role:{role.id}:granted")
     return ctx.reply("roles/granted", who=user_label(target), scope=scope,
                      note=match.note if match else "")
 
@@ -90,16 +82,44 @@ async def revoke(ctx: Ctx, msg: Incoming):
         if err:
             return ctx.reply("roles/bad_province", text=parts[1][:60])
         q = q.where(Role.province.is_(None) if match is None else Role.province == match.province.id)
-    roles = list(await ctx.session.scalars(q))
+    roles = await revoke_roles(ctx.session, ctx.user.id, target.id, q)
     if not roles:
         return ctx.reply("roles/none", who=user_label(target))
+    scopes = ", ".join(province_name(r.province) if r.province else "toàn quốc" for r in roles)
+    return ctx.reply("roles/revoked", who=user_label(target), scope=scopes)
+
+
+async def grant_role(session, admin_id: int, target_id: int, pid: str | None) -> Role | None:
+    """Grant the officer role for province id `pid` (None = national), audited, the person told through
+    the delivery path; None when they hold it already. Used by /capquyen and the console's «Cán bộ»."""
+    from delivery.queue import enqueue_user
+    existing = await session.scalar(select(Role).where(
+        Role.user_id == target_id, Role.revoked_at.is_(None), Role.role == "officer",
+        Role.province.is_(None) if pid is None else Role.province == pid))
+    if existing:
+        return None
+    role = Role(user_id=target_id, role="officer", province=pid, granted_by=admin_id, granted_at=utcnow())
+    session.add(role)
+    await session.flush()
+    await audit(session, admin_id, "role.grant", target_user_id=target_id, province=pid, role_id=role.id)
+    scope = province_name(pid) if pid else "toàn quốc"
+    await enqueue_user(session, target_id, Reply(render("roles/granted_notice", scope=scope)),
+                       key=f"role:{role.id}:granted", kind="notice")
+    return role
+
+
+async def revoke_roles(session, admin_id: int, target_id: int, query=None) -> list[Role]:
+    """Revoke the person's active roles matching `query` (default: all), audited. -> the roles revoked."""
+    q = query if query is not None else select(Role).where(Role.user_id == target_id, Role.revoked_at.is_(None))
+    roles = list(await session.scalars(q))
+    if not roles:
+        return []
     now = utcnow()
     for r in roles:
         r.revoked_at = now
-    await audit(ctx.session, ctx.user.id, "role.revoke", target_user_id=target.id,
+    await audit(session, admin_id, "role.revoke", target_user_id=target_id,
                 role_ids=[r.id for r in roles], provinces=[r.province for r in roles])
-    scopes = ", ".join(province_name(r.province) if r.province else "toàn quốc" for r in roles)
-    return ctx.reply("roles/revoked", who=user_label(target), scope=scopes)
+    return roles
 
 
 async def my_id(ctx: Ctx, msg: Incoming):

@@ -1,0 +1,121 @@
+"""One send budget per bot token, shared by direct replies and the delivery worker, in every process.
+
+Two strictly spaced schedules ("next free slot" pointers, GCRA without burst):
+- `all`  : every message of the token, at most `rate` per second;
+- `bulk` : the delivery worker's messages, at most `rate - reserve` per second, so replies to people
+           who are writing right now always find `reserve` messages a second of headroom.
+A bulk message takes a bulk slot first, then an overall slot; a reply takes only an overall slot,
+so it never waits behind the worker's queue. A 429 pushes the overall pointer past `retry_after`.
+
+Where the pointers live:
+- PostgreSQL: two rows of the `kv` table (`send:<channel>:<digest of the token>:all|bulk`), each
+  moved by one atomic UPDATE … RETURNING against the database server's clock, so every process that
+  sends for the token (`bot.py run` twice, `bot.py broadcast`, `bot.py remind`) shares them.
+- SQLite (one process): the same arithmetic in memory, shared by everything in the process.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+
+from sqlalchemy import text
+
+log = logging.getLogger("ocop.delivery")
+
+_LOCAL: dict[str, "LocalBudget"] = {}
+
+
+def budget_key(channel: str, token: str) -> str:
+    """A kv key naming the token without storing it."""
+    return f"send:{channel}:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
+
+
+class LocalBudget:
+    """The in-process budget (SQLite, or a process without a shared database)."""
+
+    def __init__(self, rate: float, reserve: float, clock=time.monotonic):
+        self.configure(rate, reserve)
+        self.clock = clock
+        self._next_all = self._next_bulk = 0.0
+
+    def configure(self, rate: float, reserve: float) -> None:
+        self.rate = max(0.1, float(rate))
+        self.bulk_rate = max(0.1, self.rate - max(0.0, float(reserve)))
+
+    def _take(self, which: str, gap: float) -> float:
+        now = self.clock()
+        attr = f"_next_{which}"
+        slot = max(getattr(self, attr), now)
+        setattr(self, attr, slot + gap)
+        return slot - now
+
+    async def _wait(self, which: str) -> None:
+        wait = self._take(which, 1.0 / (self.bulk_rate if which == "bulk" else self.rate))
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def bulk_slot(self) -> None:
+        """The worker's share: wait for the next bulk slot (then still take an overall one)."""
+        await self._wait("bulk")
+
+    async def overall_slot(self) -> None:
+        """Right before the call: the next slot of the token's overall rate."""
+        await self._wait("all")
+
+    async def slot(self, bulk: bool = False) -> None:
+        if bulk:
+            await self.bulk_slot()
+        await self.overall_slot()
+
+    async def pause(self, seconds: float) -> None:
+        self._next_all = max(self._next_all, self.clock() + seconds)
+
+
+_NOW = "extract(epoch from clock_timestamp())"
+_TAKE = text(f"UPDATE kv SET value = (GREATEST(value::float8, {_NOW}) + :gap)::text WHERE key = :key "
+             f"RETURNING value::float8 - :gap - {_NOW}")
+_PAUSE = text(f"UPDATE kv SET value = GREATEST(value::float8, {_NOW} + :seconds)::text WHERE key = :key")
+_ENSURE = text("INSERT INTO kv (key, value) VALUES (:key, '0') ON CONFLICT (key) DO NOTHING")
+
+
+class PgBudget(LocalBudget):
+    """The same schedules in two PostgreSQL rows: the limit holds across processes."""
+
+    def __init__(self, engine, key: str, rate: float, reserve: float):
+        super().__init__(rate, reserve)
+        self.engine, self.key = engine, key
+        self._ready = False
+
+    async def _ensure(self) -> None:
+        if not self._ready:
+            async with self.engine.begin() as conn:
+                for which in ("all", "bulk"):
+                    await conn.execute(_ENSURE, {"key": f"{self.key}:{which}"})
+            self._ready = True
+
+    async def _wait(self, which: str) -> None:
+        await self._ensure()
+        gap = 1.0 / (self.bulk_rate if which == "bulk" else self.rate)
+        async with self.engine.begin() as conn:
+            wait = float(await conn.scalar(_TAKE, {"key": f"{self.key}:{which}", "gap": gap}))
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def pause(self, seconds: float) -> None:
+        await self._ensure()
+        async with self.engine.begin() as conn:
+            await conn.execute(_PAUSE, {"key": f"{self.key}:all", "seconds": float(seconds)})
+
+
+def make_budget(engine, key: str, rate: float, reserve: float) -> LocalBudget:
+    """PostgreSQL: a shared budget; otherwise the process-wide one for `key`."""
+    if engine is not None and engine.dialect.name == "postgresql":
+        return PgBudget(engine, key, rate, reserve)
+    budget = _LOCAL.get(key)
+    if budget is None:
+        budget = _LOCAL[key] = LocalBudget(rate, reserve)
+    else:
+        budget.configure(rate, reserve)
+    return budget

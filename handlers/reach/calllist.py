@@ -1,0 +1,139 @@
+"""The officers' call list: reminders whose routes all failed or that had no route.
+
+Repository functions (also for the web console): `open_entries`, `mark_called`, `export`.
+One row per reminder (unique reminder key); the list shows each certificate once (its latest open
+row) and "đã gọi" closes every open row of that certificate.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, update
+
+from storage.models import CallListEntry, utcnow
+
+REASONS = {
+    "no_route": "không có kênh liên lạc (chưa dùng bot, không có số điện thoại)",
+    "phone_only": "chỉ có số điện thoại, mốc này không gửi ZNS",
+    "zns_off": "chỉ có số điện thoại, chưa cấu hình ZNS",
+    "no_zalo": "số điện thoại không dùng Zalo / không nhận được ZNS",
+    "bad_phone": "số điện thoại không hợp lệ",
+    "refused": "đã từ chối nhận tin Zalo (ZNS)",
+    "opted_out": "đã hủy nhận tin (/stop)",
+    "template_error": "lỗi mẫu tin ZNS (đã báo quản trị)",
+    "billing": "ZNS tạm dừng do lỗi thanh toán",
+    "outside_window": "Zalo OA: quá 7 ngày chưa nhắn, không có số điện thoại",
+    "blocked": "đã chặn bot / tài khoản không còn",
+    "failed": "gửi lỗi nhiều lần",
+}
+HEADERS = ["id", "tỉnh", "xã/phường", "sản phẩm", "chủ thể", "số điện thoại", "hết hạn", "mốc nhắc",
+           "lý do", "chi tiết", "đã gọi lúc"]
+
+
+@dataclass
+class Entry:
+    """What the call list shows for one row."""
+    id: int
+    province: str
+    commune: str
+    product: str
+    producer: str
+    phone: str
+    expires_on: date | None
+    due_on: date | None
+    reason: str
+    reason_label: str
+    detail: str
+    called_at: object
+
+
+def _view(e: CallListEntry) -> Entry:
+    return Entry(e.id, e.province, e.commune or "", e.product, e.producer, e.phone or "", e.expires_on, e.due_on,
+                 e.reason, REASONS.get(e.reason, e.reason), e.detail, e.called_at)
+
+
+async def add(session, rows: list[dict]) -> int:
+    """Insert call-list rows (a reminder already listed is left alone)."""
+    if not rows:
+        return 0
+    from handlers.reach.consent import _insert
+    now = utcnow()
+    for r in rows:
+        r.setdefault("created_at", now)
+        r.setdefault("detail", "")
+        r.setdefault("note", "")
+        r["detail"] = (r["detail"] or "")[:300]
+    total = 0
+    for i in range(0, len(rows), 500):
+        res = await session.execute(_insert(session)(CallListEntry).values(rows[i:i + 500])
+                                    .on_conflict_do_nothing(index_elements=["reminder_key"]))
+        total += res.rowcount or 0
+    return total
+
+
+async def open_entries(session, provinces: set[str] | None = None, *, include_called: bool = False,
+                       limit: int | None = None) -> list[Entry]:
+    """Open rows (latest per certificate), soonest expiry first; provinces None = all."""
+    from handlers.products.repo import province_variants
+    q = select(CallListEntry)
+    if not include_called:
+        q = q.where(CallListEntry.called_at.is_(None))
+    if provinces is not None:
+        names = [v for p in provinces for v in province_variants(p)]
+        q = q.where(CallListEntry.province.in_(names))
+    q = q.order_by(CallListEntry.expires_on, CallListEntry.id.desc())
+    seen, out = set(), []
+    for e in await session.scalars(q):
+        group = (e.kind, e.cert_id) if e.cert_id else (e.kind, e.reminder_key)
+        if group in seen:
+            continue
+        seen.add(group)
+        out.append(_view(e))
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
+async def mark_called(session, entry_id: int, officer_user_id: int | None, provinces: set[str] | None = None,
+                      note: str = "") -> int:
+    """'đã gọi': closes this row and the other open rows of the same certificate. 0 = not found / not
+    in the officer's provinces."""
+    from handlers.products.repo import province_variants
+    e = await session.get(CallListEntry, entry_id)
+    if e is None or (provinces is not None and e.province not in {v for p in provinces for v in province_variants(p)}):
+        return 0
+    cond = (CallListEntry.cert_id == e.cert_id) if e.cert_id else (CallListEntry.id == e.id)
+    res = await session.execute(update(CallListEntry).where(cond, CallListEntry.called_at.is_(None))
+                                .values(called_at=utcnow(), called_by=officer_user_id, note=note[:300])
+                                .execution_options(synchronize_session=False))
+    return res.rowcount or 0
+
+
+def _cells(e: Entry) -> list:
+    return [e.id, e.province, e.commune, e.product, e.producer, e.phone,
+            e.expires_on.strftime("%d/%m/%Y") if e.expires_on else "",
+            e.due_on.strftime("%d/%m/%Y") if e.due_on else "", e.reason, e.reason_label,
+            e.detail, e.called_at.isoformat() if e.called_at else ""]
+
+
+def export(entries: list[Entry], fmt: str = "csv") -> bytes:
+    """CSV (UTF-8 with BOM, opens in Excel) or XLSX bytes."""
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "Cần liên hệ"
+        ws.append(HEADERS)
+        for e in entries:
+            ws.append(_cells(e))
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(HEADERS)
+    w.writerows(_cells(e) for e in entries)
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
