@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("ocop").setLevel(logging.WARNING)   # keep the terminal for the conversation
     from core.config import load_settings
     settings = load_settings()
+    from core.ops.logs import log_to_file
+    log_to_file(settings.log_file)          # LOG_FILE: JSON lines, rotated by deploy/logrotate
     if args.command is None:
         args = parser.parse_args(["run"])
     return int(args.func(args, settings) or 0)

@@ -15,6 +15,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from core.ops import metrics
+
 
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)     # "the caller did not say": use this object's default
 
@@ -78,6 +80,8 @@ class AiohttpRequest(BaseRequest):
                                 connect=connect_timeout, pool=pool_timeout)
         try:
             async with self._session.request(method, url, timeout=timeout, **kwargs) as resp:
+                if resp.status == 429:
+                    metrics.rate_limited("telegram")
                 return resp.status, await resp.read()
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err

@@ -71,7 +71,28 @@ class OATokens:
             raise
 
     async def refresh(self, bad: str) -> str:
-        """Replace `bad` with a new access token (unless another process already did)."""
+        """Replace `bad` with a new access token (unless another process already did).
+
+        A refresh that fails opens the admin incident zalo_token:oa (one message); the next
+        successful refresh resolves it. Both happen after the token transaction has ended."""
+        from core.ops import alerts
+        try:
+            token = await self._refresh(bad)
+        except TokenError as exc:
+            try:
+                from core.templates import Markup, render
+                await alerts.alert(self.sessionmaker, self.settings, "zalo_token", "oa",
+                                   Markup(render("ops/zalo_token", error=str(exc)[:200])))
+            except Exception:
+                log.exception("could not record the Zalo token incident")
+            raise
+        try:
+            await alerts.resolve(self.sessionmaker, "zalo_token", "oa")
+        except Exception:
+            log.exception("could not resolve the Zalo token incident")
+        return token
+
+    async def _refresh(self, bad: str) -> str:
         async with self._lock:
             async with self.sessionmaker() as session, session.begin():
                 lock = await session.execute(update(OAuthToken).where(OAuthToken.name == NAME)

@@ -13,5 +13,6 @@ MODULES = [
     "handlers.fairs.cli",   # import-fairs
     "cli.zalo",             # zalo-oa-auth, zalo-oa-token
     "handlers.reach.cli",   # call-list, zns-check
+    "cli.ops",              # doctor, backup, restore
     "cli.web",              # web, web-login (officers' console)
 ]

@@ -14,6 +14,7 @@ from core import clock
 from core.config import Settings
 from core.context import Ctx
 from core.messages import Incoming, Reply
+from core.ops import metrics
 from core.router import Router, as_list
 from core.templates import render
 from core.text import clean_input
@@ -84,8 +85,10 @@ class Core:
             route = "error"
             return [Reply(render("errors/internal"))]
         finally:
+            elapsed = time.perf_counter() - started
+            metrics.observe_update(msg.channel, route, elapsed)
             log.info(json.dumps({"ev": "update", "channel": msg.channel, "user": msg.user_key,
-                                 "route": route, "ms": round((time.perf_counter() - started) * 1000, 2)}))
+                                 "route": route, "ms": round(elapsed * 1000, 2)}))
 
     async def _route(self, ctx: Ctx, msg: Incoming):
         r = self.router

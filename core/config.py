@@ -10,11 +10,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_dotenv() -> None:
+    """`.env` of the checkout, or the file named by OCOP_ENV_FILE (production: /etc/ocop-bot/env,
+    set by the systemd unit and the ocop-bot wrapper; docs/deploy.md). The environment wins."""
     try:
         from dotenv import load_dotenv
     except ImportError:  # pragma: no cover
         return
-    load_dotenv(ROOT / ".env", override=False)
+    load_dotenv(os.environ.get("OCOP_ENV_FILE") or ROOT / ".env", override=False)
 
 
 def _ids(raw: str) -> frozenset[str]:
@@ -76,6 +78,9 @@ class Settings:
     zns_hours: str = "08:00-21:00"                 # local hours ZNS may be sent (Zalo refuses 22–06)
     public_url: str = ""                 # links the bot sends (web console); default http://127.0.0.1:<port>
     web_console: bool = True             # serve the officers' console at /quantri/ (WEB_CONSOLE=0: off)
+    # --- operations (doctor, /metrics, logs; handlers/ops, core/ops) ---
+    metrics_token: str = ""              # /metrics is served only when set (Bearer or ?token=)
+    log_file: str = ""                   # also write the JSON logs to this file (logrotate-friendly)
 
     @property
     def base_url(self) -> str:
@@ -168,6 +173,8 @@ def load_settings(**overrides) -> Settings:
         zns_hours=env("ZNS_HOURS") or "08:00-21:00",
         public_url=(env("PUBLIC_URL") or "").rstrip("/"),
         web_console=(env("WEB_CONSOLE") or "1").strip().lower() not in ("0", "false", "no", "off"),
+        metrics_token=(env("METRICS_TOKEN") or "").strip(),
+        log_file=(env("LOG_FILE") or "").strip(),
     )
     values.update(overrides)
     return Settings(**values)

@@ -33,7 +33,10 @@ class Runtime:
         self.core.services["senders"] = self.senders
         self.channels: list = []
         self.web_app = web.Application(client_max_size=6 * 1024 * 1024)   # console uploads (reader: 5 MB)
-        self.web_app.router.add_get("/healthz", self._health)
+        from core.ops.alerts import Alerts
+        from core.ops.http import add_routes as add_ops_routes
+        self.core.services["alerts"] = Alerts(self.core.sessionmaker, settings)   # alert(kind, key, text)
+        add_ops_routes(self.web_app, self.core)        # /healthz (database), /metrics (METRICS_TOKEN)
         # reach (handlers/reach): reminder route chain, ZNS by phone, file links, ZNS receipts
         from handlers.reach import web as reach_web
         from handlers.reach.chain import install
@@ -47,9 +50,6 @@ class Runtime:
         self.scheduler = None
         self.stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
-
-    async def _health(self, _request):
-        return web.json_response({"ok": True})
 
     def configured_channels(self) -> list:
         chans = []
@@ -136,7 +136,7 @@ async def run(settings: Settings) -> int:
             loop.add_signal_handler(sig, rt.stop_event.set)
         except NotImplementedError:  # pragma: no cover
             pass
-    await rt.start()
+    await rt.start(with_http=True)       # /healthz and /metrics also in polling mode
     log.info("running: %s", ", ".join(ch.name for ch in rt.channels))
     await rt.stop_event.wait()
     await rt.stop()

@@ -26,6 +26,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.messages import Reply
+from core.ops import metrics
 from delivery.outcome import SendResult
 from delivery.ratelimit import Pacer
 from delivery.recovery import HOST, LEASE, owner_is_dead, recover_stale  # noqa: F401 (re-exported)
@@ -208,6 +209,9 @@ class DeliveryWorker:
             self.in_flight -= 1
 
     async def _record(self, row: Delivery, result: SendResult) -> str:
+        metrics.observe_delivery(row.channel, result.status)
+        if result.retry_after and row.channel != "telegram":   # Telegram's are counted by its transport
+            metrics.rate_limited(row.channel)
         attempts = row.attempts + 1
         now = utcnow()
         if result.status == "sent":

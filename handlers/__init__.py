@@ -27,6 +27,7 @@ MODULES = [
     "roles",          # /capquyen /thuhoiquyen (issue 5)
     "link",           # link Telegram and Zalo accounts (issue 6)
     "reach",          # /canlienhe call list; reminder route chain, ZNS, file links (issue 14)
+    "ops",            # operations: watch job (queue age, Telegram webhook) -> admin alerts (issue 16)
     "console",        # /quantri sign-in link to the officers' web console (issue 11)
 ]
 

@@ -398,3 +398,22 @@ class KeyValue(Base):
     __tablename__ = "kv"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- operations -------------------------------------------------------------------------------
+class Incident(Base):
+    """Something an administrator must act on (core/ops/alerts.py). One row per kind + key:
+    opening it notifies the admins once; occurrences while open only count; resolving closes it and
+    a later occurrence opens a new episode (notified again)."""
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("kind", "key"), Index("ix_incidents_status", "status"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))        # zalo_token | zns | queue_stale | job_failed | webhook_error
+    key: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="open")   # open | resolved
+    text: Mapped[str] = mapped_column(Text, default="")
+    episode: Mapped[int] = mapped_column(Integer, default=1)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()

@@ -108,8 +108,11 @@ async def charts(db, viewer, today) -> dict:
 async def overview(request):
     viewer, db = request[VIEWER], request[DB]
     today = request.app[CORE].today()
+    from core.ops.alerts import open_incidents          # ops alerts (issue 16): admins see the open ones
+    incidents = await open_incidents(db) if viewer.admin else []
     return page(request, "web/overview", active="tong-quan", title="Tổng quan", today=today,
-                n=await numbers(db, viewer, today), c=await charts(db, viewer, today))
+                n=await numbers(db, viewer, today), c=await charts(db, viewer, today), incidents=incidents,
+                tz=request.app[CORE].settings.tz)
 
 
 def routes(r) -> None:

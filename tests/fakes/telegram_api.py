@@ -75,6 +75,8 @@ class FakeTelegram(MethodsMixin, ScriptMixin):
             self.open_callbacks: set[str] = set()
             self.commands: dict[tuple[str, str], list[dict]] = {}
             self.webhook: dict[str, Any] = {"url": ""}
+            self.webhook_error: dict[str, Any] = {}
+            self.clock_offset = 0.0                                     # seconds added to the Date header
             self.webhook_deliveries: list[tuple[int, int]] = []         # update_id, HTTP status
             self.messages: dict[tuple[int, int], dict] = {}
             self.files: dict[str, tuple[str, bytes]] = {}
@@ -184,9 +186,21 @@ class FakeTelegram(MethodsMixin, ScriptMixin):
                     return web.Response(body=content, content_type="application/octet-stream")
         return web.Response(status=404, text="Not Found")
 
+    @web.middleware
+    async def _date_header(self, request, handler):
+        """Date header from core.clock (the test's 'real' time), shifted by clock_offset."""
+        from email.utils import format_datetime
+        from core import clock
+        resp = await handler(request)
+        if isinstance(resp, web.Response):
+            stamp = clock.now().timestamp() + self.clock_offset
+            from datetime import datetime, timezone
+            resp.headers["Date"] = format_datetime(datetime.fromtimestamp(stamp, timezone.utc), usegmt=True)
+        return resp
+
     def make_app(self) -> web.Application:
         from tests.fakes.telegram_control import add_control_routes
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._date_header])
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         add_control_routes(app, self)

@@ -56,8 +56,19 @@ class MethodsMixin(ChecksMixin):
 
     def m_get_webhook_info(self, params, files):
         with self.lock:
-            return {"url": self.webhook["url"], "has_custom_certificate": False,
+            info = {"url": self.webhook["url"], "has_custom_certificate": False,
                     "pending_update_count": len(self.updates), "max_connections": 40}
+            if self.webhook_error:                 # set_webhook_error(): what Telegram reports after a failure
+                info.update(self.webhook_error)
+            return info
+
+    def set_webhook_error(self, message: str | None, when: float | None = None) -> None:
+        """Script getWebhookInfo's last_error_message / last_error_date (None clears them)."""
+        from core import clock
+        with self.lock:
+            self.webhook_error = ({"last_error_message": message,
+                                   "last_error_date": int(when if when is not None else clock.now().timestamp())}
+                                  if message else {})
 
     async def m_get_updates(self, params, files):
         self._decode(params)

@@ -130,6 +130,7 @@ class FakeZaloOAAPI:
         app = web.Application()
         app.router.add_post("/v3.0/oa/message/{kind}", self._send)
         app.router.add_post("/v4/oa/access_token", self._token)
+        app.router.add_get("/v2.0/oa/getoa", self._getoa)
         app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -174,6 +175,16 @@ class FakeZaloOAAPI:
                 self.expire_access()
         return web.json_response({"error": 0, "message": "Success",
                                   "data": {"message_id": f"oam{len(self.sent)}", "user_id": user_id}})
+
+    async def _getoa(self, request: web.Request) -> web.Response:
+        """OA profile: what `bot.py doctor` uses to check the access token."""
+        token = request.headers.get("access_token", "")
+        if token not in self.access:
+            return self._err(-216, "Access token is invalid")
+        if not self.access[token]:
+            return self._err(-220, "Access token has expired or has been removed")
+        return web.json_response({"error": 0, "message": "Success",
+                                  "data": {"oa_id": "oa1", "name": "Sở Nông nghiệp (thử nghiệm)", "is_verified": True}})
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()

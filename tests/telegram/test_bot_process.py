@@ -9,9 +9,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def spawn_bot(tg, sqlite_url) -> subprocess.Popen:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url, "DATABASE_URL": sqlite_url,
-           "WEBHOOK_URL": "", "ZALO_MODE": ""}
+           "WEBHOOK_URL": "", "ZALO_MODE": "", "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(free_port())}
     return subprocess.Popen([sys.executable, "bot.py", "run"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -1,0 +1,1 @@
+"""Operations infrastructure shared by every feature: metrics (Prometheus), health, admin alerts."""
