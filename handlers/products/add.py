@@ -19,6 +19,8 @@ from storage.models import Certificate, utcnow
 FLOW = "sanpham"
 STEPS = ["name", "group", "stars", "decision", "authority", "province", "date"]
 BUTTON_STEP = {"g": "group", "s": "stars", "a": "authority", "p": "province"}
+# 3★ certificates issued by a UBND huyện before 6/7/2025 (QĐ 148) stay valid until they expire (QĐ 26/2026 Điều 12)
+AUTHORITIES = ("province", "ministry", "district")
 CANCEL = [Button(label("products.quit"), "pa:x")]
 
 
@@ -42,7 +44,8 @@ def _ask(ctx, step: str, error: str | None = None) -> Reply:
         buttons = star_buttons("pa:s:")
     elif step == "authority":
         buttons = [[Button(label("products.authority_province"), "pa:a:province")],
-                   [Button(label("products.authority_ministry"), "pa:a:ministry")]]
+                   [Button(label("products.authority_ministry"), "pa:a:ministry")],
+                   [Button(label("products.authority_district"), "pa:a:district")]]
     elif step == "province" and ctx.user.province:
         p = province_by_name(province_name(ctx.user.province) or "")
         if p:
@@ -93,7 +96,7 @@ async def on_callback(ctx, msg: Incoming):
     if step is None or conv.step != step:
         return _ask(ctx, conv.step if conv.step in STEPS else "name")
     if step == "authority":
-        value = raw if raw in ("province", "ministry") else None
+        value = raw if raw in AUTHORITIES else None
     elif step == "province":
         p = province_by_id(raw)
         value = (p.name, "") if p else None

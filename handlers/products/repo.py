@@ -11,7 +11,8 @@ from core.reference import group_by_id, match_province, province_by_id, province
 from core.text import parse_id
 from storage.models import Certificate
 
-AUTHORITY_LABEL = {"province": "UBND tỉnh/thành phố", "ministry": "Bộ Nông nghiệp và Môi trường"}
+AUTHORITY_LABEL = {"province": "UBND tỉnh/thành phố", "ministry": "Bộ Nông nghiệp và Môi trường",
+                   "district": "UBND huyện (3 sao, cấp trước 6/7/2025)"}
 
 
 @dataclass

@@ -169,3 +169,20 @@ async def test_renaming_onto_an_existing_product_is_refused(sqlite_url, make_cor
     r = await core.handle(msg("Mật ong"))
     assert data_of(r, "products/duplicate")["own"] is True
     assert [c.product for c in await _certs(core)] == ["Mật ong", "Mật ong rừng"]
+
+
+async def test_a_district_issued_three_star_certificate_can_be_added(sqlite_url, make_core):
+    """3★ certificates of a UBND huyện (before 6/7/2025) stay valid until they expire (QĐ 26/2026 Điều 12)."""
+    core = make_core(sqlite_url)
+    await core.handle(msg("/sanpham", user="u9"))
+    await core.handle(msg(callback="p:add", user="u9"))
+    await core.handle(msg("Bánh tráng Mỹ Lồng", user="u9"))
+    await core.handle(msg(callback="pa:g:thuc_pham", user="u9"))
+    await core.handle(msg(callback="pa:s:3", user="u9"))
+    r = await core.handle(msg("45/QĐ-UBND", user="u9"))
+    assert "pa:a:district" in button_data(r)
+    await core.handle(msg(callback="pa:a:district", user="u9"))
+    await core.handle(msg("ben tre", user="u9"))
+    await core.handle(msg("10/3/2024", user="u9"))
+    [c] = await _certs(core)
+    assert c.authority == "district" and c.stars == 3
