@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -65,6 +66,23 @@ def _start_clock_at(start: datetime) -> None:
 
 
 _start_clock_at(TEST_START)
+
+
+_popen_init = subprocess.Popen.__init__
+
+
+def _popen_on_our_clock(self, *args, **kw):
+    """A process a test starts (bot.py, a crashing worker, asyncio subprocesses) begins its clock at this
+    process's *current* instant, not at the test's start: otherwise it lags behind the rows we just wrote."""
+    now = clock.now().isoformat()
+    if kw.get("env") is None:
+        os.environ["OCOP_CLOCK"] = now
+    else:
+        kw["env"] = {**kw["env"], "OCOP_CLOCK": now}
+    _popen_init(self, *args, **kw)
+
+
+subprocess.Popen.__init__ = _popen_on_our_clock
 
 
 class Today:
