@@ -163,6 +163,8 @@ class Calculators:
                 d = parse_vn_date(m.group(0).replace(" ", ""))
             except DateError:
                 return None
+            if folded[:m.start()].split()[-1:] in (["truoc"], ["sau"], ["tu"], ["ke"]):
+                return None             # "GCN cấp trước 22/5/2026 còn giá trị không": a cut-off, not its date
             given_expiry = self._is_expiry_date(folded, m.start())
             if not given_expiry and not _RECOGNISED.search(folded):
                 return None             # "hạn nộp đợt 1 là 30/6/2026": a date, but not of a certificate
