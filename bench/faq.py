@@ -121,12 +121,14 @@ def main(argv=None) -> int:
     blind = load_heldout(HELDOUT.parent / "cases_blind.yml")
     probe2 = load_heldout(HELDOUT.parent / "cases_probe2.yml")
     probe3 = load_heldout(HELDOUT.parent / "cases_probe3.yml")
+    probe4 = load_heldout(HELDOUT.parent / "cases_probe4.yml")
     off = [{"q": q, "fallback": True} for q in TUNING_OFF_TOPIC]
     blind26 = load_jsonl(BLIND2026) if BLIND2026.exists() else []
     for name, cases in (("BLIND 2026 (cases_blind2026, not tuned on)", blind26), ("dev set (shared)", dev), ("held-out (tests/faq/cases.yml)", held),
                         ("written after tuning (cases_post_tuning)", post), ("blind (cases_blind)", blind),
                         ("probe after blind tuning (cases_probe2)", probe2),
                         ("probe after all tuning (cases_probe3)", probe3),
+                        ("other services' words (cases_probe4)", probe4),
                         ("off-topic tuning list", off)):
         s = score(renderer, cases)
         print(f"{name:42s} in-scope {s.in_ok}/{s.in_total} = {s.in_scope:.3f}   "
@@ -147,7 +149,7 @@ def main(argv=None) -> int:
         loo = leave_one_out(renderer.engine.params)
         print("leave-one-out paraphrases: " + "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                                          for k, v in loo.items()))
-    questions = [c["q"] for c in blind26 + dev + held + post + blind + probe2 + probe3] + TUNING_OFF_TOPIC
+    questions = [c["q"] for c in blind26 + dev + held + post + blind + probe2 + probe3 + probe4] + TUNING_OFF_TOPIC
     p50, p99 = latency(renderer, questions)
     c50, c99 = latency(renderer, questions, clock=time.thread_time)
     print(f"latency per question ({len(questions)} questions x 5, cold typo cache): "

@@ -107,8 +107,9 @@ def check_content(directory: Path = FAQ_DIR) -> list[str]:
     province_entry = load_match_data(directory).province_entry
     if province_entry and province_entry not in seen_ids:
         problems.append(f"_synonyms.yml: province_entry {province_entry!r} is not an entry id")
-    guards = load_match_data(directory).negative
-    problems += [f"_guards.yml: unknown entry id {i!r}" for i in guards if i not in seen_ids]
+    data = load_match_data(directory)
+    problems += [f"_guards.yml: unknown entry id {i!r}" for i in (*data.negative, *data.requires) if i not in seen_ids]
+    problems += [f"_guards.yml: requires of {i!r} is empty" for i, anchors in data.requires.items() if not anchors]
     problems += calculator_problems(renderer)
     menu = directory / "_menu.yml"
     if menu.exists():

@@ -45,6 +45,7 @@ class MatchData:
     negative: dict[str, tuple[str, ...]] = field(default_factory=dict)   # entry id -> phrases it never answers
     subjects: tuple[str, ...] = ()                  # phrases that, in a question, its entry's questions must use
     identifier_words: tuple[str, ...] = ()          # "mẫu 03", "QĐ 148": the number after these is the subject
+    requires: dict[str, tuple[str, ...]] = field(default_factory=dict)   # entry id -> topic anchors (one needed)
 
 
 def _as_date(value) -> date | None:
@@ -93,6 +94,7 @@ def load_match_data(directory: Path = FAQ_DIR) -> MatchData:
     return MatchData(
         negative={str(k): tuple(fold(str(t)) for t in v or []) for k, v in (guards.get("negative") or {}).items()},
         identifier_words=tuple(fold(str(t)) for t in guards.get("identifier_words") or []),
+        requires={str(k): tuple(fold(str(t)) for t in v or []) for k, v in (guards.get("requires") or {}).items()},
         subjects=tuple(fold(str(t)) for t in guards.get("subjects") or []),
         known_words=known,
         abbreviations=abbr,

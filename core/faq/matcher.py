@@ -22,10 +22,16 @@ SMALLTALK_FILLERS = frozenset(
 SMALLTALK_PRIORITY = ("contact", "help", "thanks", "bye", "greet", "ack")
 # A long message is split into clauses (punctuation, "cho em hỏi"…); the question is the last clause
 # with a question word. Context clauses ("em nuôi ong ở xã…") then cannot pull the match away.
-CLAUSE_SPLIT = re.compile(r"[,.;:!?\n]+|\b(?:cho (?:em |minh |toi |chau |con )?hoi|xin hoi|em muon hoi)\b")
+CLAUSE_SPLIT = re.compile(r"[,.;:!?\n]+|\b(?:cho (?:em |e |minh |toi |chau |con )?hoi|xin hoi|em muon hoi)\b")
 QUESTION_WORDS = frozenset("gi j nao dau ai khong ko k hok chua lau ntn nhieu".split())
 LONG_QUESTION = 12          # tokens (after normalising) from which clause focus is tried
 YES_NO_START = re.compile(r"^(?:có|không|được|chưa)\s*[.!,:]", re.I)   # a bare yes/no first word
+# Function syllables that carry no topic in a question. Unlike the content's light_words, this leaves out
+# syllables with a common content reading once the marks are gone (chung/chứng, minh/mình, ban/bạn/bán).
+FUNCTION_WORDS = frozenset(
+    "gi j nao dau ai khong ko k hok chua lau ntn nhieu bao sao vay roi thi la duoc dc co lam nhu the khi da se "
+    "dang can phai muon cho de ma va hay hoac nua con nay do bay gio hien toi em anh chi ad a ha nhe nha oi "
+    "ve o thoi".split())
 POSITIVE_EMOJI = ("👍", "👌", "🙏", "❤", "😊", "🙂", "🥰", "😀", "😁")    # a reply of only these is an "ok / thanks"
 
 
@@ -121,11 +127,14 @@ class FaqEngine:
         self._off_cache: dict[str, list[tuple[str, ...]]] = {}
         self.negative = {eid: [tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
                                for t in terms] for eid, terms in data.negative.items()}
+        self.requires = {eid: [f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in terms]
+                         for eid, terms in data.requires.items()}
         self.yes_no = {e.id for e in entries if YES_NO_START.match(_strip_markup(e.answer).strip())}
         self.subjects = sorted({f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.subjects} - {"  "})
         self.var_words: dict[str, str] = {}      # expanded words of an entry's question + paraphrases only
         for e in entries:
             self.var_words[e.id] = " | ".join(" ".join(self.norm.expand(raw_tokens(t))) for t in (e.question,) + e.paraphrases)
+        self.var_vocab = {eid: frozenset(self.var_words[eid].split()) - {"|"} for eid in self.var_words}
         self.canonical = {e.id: f" {' '.join(raw_tokens(e.question))} " for e in entries}   # what a bare yes/no answers
         self.ident = [f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.identifier_words]
 
@@ -151,6 +160,10 @@ class FaqEngine:
         ranked = self.rank(q) if q else []
         if not ranked:
             return Match("fallback")
+        if self.off_anchor(words, ranked[0][0]):
+            # the best entry is about a concept OCOP shares with other services and the question is
+            # about something else: the next entries only share the same stray words
+            return Match("fallback", score=round(ranked[0][1], 4), ranked=ranked[:5])
         ranked = [r for r in ranked if not self.negative_hit(words, r[0])] or [("", 0.0)]
         if not ranked[0][0]:
             return Match("fallback")
@@ -164,7 +177,9 @@ class FaqEngine:
             ranked = fit + [r for r in ranked if r not in fit]
         idents = self.identifiers(q)
         if idents:          # "QĐ 1489", "mẫu 03": prefer an entry of the top 3 whose questions name it, else its answer
-            own = [r for r in ranked[:3] if all(f" {n} " in f" {self.var_words[r[0]]} " for n in idents)]
+            # an entry whose own question names it first ("148 có gì mới" is not "26/2026 khác gì 148")
+            named = [r for r in ranked[:3] if all(f" {n} " in self.canonical[r[0]] for n in idents)]
+            own = named or [r for r in ranked[:3] if all(f" {n} " in f" {self.var_words[r[0]]} " for n in idents)]
             fit = own or [r for r in ranked[:3] if idents <= self.vocab_of[r[0]]]
             if fit:
                 ranked = fit + [r for r in ranked if r not in fit]
@@ -253,7 +268,7 @@ class FaqEngine:
         for e, s in ranked[:3]:
             if s < p.suggest_min or s < top - p.suggest_gap:
                 continue
-            if words is not None and (self.negative_hit(words, e) or self.foreign_topic(words, e)
+            if words is not None and (self.negative_hit(words, e) or self.off_anchor(words, e) or self.foreign_topic(words, e)
                                       or not self.covers_subject(self.subject_terms(words), e)):
                 continue
             out.append(e)
@@ -300,7 +315,8 @@ class FaqEngine:
         """An answer found for the question clause must still fit the whole message (its subject
         terms, off-topic words and the entry's negative phrases)."""
         words = self.norm.query_words(text)[0]
-        return (not self.negative_hit(words, entry_id) and self.covers_subject(self.subject_terms(words), entry_id)
+        return (not self.negative_hit(words, entry_id) and not self.off_anchor(words, entry_id)
+                and self.covers_subject(self.subject_terms(words), entry_id)
                 and not self.foreign_topic(words, entry_id))
 
     def subject_terms(self, words: list[str]) -> list[str]:
@@ -319,6 +335,28 @@ class FaqEngine:
         text = f" {' '.join(words)} "
         return any(all(part in text for part in t) for t in terms)
 
+    def off_anchor(self, words: list[str], entry_id: str) -> bool:
+        """The entry is about a concept OCOP shares with other services (expiry, the commune's
+        office…) and the question names something else: none of the entry's topic anchors
+        (content/vi/faq/_guards.yml `requires`) and a content word its own questions never use
+        ("chứng minh nhân dân hết hạn", "lịch họp của UBND xã")."""
+        anchors = self.requires.get(entry_id)
+        if not anchors:
+            return False
+        text = f" {' '.join(words)} "
+        if any(a in text for a in anchors):
+            return False
+        own, skip = self.var_vocab[entry_id], FUNCTION_WORDS | self.data.stopwords | self.places
+        products = None
+        for t in words:
+            if t in own or t in skip or t.isdigit():
+                continue
+            if products is None:
+                products = self.product_words(words)
+            if t not in products:
+                return True
+        return False
+
     # ----------------------------------------------------------------------------------------
     def coverage(self, q: list[str], entry_id: str, guessed: set[str] = frozenset()) -> float:
         """Idf-weighted share of the question's words found in the entry (unknown words weigh most;
@@ -327,12 +365,13 @@ class FaqEngine:
         idf, top = self.ent_index.idf, self.ent_index.max_idf * self.params.unknown_weight
         top_num = self.ent_index.max_idf * self.params.unknown_number_weight
         light = self.data.light_words
+        products = self.product_words(q)      # a product named is a detail, like a place
         total = hit = 0.0
         for t in set(q):
             w = idf.get(t, top_num if t.isdigit() else top)
             if t.isdigit() and t not in vocab:   # a score, year or amount the entry lacks: a detail
                 w = min(w, top_num)
-            if t in light or t in self.places:
+            if t in light or t in self.places or t in products:
                 w *= self.params.light_weight
             total += w
             hit += (0.5 * w if t in guessed else w) if t in vocab else 0.0

@@ -59,3 +59,49 @@ def test_suggestions_are_few_and_close(r):
 
 def test_guard_files_name_real_entries(r):
     assert set(r.engine.data.negative) <= set(r.engine.entries)
+
+
+@pytest.mark.parametrize("q", [
+    "chứng minh nhân dân hết hạn",                            # not the certificate's expiry notice
+    "lịch nghỉ tết của UBND xã",                              # not the commune's role in OCOP
+    "lich hop cua ubnd xa tuan nay",
+    "chủ tịch UBND xã là ai",
+    "giấy phép kinh doanh hết hạn thì làm sao",               # not "no business registration yet"
+    "the bao hiem y te het han",
+])
+def test_other_services_words_get_the_fallback(r, q):
+    """Expiry, the commune's office, business registration: shared with other services. A question that
+    names none of the entry's topic anchors and something its questions never mention is not that entry."""
+    a = r.respond(q)
+    assert a.outcome == "fallback", (q, a.outcome, a.faq_id)
+
+
+@pytest.mark.parametrize("q, fid", [
+    ("het han gcn roi thi sao", None),                        # no other subject: the certificate is meant
+    ("sap het han gcn co ai bao ko", "thong_bao_30_ngay"),
+    ("ubnd xa lam gi trong ocop", "vai_tro_ubnd_xa"),
+    ("chua co dkkd co lam ocop duoc khong", "ho_chua_dang_ky_kinh_doanh"),
+])
+def test_topic_anchors_keep_the_entries_own_questions(r, q, fid):
+    a = r.respond(q)
+    assert a.outcome == "answer" and (fid is None or a.faq_id == fid), (q, a.outcome, a.faq_id)
+
+
+def test_topic_anchor_guard(r):
+    e = r.engine
+    words = e.norm.query_words("chung minh nhan dan het han")[0]
+    assert e.off_anchor(words, "thong_bao_30_ngay")
+    assert not e.off_anchor(e.norm.query_words("gcn het han co ai bao")[0], "thong_bao_30_ngay")
+    assert not e.off_anchor(words, "thoi_han_gcn")           # an entry without anchors is never ruled out here
+    assert set(e.data.requires) <= set(e.entries)
+
+
+def test_an_identifier_prefers_the_entry_whose_question_names_it(r):
+    """'148 có gì mới' is about 148's changes, not 26/2026's (whose paraphrases only compare with 148)."""
+    assert r.respond("qd 148 co gi moi so voi truoc").faq_id == "diem_moi_148"
+
+
+def test_a_product_named_is_a_detail(r):
+    """'bánh kẹo' in a question about business registration must not sink its coverage."""
+    assert r.respond("nong dan tu lam banh keo tai nha ko co dkkd thi sao").faq_id == "ho_chua_dang_ky_kinh_doanh"
+    assert r.respond("ad cho e hoi 1 sp dat bao nhieu diem moi duoc 3 sao a").faq_id == "thang_diem_sao"
