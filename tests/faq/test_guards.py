@@ -80,6 +80,7 @@ def test_other_services_words_get_the_fallback(r, q):
     ("het han gcn roi thi sao", None),                        # no other subject: the certificate is meant
     ("sap het han gcn co ai bao ko", "thong_bao_30_ngay"),
     ("ubnd xa lam gi trong ocop", "vai_tro_ubnd_xa"),
+    ("ubnd phuong co vai tro gi", "vai_tro_ubnd_xa"),         # a ward is a commune-level unit too
     ("chua co dkkd co lam ocop duoc khong", "ho_chua_dang_ky_kinh_doanh"),
 ])
 def test_topic_anchors_keep_the_entries_own_questions(r, q, fid):
