@@ -89,15 +89,16 @@ class DeliveryWorker:
         return await self.recover()
 
     # --- claiming -------------------------------------------------------------------------
-    async def claim(self, limit: int | None = None, urgent_only: bool = False) -> list[Delivery]:
-        """Due rows, most urgent kind first (PRIORITY), then oldest due first."""
+    async def claim(self, limit: int | None = None, urgent_only: bool = False,
+                    kinds: tuple[str, ...] | None = None) -> list[Delivery]:
+        """Due rows, most urgent kind first (PRIORITY), then oldest due first; `kinds` restricts the kinds."""
         limit = limit or self.batch
         now = utcnow()
         async with self.sessionmaker() as s, s.begin():
             pick = (select(Delivery.id).where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
                     .order_by(_priority, Delivery.next_attempt_at, Delivery.id).limit(limit))
-            if urgent_only:
-                pick = pick.where(Delivery.kind.in_(URGENT))
+            if urgent_only or kinds is not None:
+                pick = pick.where(Delivery.kind.in_(kinds if kinds is not None else URGENT))
             if s.bind.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             # two statements, not UPDATE … IN (sub-select): PostgreSQL may re-run a LIMIT … SKIP LOCKED
@@ -270,7 +271,11 @@ class DeliveryWorker:
                     await self.run_hooks()
             tick = asyncio.create_task(ticker())
             batch_done = asyncio.Event()
-            express = asyncio.create_task(self._express(batch_done))
+            # the express lane takes only kinds more urgent than everything in this batch (a batch of
+            # reminders lets answers through, not more reminders beside its own `concurrency` sends)
+            top = min(PRIORITY.get(r.kind, 1) for r in rows)
+            faster = tuple(k for k, p in PRIORITY.items() if p < top)
+            express = asyncio.create_task(self._express(batch_done, faster))
             try:
                 await asyncio.gather(*(one(r) for r in rows))
             finally:
@@ -280,25 +285,30 @@ class DeliveryWorker:
         await self.run_hooks()
         return len(rows)
 
-    async def _express(self, batch_done: asyncio.Event) -> None:
+    async def _express(self, batch_done: asyncio.Event, kinds: tuple[str, ...]) -> None:
         """While a (broadcast) batch sends: personal rows enqueued meanwhile go out within seconds,
         not after the batch. Their sends run beside the batch's; the lane ends with the batch, after
         the rows it claimed are sent (or released on a stop)."""
         tasks: set[asyncio.Task] = set()
+        lane = asyncio.Semaphore(max(1, self.concurrency // 4))
+
+        async def one(r):
+            async with lane:
+                return await self.send_one(r, urgent=True)
         try:
-            while not self.stopping:
+            while kinds and not self.stopping:
                 try:
                     await asyncio.wait_for(batch_done.wait(), timeout=self.express_interval)
                     break
                 except asyncio.TimeoutError:
                     pass
                 try:
-                    rows = await self.claim(limit=50, urgent_only=True)
+                    rows = await self.claim(limit=50, kinds=kinds)
                 except Exception:
                     log.exception("express claim failed")
                     continue
                 for r in rows:
-                    t = asyncio.create_task(self.send_one(r, urgent=True))
+                    t = asyncio.create_task(one(r))
                     tasks.add(t)
                     t.add_done_callback(tasks.discard)
         finally:
