@@ -21,3 +21,6 @@ class SendResult:
     @classmethod
     def ok(cls, message_id: str = "") -> "SendResult":
         return cls("sent", message_id=str(message_id or ""))
+
+
+NO_SENDER = "no sender for channel "    # last_error of a row no running process can send (queue age counts it)

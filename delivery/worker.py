@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.messages import Reply
 from core.ops import metrics
-from delivery.outcome import SendResult
+from delivery.outcome import NO_SENDER, SendResult
 from delivery.ratelimit import Pacer
 from delivery.recovery import HOST, LEASE, owner_is_dead, recover_stale  # noqa: F401 (re-exported)
 from delivery.senders import Senders
@@ -181,7 +181,7 @@ class DeliveryWorker:
             return "released"
         sender = self.senders.for_channel(row.channel)
         if sender is None:
-            await self._finish(row, status="queued", claimed_by=None,
+            await self._finish(row, status="queued", claimed_by=None, last_error=f"{NO_SENDER}{row.channel}",
                                next_attempt_at=utcnow() + timedelta(seconds=60))
             return "no_sender"
         await self.pacer.acquire(row.chat_id)

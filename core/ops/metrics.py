@@ -65,18 +65,27 @@ def observe_job(job: str, outcome: str, seconds: float) -> None:
         SWEEP_SECONDS.labels(job).observe(seconds)
 
 
+def _aware(t):
+    from datetime import timezone
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+
+
 async def queue_figures(session) -> dict:
     """Queue depth, age of the oldest due queued row, rows by status (also used by the ops watch job)."""
     now = utcnow()
     by_status = {s: n for s, n in await session.execute(
         select(Delivery.status, func.count()).group_by(Delivery.status))}
-    oldest = await session.scalar(select(func.min(Delivery.next_attempt_at)).where(
+    from delivery.outcome import NO_SENDER
+    due_since = await session.scalar(select(func.min(Delivery.next_attempt_at)).where(
         Delivery.status == "queued", Delivery.next_attempt_at <= now))
-    if oldest is not None and oldest.tzinfo is None:
-        from datetime import timezone
-        oldest = oldest.replace(tzinfo=timezone.utc)
+    # a row no running process can send is put back a minute at a time: it waits since it was made
+    unserved_since = await session.scalar(select(func.min(Delivery.created_at)).where(
+        Delivery.status == "queued", Delivery.last_error.startswith(NO_SENDER, autoescape=True)))
+    stamps = [_aware(t) for t in (due_since, unserved_since) if t is not None]
+    oldest = min(stamps) if stamps else None
     due = await session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.status == "queued", Delivery.next_attempt_at <= now))
+        Delivery.status == "queued", (Delivery.next_attempt_at <= now)
+        | Delivery.last_error.startswith(NO_SENDER, autoescape=True)))
     return {"by_status": by_status, "depth": by_status.get("queued", 0) + by_status.get("claimed", 0),
             "due": due or 0, "oldest_age": max(0.0, (now - oldest).total_seconds()) if oldest else 0.0}
 

@@ -166,3 +166,27 @@ async def test_text_is_escaped_once(sqlite_url, make_core):
     [row, _] = await alert_rows(core)
     assert 'mẫu "a" &lt; b &amp; c' in row.payload["text"] or "mẫu &#34;a&#34; &lt; b &amp; c" in row.payload["text"]
     assert "&amp;lt;" not in row.payload["text"] and "&amp;#34;" not in row.payload["text"]
+
+
+async def test_row_no_process_can_send_counts_from_its_creation(db_url, make_core, sender):
+    """A row for a channel no running process serves is put back a minute at a time: it still
+    becomes 'old' (issue 16: a queue that never moves must alert)."""
+    from delivery.senders import Senders
+    from delivery.worker import DeliveryWorker
+    core = await setup(make_core, db_url)
+    worker = DeliveryWorker(core.sessionmaker, Senders(console=sender), rate=1000, per_chat_interval=0)
+    async with core.sessionmaker() as s, s.begin():
+        s.add(Delivery(key="unserved:1", kind="notice", channel="zns", chat_id="84900000001",
+                       payload={"text": "x"}, created_at=clock.now(), next_attempt_at=clock.now()))
+    for minutes in (0, 10, 20):
+        clock.set_clock(clock.StartedClock(clock.now() + timedelta(minutes=10 if minutes else 0)))
+        assert await worker.run_batch() == 1                  # claimed, put back for a minute
+        assert not await check_queue(core)
+    clock.set_clock(clock.StartedClock(clock.now() + timedelta(minutes=15)))
+    assert await worker.run_batch() == 1
+    async with core.sessionmaker() as s:
+        row = await s.scalar(select(Delivery).where(Delivery.key == "unserved:1"))
+        assert row.status == "queued" and row.next_attempt_at.replace(tzinfo=None) > clock.now().replace(tzinfo=None)
+    assert await check_queue(core)                            # 35 minutes since it was made
+    async with core.sessionmaker() as s:
+        assert [i.kind for i in await alerts.open_incidents(s)] == ["queue_stale"]
