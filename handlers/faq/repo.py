@@ -1,0 +1,196 @@
+"""Officers' FAQ edits: the overlay over the YAML base, its history, its reload in every process; the misses.
+
+- A `faq_edits` row records who changed which entry, when, the entry in force before and after.
+  The latest row of an entry is in force ("revert" = the YAML again).
+- Every edit passes `core.faq.check.check_entries` on the merged content (the check of the
+  repository's YAML: sources, templates, duplicate ids and paraphrases…) or changes nothing.
+- `sync` makes this process's FAQ index reflect the database: it reads max(faq_edits.id) (at most
+  every CHECK_EVERY seconds, or at once for another database) and rebuilds when it moved, so an edit
+  made on one instance reaches the others without a restart.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import core.faq as faq
+from core.faq.check import check_entries
+from core.faq.content import Entry
+from core.text import fold
+from storage.models import FaqEdit, FaqLog, Feedback, User
+
+CHECK_EVERY = 5.0                 # seconds between version reads in a bot process
+MISS_ROWS = 5000                  # the latest misses grouped on the page
+_synced: dict = {"at": float("-inf"), "db": None}
+_lock = asyncio.Lock()
+
+
+def as_dict(e: Entry) -> dict:
+    return {"id": e.id, "question": e.question, "paraphrases": list(e.paraphrases), "answer": e.answer,
+            "basis": e.basis, "sources": list(e.sources),
+            "reviewed": e.reviewed.isoformat() if e.reviewed else None, "file": e.file}
+
+
+def as_entry(d: dict) -> Entry:
+    reviewed = d.get("reviewed")
+    return Entry(id=d["id"], question=d.get("question", ""), paraphrases=tuple(d.get("paraphrases") or ()),
+                 answer=d.get("answer", ""), basis=d.get("basis", ""), sources=tuple(d.get("sources") or ()),
+                 reviewed=date.fromisoformat(reviewed) if reviewed else None, file=d.get("file", ""))
+
+
+# --- the overlay --------------------------------------------------------------------------------
+async def version(session: AsyncSession) -> int | None:
+    return await session.scalar(select(func.max(FaqEdit.id)))
+
+
+async def overrides(session: AsyncSession) -> dict[str, Entry]:
+    """Entry id -> the officers' entry in force (entries whose latest row is a revert are absent)."""
+    latest = select(func.max(FaqEdit.id)).group_by(FaqEdit.faq_id)
+    rows = await session.scalars(select(FaqEdit).where(FaqEdit.id.in_(latest)).order_by(FaqEdit.id))
+    return {r.faq_id: as_entry(r.after) for r in rows if r.action != "revert" and r.after}
+
+
+async def reload(session: AsyncSession) -> None:
+    """Install the index of the YAML + the database's edits (the base alone when there are none)."""
+    v = await version(session)
+    if v is None:
+        faq.install(None, None)
+        return
+    entries = faq.merged_entries(await overrides(session))
+    faq.install(await asyncio.to_thread(faq.build_renderer, entries), v)
+
+
+async def sync(session_of: Callable[[], AsyncSession]) -> None:
+    """Reload when the database's edit version differs from the installed one (checked at most every
+    CHECK_EVERY seconds; at once when the database is another one)."""
+    session = None
+    now = time.monotonic()
+    if now - _synced["at"] < CHECK_EVERY:
+        session = session_of()
+        if _synced["db"] == str(session.bind.url):
+            return
+    session = session or session_of()
+    async with _lock:
+        _synced["at"], _synced["db"] = now, str(session.bind.url)
+        if await version(session) != faq.installed_version():
+            await reload(session)
+
+
+def forget_sync() -> None:
+    """The next sync reads the version whatever the interval (tests; after an edit in this process)."""
+    _synced["at"], _synced["db"] = float("-inf"), None
+
+
+# --- edits --------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def in_force(faq_id: str) -> Entry | None:
+    return faq.get_renderer().engine.entries.get(faq_id)
+
+
+def base_entry(faq_id: str) -> Entry | None:
+    return faq.base_renderer().engine.entries.get(faq_id)
+
+
+async def save(session: AsyncSession, entry: Entry, user_id: int, *, create: bool) -> Outcome:
+    """Check the merged content with `entry` in force; write the history row and install the new index."""
+    current = in_force(entry.id)
+    if create and current is not None:
+        return Outcome(False, [f"{entry.file}:{entry.id}: duplicate id"])
+    if not create and current is None:
+        return Outcome(False, [f"{entry.id}: unknown id"])
+    over = await overrides(session)
+    over[entry.id] = entry
+    problems, renderer = await asyncio.to_thread(check_entries, faq.merged_entries(over),
+                                                 faq.base_renderer().engine.data)
+    if problems:
+        return Outcome(False, problems)
+    row = FaqEdit(faq_id=entry.id, action="create" if create else "edit", user_id=user_id,
+                  before=as_dict(current) if current else None, after=as_dict(entry))
+    session.add(row)
+    await session.flush()
+    faq.install(renderer, row.id)
+    return Outcome(True)
+
+
+async def revert(session: AsyncSession, faq_id: str, user_id: int) -> bool:
+    """Back to the YAML entry (a created entry disappears). False when nothing is overridden."""
+    over = await overrides(session)
+    if faq_id not in over:
+        return False
+    base = base_entry(faq_id)
+    row = FaqEdit(faq_id=faq_id, action="revert", user_id=user_id, before=as_dict(over.pop(faq_id)),
+                  after=as_dict(base) if base else None)
+    session.add(row)
+    await session.flush()
+    faq.install(await asyncio.to_thread(faq.build_renderer, faq.merged_entries(over)) if over else None, row.id)
+    return True
+
+
+async def history(session: AsyncSession, faq_id: str) -> list[tuple[FaqEdit, str]]:
+    """The entry's rows, newest first, with who made each."""
+    rows = (await session.execute(select(FaqEdit, User.display_name).outerjoin(User, User.id == FaqEdit.user_id)
+                                  .where(FaqEdit.faq_id == faq_id).order_by(FaqEdit.id.desc()))).all()
+    return [(r, name or (f"#{r.user_id}" if r.user_id else "")) for r, name in rows]
+
+
+async def overridden_ids(session: AsyncSession) -> set[str]:
+    return set(await overrides(session))
+
+
+# --- the misses ---------------------------------------------------------------------------------
+@dataclass
+class Miss:
+    key: str                     # folded text
+    question: str                # the latest wording
+    count: int
+    last: datetime
+    downvotes: int = 0
+    closest: str | None = None   # the nearest entry id
+
+
+async def misses(session: AsyncSession, provinces: frozenset[str] | None = None, limit: int = 100) -> list[Miss]:
+    """Questions that fell to the fallback or got 👎, grouped by folded text, most asked first.
+    `provinces` (official names): only askers of those provinces (a provincial officer)."""
+    from core.permissions import province_name
+    q_log = select(FaqLog.question, FaqLog.created_at, FaqLog.user_id).where(FaqLog.outcome == "fallback")
+    q_fb = select(Feedback.question, Feedback.created_at, Feedback.user_id).where(
+        Feedback.vote < 0, Feedback.question.is_not(None))
+    rows = [(q, at, uid, False) for q, at, uid in
+            (await session.execute(q_log.order_by(FaqLog.id.desc()).limit(MISS_ROWS))).all()]
+    rows += [(q, at, uid, True) for q, at, uid in
+             (await session.execute(q_fb.order_by(Feedback.id.desc()).limit(MISS_ROWS))).all()]
+    if provinces is not None:
+        uids = {uid for _, _, uid, _ in rows if uid is not None}
+        prov = dict((await session.execute(select(User.id, User.province).where(User.id.in_(uids))))
+                    .all()) if uids else {}
+        rows = [r for r in rows if province_name(prov.get(r[2])) in provinces]
+    groups: dict[str, Miss] = {}
+    for question, at, _, down in rows:
+        key = " ".join(fold(question).split())
+        if not key:
+            continue
+        m = groups.get(key)
+        if m is None:
+            m = groups[key] = Miss(key, question, 0, at)
+        m.count += 1
+        m.downvotes += down
+        if at > m.last:
+            m.last, m.question = at, question
+    out = sorted(groups.values(), key=lambda m: (-m.count, -m.last.timestamp()))[:limit]
+    engine = faq.get_renderer().engine
+    for m in out:
+        match = engine.match(m.question)
+        m.closest = match.faq_id or (match.suggestions[0] if match.suggestions else None) or (
+            match.ranked[0][0] if match.ranked and match.ranked[0][0] else None)
+    return out
