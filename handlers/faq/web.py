@@ -97,12 +97,34 @@ def _as_form(e: Entry) -> dict:
             "answer": e.answer, "basis": e.basis, "sources": "\n".join(e.sources)}
 
 
+SHOWN = {"question": "Câu hỏi", "paraphrases": "Cách hỏi", "answer": "Câu trả lời", "basis": "Căn cứ",
+         "sources": "Nguồn"}
+
+
+def _text(value) -> str:
+    return "\n".join(value) if isinstance(value, list) else str(value or "")
+
+
+async def _history(request, faq_id: str) -> list[dict]:
+    """Each change: when (local time), who, what, and the fields that differ (before, after)."""
+    tz = request.app[CORE].settings.tz
+    out = []
+    for row, who in await repo.history(request[DB], faq_id):
+        before, after = row.before or {}, row.after or {}
+        changes = [(SHOWN[k], _text(before.get(k)), _text(after.get(k))) for k in SHOWN
+                   if _text(before.get(k)) != _text(after.get(k))]
+        out.append({"id": row.id, "when": row.created_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"), "who": who,
+                    "action": row.action, "changes": changes})
+    return out
+
+
 async def _form(request, values: dict, errors: list[str], entry: Entry | None, status: int = 200):
     db = request[DB]
     faq_id = entry.id if entry else ""
     return page(request, "web/faq_form", active="faq", title="Sửa mục FAQ" if entry else "Thêm mục FAQ",
                 fields=FIELDS, labels=LABELS, v=values, errors=errors, entry=entry, files=_files(),
-                can_edit=can_edit(request[VIEWER]), history=await repo.history(db, faq_id) if entry else [],
+                saved=request.query.get("luu") == "1" and not errors,
+                can_edit=can_edit(request[VIEWER]), history=await _history(request, faq_id) if entry else [],
                 edited=entry is not None and entry.id in await repo.overridden_ids(db),
                 in_base=repo.base_entry(faq_id) is not None, http_status=status)
 

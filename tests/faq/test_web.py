@@ -128,8 +128,9 @@ async def test_edit_takes_effect_at_once_with_history_and_revert(console):
         assert row.before["answer"] == base.answer and row.after["answer"] == NEW_ANSWER
         assert row.after["reviewed"] == c.core.today().isoformat() and row.created_at is not None
         assert await s.scalar(select(AuditLog.action).where(AuditLog.action == "faq.edit")) == "faq.edit"
-    page = await (await c.get(f"/quantri/faq/{ENTRY}")).text()
-    assert 'id="history"' in page and "Cán bộ A" in page and "hoan-tac" in page
+    page = await (await c.get(r.headers["Location"])).text()
+    assert 'id="history"' in page and "Cán bộ A" in page and "hoan-tac" in page and "Đã lưu" in page
+    assert "08:00 22/11/2026" in page and "<summary>Câu trả lời</summary>" in page and "<summary>Nguồn" not in page
     listing = await (await c.get("/quantri/faq")).text()
     assert f'id="e-{ENTRY}"' in listing and "đã sửa trên web" in listing
     r = await c.post(f"/quantri/faq/{ENTRY}/hoan-tac", {})
