@@ -107,7 +107,7 @@ def entry_reply(faq_id: str, question: str = "") -> Reply:
 async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
     """Answer a free-text question (also used mid-flow by other features); logs it in faq_log."""
     question = text.strip()[:MAX_QUESTION]
-    await sync(lambda: ctx.session)
+    await sync(lambda: ctx.session, ctx.settings.database_url)
     ans = get_renderer().respond(question)
     if ans.calc is not None and ans.kind in LIVE:
         live = await LIVE[ans.kind](ctx, ans)
@@ -137,7 +137,7 @@ async def on_text(ctx: Ctx, msg: Incoming):
 async def on_callback(ctx: Ctx, msg: Incoming):
     parts = msg.callback.split(":", 2)
     action, arg = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    await sync(lambda: ctx.session)
+    await sync(lambda: ctx.session, ctx.settings.database_url)
     if action == "s" and arg in get_engine().entries:
         return entry_reply(arg, get_engine().entries[arg].question)
     if action in ("up", "dn") and known_id(arg):
@@ -183,7 +183,7 @@ async def _store_officer_question(ctx: Ctx, question: str) -> Reply:
 
 # --- menu entries and the "lienhe" flow -------------------------------------------------------
 async def menu_faq(ctx: Ctx, msg: Incoming):
-    await sync(lambda: ctx.session)
+    await sync(lambda: ctx.session, ctx.settings.database_url)
     entries = get_engine().entries
     rows = [[Button(_label(entries[i].question), f"{NS}:s:{i}")] for i in popular_ids()]
     return Reply(ctx.render("faq/intro"), rows)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from core.faq.content import Entry
 from core.text import fold
 from storage.models import FaqEdit, FaqLog, Feedback, User
 
+log = logging.getLogger("ocop.faq")
 CHECK_EVERY = 5.0                 # seconds between version reads in a bot process
 MISS_ROWS = 5000                  # the latest misses grouped on the page
 _synced: dict = {"at": float("-inf"), "db": None}
@@ -59,25 +61,27 @@ async def overrides(session: AsyncSession) -> dict[str, Entry]:
 async def reload(session: AsyncSession) -> None:
     """Install the index of the YAML + the database's edits (the base alone when there are none)."""
     v = await version(session)
-    if v is None:
-        faq.install(None, None)
+    over = await overrides(session) if v is not None else {}
+    if not over:
+        faq.install(None, v)
         return
-    entries = faq.merged_entries(await overrides(session))
-    faq.install(await asyncio.to_thread(faq.build_renderer, entries), v)
+    try:
+        faq.install(await asyncio.to_thread(faq.build_renderer, faq.merged_entries(over)), v)
+    except Exception:                   # never a traceback for the person asking: the YAML answers
+        log.exception("FAQ web edits could not be applied; answering from the YAML")
+        faq.install(None, v)
 
 
-async def sync(session_of: Callable[[], AsyncSession]) -> None:
-    """Reload when the database's edit version differs from the installed one (checked at most every
-    CHECK_EVERY seconds; at once when the database is another one)."""
-    session = None
+async def sync(session_of: Callable[[], AsyncSession], database: str) -> None:
+    """Reload when the database's edit version differs from the installed one: read at most every
+    CHECK_EVERY seconds (at once for another `database` URL); `session_of` is called only then, so a
+    question answered between two reads opens no session."""
     now = time.monotonic()
-    if now - _synced["at"] < CHECK_EVERY:
-        session = session_of()
-        if _synced["db"] == str(session.bind.url):
-            return
-    session = session or session_of()
+    if now - _synced["at"] < CHECK_EVERY and _synced["db"] == database:
+        return
     async with _lock:
-        _synced["at"], _synced["db"] = now, str(session.bind.url)
+        _synced["at"], _synced["db"] = now, database
+        session = session_of()
         if await version(session) != faq.installed_version():
             await reload(session)
 
@@ -109,6 +113,7 @@ async def save(session: AsyncSession, entry: Entry, user_id: int, *, create: boo
         return Outcome(False, [f"{entry.file}:{entry.id}: duplicate id"])
     if not create and current is None:
         return Outcome(False, [f"{entry.id}: unknown id"])
+    known = await version(session)
     over = await overrides(session)
     over[entry.id] = entry
     problems, renderer = await asyncio.to_thread(check_entries, faq.merged_entries(over),
@@ -119,12 +124,21 @@ async def save(session: AsyncSession, entry: Entry, user_id: int, *, create: boo
                   before=as_dict(current) if current else None, after=as_dict(entry))
     session.add(row)
     await session.flush()
-    faq.install(renderer, row.id)
+    await _install(session, renderer, row.id, known)
     return Outcome(True)
+
+
+async def _install(session: AsyncSession, renderer, row_id: int, known: int | None) -> None:
+    """Install the index just built, unless another process wrote an edit meanwhile: then rebuild."""
+    if row_id == (known or 0) + 1:
+        faq.install(renderer, row_id)
+    else:
+        await reload(session)
 
 
 async def revert(session: AsyncSession, faq_id: str, user_id: int) -> bool:
     """Back to the YAML entry (a created entry disappears). False when nothing is overridden."""
+    known = await version(session)
     over = await overrides(session)
     if faq_id not in over:
         return False
@@ -133,7 +147,8 @@ async def revert(session: AsyncSession, faq_id: str, user_id: int) -> bool:
                   after=as_dict(base) if base else None)
     session.add(row)
     await session.flush()
-    faq.install(await asyncio.to_thread(faq.build_renderer, faq.merged_entries(over)) if over else None, row.id)
+    renderer = await asyncio.to_thread(faq.build_renderer, faq.merged_entries(over)) if over else None
+    await _install(session, renderer, row.id, known)
     return True
 
 

@@ -43,6 +43,10 @@ def _stale(reviewed: date | None, today: date) -> bool:
     return reviewed <= year_ago
 
 
+def _db_url(request) -> str:
+    return request.app[CORE].settings.database_url
+
+
 def _files() -> list[str]:
     return sorted({e.file for e in repo.faq.base_renderer().engine.entries.values() if e.file})
 
@@ -80,7 +84,7 @@ def in_vietnamese(problem: str) -> str:
 # --- pages ----------------------------------------------------------------------------------------
 async def overview(request):
     viewer, db = request[VIEWER], request[DB]
-    await repo.sync(lambda: db)
+    await repo.sync(lambda: db, _db_url(request))
     today = request.app[CORE].today()
     misses = await repo.misses(db, None if viewer.national else viewer.provinces)
     engine = repo.faq.get_renderer().engine
@@ -138,7 +142,7 @@ def _slug(text: str) -> str:
 async def new(request):
     if not can_edit(request[VIEWER]):
         return _refused(request)
-    await repo.sync(lambda: request[DB])
+    await repo.sync(lambda: request[DB], _db_url(request))
     q = request.query.get("q", "").strip()[:300]
     closest = repo.in_force(request.query.get("gan", ""))
     values = {"id": _slug(q), "question": q, "paraphrases": q, "file": closest.file if closest else "",
@@ -147,7 +151,7 @@ async def new(request):
 
 
 async def edit(request):
-    await repo.sync(lambda: request[DB])
+    await repo.sync(lambda: request[DB], _db_url(request))
     entry = repo.in_force(request.match_info["id"])
     if entry is None:
         return not_found(request)
@@ -169,7 +173,7 @@ async def save(request):
     viewer, db = request[VIEWER], request[DB]
     if not can_edit(viewer):
         return _refused(request)
-    await repo.sync(lambda: db)
+    await repo.sync(lambda: db, _db_url(request))
     form = await request.post()
     raw = {k: str(form.get(k, "")).replace("\r\n", "\n").strip() for k in FIELDS}
     create = "id" not in request.match_info
@@ -197,7 +201,7 @@ async def undo(request):
     viewer, db = request[VIEWER], request[DB]
     if not can_edit(viewer):
         return _refused(request)
-    await repo.sync(lambda: db)
+    await repo.sync(lambda: db, _db_url(request))
     faq_id = request.match_info["id"]
     if not await repo.revert(db, faq_id, viewer.user_id):
         return error_page(request, 400, "Không có gì để hoàn tác",
