@@ -163,7 +163,24 @@ async def overridden_ids(session: AsyncSession) -> set[str]:
     return set(await overrides(session))
 
 
-# --- the misses ---------------------------------------------------------------------------------
+# --- the misses ---
+_closest: dict[tuple, str | None] = {}
+
+
+def closest(key: str, question: str) -> str | None:
+    """The entry nearest to a missed question (the answer, else a suggestion, else the best ranked),
+    remembered per installed FAQ version."""
+    k = (faq.installed_version(), key)
+    if k not in _closest:
+        if len(_closest) > 20_000:
+            _closest.clear()
+        match = faq.get_renderer().engine.match(question)
+        _closest[k] = match.faq_id or (match.suggestions[0] if match.suggestions else None) or (
+            match.ranked[0][0] if match.ranked and match.ranked[0][0] else None)
+    return _closest[k]
+
+
+# --- the misses (grouped) ---------------------------------------------------------------------------------
 @dataclass
 class Miss:
     key: str                     # folded text
@@ -177,35 +194,41 @@ class Miss:
 async def misses(session: AsyncSession, provinces: frozenset[str] | None = None, limit: int = 100) -> list[Miss]:
     """Questions that fell to the fallback or got 👎, grouped by folded text, most asked first.
     `provinces` (official names): only askers of those provinces (a provincial officer)."""
-    from core.permissions import province_name
-    q_log = select(FaqLog.question, FaqLog.created_at, FaqLog.user_id).where(FaqLog.outcome == "fallback")
-    q_fb = select(Feedback.question, Feedback.created_at, Feedback.user_id).where(
-        Feedback.vote < 0, Feedback.question.is_not(None))
-    rows = [(q, at, uid, False) for q, at, uid in
-            (await session.execute(q_log.order_by(FaqLog.id.desc()).limit(MISS_ROWS))).all()]
-    rows += [(q, at, uid, True) for q, at, uid in
-             (await session.execute(q_fb.order_by(Feedback.id.desc()).limit(MISS_ROWS))).all()]
+    q_log = select(FaqLog.question, FaqLog.created_at).where(FaqLog.outcome == "fallback")
+    q_fb = select(Feedback.question, Feedback.created_at).where(Feedback.vote < 0, Feedback.question.is_not(None))
     if provinces is not None:
-        uids = {uid for _, _, uid, _ in rows if uid is not None}
-        prov = dict((await session.execute(select(User.id, User.province).where(User.id.in_(uids))))
-                    .all()) if uids else {}
-        rows = [r for r in rows if province_name(prov.get(r[2])) in provinces]
+        from core.reference import all_provinces
+        keys = [k for p in all_provinces() if p.name in provinces for k in (p.id, p.name)]
+        q_log = q_log.join(User, User.id == FaqLog.user_id).where(User.province.in_(keys))
+        q_fb = q_fb.join(User, User.id == Feedback.user_id).where(User.province.in_(keys))
+    rows = [(q, at, False) for q, at in
+            (await session.execute(q_log.order_by(FaqLog.id.desc()).limit(MISS_ROWS))).all()]
+    rows += [(q, at, True) for q, at in
+             (await session.execute(q_fb.order_by(Feedback.id.desc()).limit(MISS_ROWS))).all()]
+    by_text: dict[str, list] = {}                  # raw text -> [count, last, downvotes]: fold each text once
+    for question, at, down in rows:
+        g = by_text.get(question)
+        if g is None:
+            by_text[question] = [1, at, int(down)]
+        else:
+            g[0] += 1
+            g[2] += down
+            if at > g[1]:
+                g[1] = at
     groups: dict[str, Miss] = {}
-    for question, at, _, down in rows:
+    for question, (n, at, down) in by_text.items():
         key = " ".join(fold(question).split())
         if not key:
             continue
         m = groups.get(key)
         if m is None:
-            m = groups[key] = Miss(key, question, 0, at)
-        m.count += 1
+            groups[key] = Miss(key, question, n, at, down)
+            continue
+        m.count += n
         m.downvotes += down
         if at > m.last:
             m.last, m.question = at, question
     out = sorted(groups.values(), key=lambda m: (-m.count, -m.last.timestamp()))[:limit]
-    engine = faq.get_renderer().engine
     for m in out:
-        match = engine.match(m.question)
-        m.closest = match.faq_id or (match.suggestions[0] if match.suggestions else None) or (
-            match.ranked[0][0] if match.ranked and match.ranked[0][0] else None)
+        m.closest = closest(m.key, m.question)
     return out
