@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -164,6 +165,12 @@ async def overridden_ids(session: AsyncSession) -> set[str]:
 
 
 # --- the misses ---
+@lru_cache(maxsize=65536)
+def folded(question: str) -> str:
+    """The grouping key: no diacritics, lower case, spaces collapsed (remembered: the same texts come back)."""
+    return " ".join(fold(question).split())
+
+
 _closest: dict[tuple, str | None] = {}
 
 
@@ -217,7 +224,7 @@ async def misses(session: AsyncSession, provinces: frozenset[str] | None = None,
                 g[1] = at
     groups: dict[str, Miss] = {}
     for question, (n, at, down) in by_text.items():
-        key = " ".join(fold(question).split())
+        key = folded(question)
         if not key:
             continue
         m = groups.get(key)
