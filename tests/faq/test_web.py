@@ -241,3 +241,21 @@ async def test_export_faq_round_trip(sqlite_console, tmp_path):
 async def _overrides(core):
     async with core.sessionmaker() as s:
         return await repo.overrides(s)
+
+
+async def test_a_thumbs_down_from_the_bot_is_a_miss_with_its_question(sqlite_console):
+    c = sqlite_console
+    from handlers.faq import NS
+    await c.core.handle(msg("GCN OCOP có thời hạn bao lâu vậy?", user="p1"))
+    await c.core.handle(msg(callback=f"{NS}:dn:{ENTRY}", user="p1"))
+    await c.core.handle(msg("gcn ocop co thoi han bao lau vay?", user="p2"))
+    await c.core.handle(msg(callback=f"{NS}:dn:{ENTRY}", user="p2"))
+    await c.core.handle(msg(callback=f"{NS}:up:{ENTRY}", user="p2"))            # changed its mind: not a miss
+    async with c.core.sessionmaker() as s:
+        assert sorted(await s.scalars(select(Feedback.question))) == [
+            "GCN OCOP có thời hạn bao lâu vậy?", "gcn ocop co thoi han bao lau vay?"]
+        [m] = await repo.misses(s)
+    assert (m.key, m.count, m.downvotes, m.closest) == ("gcn ocop co thoi han bao lau vay?", 1, 1, ENTRY)
+    await c.as_("national")
+    body = await (await c.get("/quantri/faq")).text()
+    assert "GCN OCOP có thời hạn bao lâu vậy?" in body and "👎 1" in body
