@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Officers' console at national size: 20,000 certificates, 10,000 producers, 1,000,000 delivery rows.
+"""Officers' console at national size: 20,000 certificates, 10,000 producers, 1,000,000 delivery rows,
+200,000 FAQ questions (10 % fallbacks over 1,500 distinct wordings) and 5,000 👎.
 
     .venv/bin/python bench/web.py [--only sqlite|postgresql] [--requests 20] [--deliveries 1000000]
 
@@ -36,7 +37,7 @@ PG_DB = "ocop_bench_web"
 WORDS = ["Miến", "Trà", "Mật ong", "Gạo", "Nước mắm", "Bưởi", "Xoài", "Cà phê", "Hạt điều", "Nấm", "Rượu", "Chè"]
 
 
-def build_rows(n_certs: int, n_producers: int, n_deliveries: int):
+def build_rows(n_certs: int, n_producers: int, n_deliveries: int, n_questions: int = 200_000):
     rnd = random.Random(11)
     provinces = [p.name for p in all_provinces()]
     groups = [g.id for g in all_groups()]
@@ -80,8 +81,20 @@ def build_rows(n_certs: int, n_producers: int, n_deliveries: int):
         if is_rem:
             reminders.append(dict(id=len(reminders) + 1, key=key, kind="cert", ref_id=cert, user_id=ident,
                                   offset_days=30, due_on=sent_at.date(), status="queued", created_at=sent_at))
+    faq_log, feedback = [], []
+    for i in range(1, n_questions + 1):
+        miss = i % 10 == 0
+        k = rnd.randint(1, 1500)
+        q = f"{rnd.choice(WORDS)} số {k} có bán ở chợ phiên không" if miss else "giấy chứng nhận ocop có hạn bao lâu"
+        q = q.upper() if miss and i % 3 == 0 else q
+        faq_log.append(dict(id=i, user_id=i % n_producers + 1, question=q, faq_id=None if miss else "thoi_han_gcn",
+                            score=0.1 if miss else 1.0, outcome="fallback" if miss else "answer",
+                            created_at=NOW - timedelta(minutes=i)))
+    for i in range(1, n_questions // 40 + 1):
+        feedback.append(dict(id=i, user_id=i, faq_id="thoi_han_gcn", vote=-1 if i % 2 else 1,
+                             question="gcn ocop het han khi nao", created_at=NOW - timedelta(minutes=i)))
     return dict(users=users, identities=identities, certificates=certs, broadcasts=broadcasts,
-                deliveries=deliveries, reminders=reminders)
+                deliveries=deliveries, reminders=reminders, faq_log=faq_log, feedback=feedback)
 
 
 def seed_sqlite(path: str, data: dict) -> None:
@@ -164,7 +177,7 @@ async def measure(url: str, label: str, n_requests: int) -> dict:
             pages = ["/quantri/", "/quantri/san-pham", "/quantri/san-pham?q=mat ong&sao=4",
                      "/quantri/san-pham?tt=sap-het-han&lienhe=khong", "/quantri/san-pham?trang=40",
                      "/quantri/san-pham/123", "/quantri/bao-cao", "/quantri/bao-cao?tu=2024-01-01&den=2026-12-31",
-                     "/quantri/nhap"]
+                     "/quantri/nhap", "/quantri/faq", "/quantri/faq/thoi_han_gcn"]
             for p in pages:
                 times = []
                 for _ in range(n_requests):

@@ -11,6 +11,7 @@ MODULES = [
     "cli.certs",            # import-certificates, remind, add-round, claim-code
     "cli.officers",         # broadcast, export-questions, grant-officer
     "handlers.fairs.cli",   # import-fairs
+    "handlers.faq.cli",     # export-faq
     "cli.zalo",             # zalo-oa-auth, zalo-oa-token
     "handlers.reach.cli",   # call-list, zns-check
     "cli.ops",              # doctor, backup, restore

@@ -120,6 +120,23 @@ class Feedback(Base):
     user_id: Mapped[int] = mapped_column(Integer, index=True)
     faq_id: Mapped[str] = mapped_column(String(64))
     vote: Mapped[int] = mapped_column(Integer)            # +1 / -1
+    question: Mapped[str | None] = mapped_column(Text)    # the question that got this answer (a 👎 is a miss)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FaqEdit(Base):
+    """An officer's change to an FAQ entry (the console's FAQ page): both the history and the overlay.
+
+    The latest row of an entry is in force: "edit"/"create" -> `after` replaces the YAML entry (or adds
+    one), "revert" -> the YAML again. The highest id is the version every bot process compares with
+    the one its FAQ index reflects."""
+    __tablename__ = "faq_edits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    faq_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(16))       # edit | create | revert
+    before: Mapped[dict | None] = mapped_column(JSON)      # the entry in force before (None: did not exist)
+    after: Mapped[dict | None] = mapped_column(JSON)       # the entry in force after (revert: the YAML's, or None)
+    user_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -54,12 +54,18 @@ def html_problems(html: str) -> list[str]:
 
 
 def check_content(directory: Path = FAQ_DIR) -> list[str]:
-    problems: list[str] = []
     try:
         entries = load_entries(directory)
-        load_match_data(directory)
+        data = load_match_data(directory)
     except Exception as exc:     # YAML syntax errors and the like
         return [f"cannot load FAQ content: {exc}"]
+    return check_entries(entries, data, directory)[0]
+
+
+def check_entries(entries: list, data, directory: Path = FAQ_DIR) -> tuple[list[str], object]:
+    """The check of `check_content` on entries already loaded (the YAML, or the YAML with officers'
+    edits): (problems, the renderer built over them — None when there are problems)."""
+    problems: list[str] = []
     from core.faq.matcher import FaqEngine
     from core.faq.respond import Renderer
     seen_ids: set[str] = set()
@@ -89,11 +95,11 @@ def check_content(directory: Path = FAQ_DIR) -> list[str]:
             elif owner.setdefault(key, e.id) != e.id:
                 problems.append(f"{where}: paraphrase {text!r} is also in entry {owner[key]}")
     if problems:
-        return problems
+        return problems, None
     try:
-        renderer = Renderer(FaqEngine(entries, load_match_data(directory)))
+        renderer = Renderer(FaqEngine(entries, data))
     except Exception as exc:
-        return [f"answer template error: {exc}"]
+        return [f"answer template error: {exc}"], None
     for e in entries:
         for question in ("", "Tiền Giang nay thuộc tỉnh nào"):
             try:
@@ -104,10 +110,9 @@ def check_content(directory: Path = FAQ_DIR) -> list[str]:
             if "Căn cứ:" not in html:
                 problems.append(f"{e.file}:{e.id}: rendered answer lacks 'Căn cứ:'")
             problems += [f"{e.file}:{e.id}: {p}" for p in html_problems(html)]
-    province_entry = load_match_data(directory).province_entry
+    province_entry = data.province_entry
     if province_entry and province_entry not in seen_ids:
         problems.append(f"_synonyms.yml: province_entry {province_entry!r} is not an entry id")
-    data = load_match_data(directory)
     problems += [f"_guards.yml: unknown entry id {i!r}" for i in (*data.negative, *data.requires) if i not in seen_ids]
     problems += [f"_guards.yml: requires of {i!r} is empty" for i, anchors in data.requires.items() if not anchors]
     problems += calculator_problems(renderer)
@@ -115,7 +120,8 @@ def check_content(directory: Path = FAQ_DIR) -> list[str]:
     if menu.exists():
         popular = (yaml.safe_load(menu.read_text(encoding="utf-8")) or {}).get("popular") or []
         problems += [f"_menu.yml: unknown entry id {i!r}" for i in popular if i not in seen_ids]
-    return sorted(set(problems))
+    problems = sorted(set(problems))
+    return problems, None if problems else renderer
 
 
 CALC_SAMPLES = ("lạp xưởng thuộc nhóm nào", "homestay có làm OCOP được không", "bánh xèo giòn thuộc nhóm nào",

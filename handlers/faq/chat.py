@@ -2,7 +2,7 @@
 
 Callbacks (namespace NS): <NS>:s:<faq id> suggestion tap, <NS>:up:<faq id> / <NS>:dn:<faq id>
 feedback, <NS>:o:<faq_log id> send the logged question to an officer. NS is "fq" because "f" is
-already taken by handlers/fairs.py. Menu keys "faq" and "lienhe"; the flow
+already taken by handlers/fairs. Menu keys "faq" and "lienhe"; the flow
 "lienhe" stores one typed question as an officer_questions row.
 """
 from __future__ import annotations
@@ -18,15 +18,16 @@ from core.faq import FaqEngine, expiry, get_renderer
 from core.faq.calculators import IDS as CALC_IDS
 from core.faq.content import FAQ_DIR
 from core.messages import Button, Incoming, Reply
+from core.templates import label
 from core.permissions import province_name
 from core.reference import match_province, province_by_id, province_label
 from core.text import parse_id
+from handlers.faq.repo import sync
 from handlers.start import menu_buttons
 from storage.models import Certificate, FaqLog, Feedback, OfficerQuestion
 
 NS = "fq"
 FLOW = "lienhe"
-OFFICER_LABEL = "📨 Gửi câu hỏi cho cán bộ"
 MAX_QUESTION = 1000
 
 
@@ -96,7 +97,7 @@ def known_id(faq_id: str) -> bool:
 
 
 def feedback_buttons(faq_id: str) -> list[list[Button]]:
-    return [[Button("👍 Hữu ích", f"{NS}:up:{faq_id}"), Button("👎 Chưa đúng", f"{NS}:dn:{faq_id}")]]
+    return [[Button(label("faq.helpful"), f"{NS}:up:{faq_id}"), Button(label("faq.wrong"), f"{NS}:dn:{faq_id}")]]
 
 
 def entry_reply(faq_id: str, question: str = "") -> Reply:
@@ -106,6 +107,7 @@ def entry_reply(faq_id: str, question: str = "") -> Reply:
 async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
     """Answer a free-text question (also used mid-flow by other features); logs it in faq_log."""
     question = text.strip()[:MAX_QUESTION]
+    await sync(lambda: ctx.session, ctx.settings.database_url)
     ans = get_renderer().respond(question)
     if ans.calc is not None and ans.kind in LIVE:
         live = await LIVE[ans.kind](ctx, ans)
@@ -117,13 +119,13 @@ async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
         return [Reply(ans.text, feedback_buttons(ans.faq_id))]
     if ans.outcome == "suggest":
         rows = [[Button(_label(q), f"{NS}:s:{fid}")] for fid, q in ans.suggestions]
-        return [Reply(ans.text, rows + [[Button(OFFICER_LABEL, f"{NS}:o:{log_id}")]])]
+        return [Reply(ans.text, rows + [[Button(label("faq.to_officer"), f"{NS}:o:{log_id}")]])]
     if ans.outcome == "fallback":
-        return [Reply(ans.text, [[Button(OFFICER_LABEL, f"{NS}:o:{log_id}")]])]
+        return [Reply(ans.text, [[Button(label("faq.to_officer"), f"{NS}:o:{log_id}")]])]
     if ans.outcome == "unclear":                # emoji or punctuation only: nothing for an officer
-        return [Reply(ans.text, menu_buttons(ctx.core.router))]
+        return [Reply(ans.text, menu_buttons(ctx.router))]
     if ans.kind == "contact":
-        return [Reply(ans.text, [[Button("👤 Liên hệ cán bộ", "m:lienhe")]])]
+        return [Reply(ans.text, [[Button(label("faq.contact"), "m:lienhe")]])]
     return [Reply(ans.text)]
 
 
@@ -135,6 +137,7 @@ async def on_text(ctx: Ctx, msg: Incoming):
 async def on_callback(ctx: Ctx, msg: Incoming):
     parts = msg.callback.split(":", 2)
     action, arg = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    await sync(lambda: ctx.session, ctx.settings.database_url)
     if action == "s" and arg in get_engine().entries:
         return entry_reply(arg, get_engine().entries[arg].question)
     if action in ("up", "dn") and known_id(arg):
@@ -148,13 +151,16 @@ async def _feedback(ctx: Ctx, faq_id: str, vote: int) -> Reply:
     """One vote per user and entry: tapping again changes the vote instead of adding rows."""
     row = await ctx.session.scalar(
         select(Feedback).where(Feedback.user_id == ctx.user.id, Feedback.faq_id == faq_id))
+    asked = await ctx.session.scalar(select(FaqLog.question).where(    # the question this answered (a
+        FaqLog.user_id == ctx.user.id, FaqLog.outcome.in_(("answer", "suggest")),   # tapped suggestion: its question)
+        (FaqLog.faq_id == faq_id) | (FaqLog.outcome == "suggest")).order_by(FaqLog.id.desc()).limit(1))
     if row is None:
-        ctx.session.add(Feedback(user_id=ctx.user.id, faq_id=faq_id, vote=vote))
+        ctx.session.add(Feedback(user_id=ctx.user.id, faq_id=faq_id, vote=vote, question=asked))
     else:
-        row.vote = vote
+        row.vote, row.question = vote, asked or row.question
     if vote > 0:
         return Reply(ctx.render("faq/feedback_up"))
-    return Reply(ctx.render("faq/feedback_down"), [[Button("👤 Liên hệ cán bộ", "m:lienhe")]])
+    return Reply(ctx.render("faq/feedback_down"), [[Button(label("faq.contact"), "m:lienhe")]])
 
 
 async def _send_logged_question(ctx: Ctx, log_id: int) -> Reply:
@@ -177,6 +183,7 @@ async def _store_officer_question(ctx: Ctx, question: str) -> Reply:
 
 # --- menu entries and the "lienhe" flow -------------------------------------------------------
 async def menu_faq(ctx: Ctx, msg: Incoming):
+    await sync(lambda: ctx.session, ctx.settings.database_url)
     entries = get_engine().entries
     rows = [[Button(_label(entries[i].question), f"{NS}:s:{i}")] for i in popular_ids()]
     return Reply(ctx.render("faq/intro"), rows)
