@@ -36,6 +36,7 @@ PAGES = [
     "handlers.fairs.web",
     "handlers.rounds.web",
     "handlers.roles.web",
+    "handlers.reach.console",
 ]
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
