@@ -66,7 +66,7 @@ async def listing(request, *, error: str = "", draft: dict | None = None, http_s
     return page(request, "web/call_list", active="goi-dien", title="Gọi điện cho chủ thể",
                 entries=entries[:SHOWN], total=len(entries), f=f, views=VIEWS, reasons=calllist.REASONS,
                 provinces=await _provinces(request), error=error, draft=draft or {},
-                query=qs({"tinh": f["tinh"], "ly-do": f["ly_do"], "tt": f["tt"]}), http_status=http_status)
+                query=qs({"tinh": f["tinh"], "ly-do": f["ly_do"], "tt": f["tt"] if f["tt"] != "mo" else ""}), http_status=http_status)
 
 
 async def export(request):
