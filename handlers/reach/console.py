@@ -3,7 +3,8 @@
 Producers no route reached (no_route, phone_only, refused, no_zalo…), soonest expiry first, filtered
 by province (within the officer's scope) and reason. «Đã gọi» with an outcome note closes the row
 (and the other open rows of that certificate) through `calllist.mark_called`; the CSV/XLSX download is
-`calllist.export`. Another province's row answers «không tìm thấy» and is never changed. The number of
+`calllist.export` (another province asked for: refused). Another province's row answers «không tìm
+thấy» and is never changed; the list ignores a province filter outside the scope. The number of
 open rows shows beside «Gọi điện» in the menu.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from core.permissions import province_id_of, province_name
 from core.text import parse_id
 from core.web.exports import XLSX_MIME, download
 from core.web.keys import DB, VIEWER
-from core.web.render import bad_request, not_found, page, redirect, qs
+from core.web.render import bad_request, error_page, not_found, page, qs, redirect
 from handlers.reach import calllist
 from storage.models import CallListEntry
 
@@ -71,6 +72,9 @@ async def listing(request, *, error: str = "", draft: dict | None = None, http_s
 
 async def export(request):
     fmt = request.match_info["fmt"]
+    asked = request.query.get("tinh", "")
+    if asked and not request[VIEWER].allows(province_name(province_id_of(asked))):
+        return error_page(request, 403, "Không được phép", "Tỉnh này không thuộc phạm vi của bạn. Không có gì thay đổi.")
     f = _filters(request)
     entries = await _entries(request, f)
     await audit(request[DB], request[VIEWER].user_id, "call_list.export", rows=len(entries), province=f["tinh"])

@@ -91,7 +91,8 @@ async def test_scope_csrf_and_bad_input(console):
     body = await (await console.get("/quantri/goi-dien?tinh=Đồng Tháp")).text()
     assert "Mắm tép" not in body and "Trà Giảo" in body
     assert (await console.post(f"/quantri/goi-dien/{dongthap}/da-goi", {"note": "x"})).status == 404
-    csv_text = (await (await console.get("/quantri/goi-dien.csv?tinh=Đồng Tháp")).read()).decode("utf-8-sig")
+    assert (await console.get("/quantri/goi-dien.csv?tinh=Đồng Tháp")).status == 403
+    csv_text = (await (await console.get("/quantri/goi-dien.csv")).read()).decode("utf-8-sig")
     assert "Mắm tép" not in csv_text and "Trà Giảo" in csv_text
     # unknown / malformed ids, an unknown export format, junk filters
     for bad in ("999999", "abc", "-1", "1e9"):
