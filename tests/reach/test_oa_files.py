@@ -103,3 +103,15 @@ async def test_the_fake_refuses_what_the_oa_refuses(sqlite_url, zalo_env):
     async with aiohttp.ClientSession() as s:
         async with s.post(f"{h.fake.url}/v3.0/oa/message/cs", json=body, headers={"access_token": token}) as r:
             assert (await r.json())["error"] == -201
+
+
+async def test_a_file_hit_by_a_temporary_error_is_requeued_as_a_link(sqlite_url, zalo_env):
+    from storage.models import Delivery
+    h = await zalo_env("oa", sqlite_url)
+    user = await _producer(h)
+    h.fake.fail_next(-32, "rate limit")                      # the file message: back off, not lost
+    r = await h.channel.send_replies(user, [pdf_reply()], remember=False, requeue_key="ev-file-1")
+    assert r.status == "retry" and h.fake.files_to(user) == []
+    async with h.core.sessionmaker() as s:
+        rows = list(await s.scalars(select(Delivery).where(Delivery.key.like("zalo:reply:ev-file-1:%"))))
+    assert len(rows) == 1 and "/tep/" in rows[0].payload["text"]
