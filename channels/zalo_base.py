@@ -183,24 +183,46 @@ class ZaloChannelBase:
                            requeue_key: str = "") -> SendResult:
         """Render and send; `remember` stores the shown choices (an answer without any clears them).
 
-        With `requeue_key` (answers to a user's message), texts that hit a temporary error are
-        handed to the delivery path instead of being lost (the worker retries with backoff)."""
+        A file goes as the file itself where the adapter can (`send_file`, the OA), otherwise as a
+        download link. With `requeue_key` (answers to a user's message), what hits a temporary error
+        is handed to the delivery path instead of being lost (the worker retries with backoff)."""
         outs, choices = render(replies)
         if remember:
             await self.save_choices(chat_id, choices)
-        texts = []
+        items: list = []                                 # texts, and Outgoing for a file
         for og in outs:
-            texts += og.texts
+            items += og.texts
             if og.file_name:
-                texts.append(await self._file_text(chat_id, og))
+                items.append(og)
         result = SendResult("failed", error="nothing to send")
-        for i, text in enumerate(texts):
-            result = await self.send_text(chat_id, text)
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                result = await self.send_text(chat_id, item)
+            else:
+                result = await self._send_file_item(chat_id, item)
             if result.status != "sent":
                 log.warning("zalo send to %s: %s %s", chat_id, result.status, result.error)
                 if result.status == "retry" and requeue_key:
-                    await self._requeue(chat_id, texts[i:], requeue_key)
+                    await self._requeue(chat_id, [t if isinstance(t, str) else await self._file_text(chat_id, t)
+                                                  for t in items[i:]], requeue_key)
                 return result
+        return result
+
+    async def send_file(self, chat_id: str, file) -> SendResult | None:
+        """The file itself; None when this adapter / this file cannot go as an attachment."""
+        return None
+
+    async def _send_file_item(self, chat_id: str, og) -> SendResult:
+        result = await self.send_file(chat_id, og.file) if og.file is not None else None
+        if result is None or result.status == "failed":      # not possible / refused: the link instead
+            if result is not None:
+                log.warning("zalo file %s to %s refused (%s): sending a link", og.file_name, chat_id, result.error)
+            return await self.send_text(chat_id, await self._file_text(chat_id, og))
+        if result.status == "sent" and og.file_caption:        # the file went; a lost caption is only logged
+            caption = await self.send_text(chat_id, html_to_plain(render_template(
+                "zalo/file_sent", filename=og.file_name, caption=og.file_caption)))
+            if caption.status != "sent":
+                log.warning("zalo caption of %s to %s: %s", og.file_name, chat_id, caption.error)
         return result
 
     async def _file_text(self, chat_id: str, og) -> str:

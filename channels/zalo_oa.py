@@ -7,6 +7,10 @@ carry the "mac=" prefix or not, hex in any case. Anything else answers 401 and i
 Outbound: POST {ZALO_OA_API_URL}/v3.0/oa/message/cs with header access_token (channels.zalo_tokens).
 Proactive messages (delivery path) are not attempted outside the 7-day interaction window or
 while the OA quota is known to be exhausted: the sender reports outside_window / quota.
+Files (channels.md §C7 "Sending a file on Zalo"): a PDF up to 5 MB is uploaded to
+POST {ZALO_OA_API_URL}/v2.0/oa/upload/file (multipart field "file") for a token, then sent as a CS
+message with attachment {"type": "file", "payload": {"token": …}}. Any other file, or an upload
+the OA refuses, goes as the /tep download link instead (zalo_base).
 """
 from __future__ import annotations
 
@@ -37,6 +41,14 @@ TOKEN_ERRORS = {-216, -220}
 UNREACHABLE = {-213: "not following the OA", -244: "user restricted this message type",
                -227: "user banned or inactive"}
 MAX_DOWNLOAD = 5 * 1024 * 1024            # documents a user sends (e.g. an officer's register)
+FILE_LIMIT = 5 * 1024 * 1024              # what the OA accepts for upload (§C7: PDF ≤ 5 MB)
+FILE_TYPES = {".pdf": "application/pdf"}
+
+
+def uploadable(file) -> bool:
+    """A file the OA upload API takes (§C7): a PDF of at most 5 MB."""
+    name = (file.filename or "").lower()
+    return any(name.endswith(ext) for ext in FILE_TYPES) and 0 < len(file.content or b"") <= FILE_LIMIT
 
 
 def expected_signature(app_id: str, raw_body: bytes, timestamp: str, secret_key: str) -> str:
@@ -182,23 +194,37 @@ class ZaloOAChannel(ZaloChannelBase):
             return SendResult("outside_window", error=f"last interaction {last:%Y-%m-%d}")
         return None
 
-    async def _post_cs(self, token: str, chat_id: str, text: str) -> dict:
+    async def _post_cs(self, token: str, chat_id: str, message: dict) -> dict:
         async with self.http.post(f"{self.settings.zalo_oa_api_url}/v3.0/oa/message/cs",
                                   headers={"access_token": token},
-                                  json={"recipient": {"user_id": chat_id}, "message": {"text": text}},
+                                  json={"recipient": {"user_id": chat_id}, "message": message},
                                   timeout=aiohttp.ClientTimeout(total=20)) as resp:
             data = await resp.json(content_type=None)
         return data if isinstance(data, dict) else {"error": -1, "message": f"HTTP {resp.status}"}
 
-    async def send_text(self, chat_id: str, text: str) -> SendResult:
+    async def _upload(self, token: str, file) -> dict:
+        form = aiohttp.FormData()
+        ext = next(e for e in FILE_TYPES if file.filename.lower().endswith(e))
+        form.add_field("file", file.content, filename=file.filename, content_type=FILE_TYPES[ext])
+        async with self.http.post(f"{self.settings.zalo_oa_api_url}/v2.0/oa/upload/file",
+                                  headers={"access_token": token}, data=form,
+                                  timeout=aiohttp.ClientTimeout(total=60)) as resp:
+            data = await resp.json(content_type=None)
+        return data if isinstance(data, dict) else {"error": -1, "message": f"HTTP {resp.status}"}
+
+    async def _call(self, fn, *args) -> dict:
+        """An OA API call with the access token; on a token error refresh once and retry."""
+        token = await self.tokens.access_token()
+        data = await fn(token, *args)
+        if int(data.get("error") or 0) in TOKEN_ERRORS:
+            token = await self.tokens.refresh(bad=token)
+            data = await fn(token, *args)
+        return data
+
+    async def _send(self, chat_id: str, message: dict) -> SendResult:
         try:
-            token = await self.tokens.access_token()
-            data = await self._post_cs(token, chat_id, text)
+            data = await self._call(self._post_cs, chat_id, message)
             code = int(data.get("error") or 0)
-            if code in TOKEN_ERRORS:                    # refresh then retry once
-                token = await self.tokens.refresh(bad=token)
-                data = await self._post_cs(token, chat_id, text)
-                code = int(data.get("error") or 0)
         except TokenError as exc:
             return SendResult("retry", error=str(exc)[:300])
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
@@ -208,6 +234,25 @@ class ZaloOAChannel(ZaloChannelBase):
         if code == -211:
             await self._mark_quota_exhausted()
         return classify(code, str(data.get("message") or ""))
+
+    async def send_text(self, chat_id: str, text: str) -> SendResult:
+        return await self._send(chat_id, {"text": text})
+
+    async def send_file(self, chat_id: str, file) -> SendResult | None:
+        """Upload then send the file itself; None (→ the download link) when it is not a PDF ≤ 5 MB or
+        the upload does not give a token."""
+        if not uploadable(file):
+            return None
+        try:
+            data = await self._call(self._upload, file)
+        except (TokenError, aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            log.warning("zalo oa upload of %s failed: %s", file.filename, exc)
+            return None
+        ftoken = str((data.get("data") or {}).get("token") or "") if not data.get("error") else ""
+        if not ftoken:
+            log.warning("zalo oa upload of %s refused: %s %s", file.filename, data.get("error"), data.get("message"))
+            return None
+        return await self._send(chat_id, {"attachment": {"type": "file", "payload": {"token": ftoken}}})
 
     async def _mark_quota_exhausted(self) -> None:
         until = (utcnow() + QUOTA_PAUSE).isoformat()

@@ -37,6 +37,7 @@ PAGES = [
     "handlers.rounds.web",
     "handlers.roles.web",
     "handlers.faq.web",
+    "handlers.reach.console",
 ]
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from core.permissions import officer_scope as _officer_scope
 from core.messages import Button, Incoming, OutFile, Reply
+from core.templates import label
 from core.text import parse_id
 from handlers.products.repo import province_name
 from handlers.reach import calllist
@@ -24,9 +25,9 @@ async def show(ctx, msg: Incoming = None, note: str = ""):
     if not is_officer:
         return ctx.reply("officer/not_allowed")
     entries = await calllist.open_entries(ctx.session, scope)
-    rows = [[Button(f"☎️ Đã gọi #{e.id}", f"cl:done:{e.id}")] for e in entries[:PAGE]]
+    rows = [[Button(label("reach.called", id=e.id), f"cl:done:{e.id}")] for e in entries[:PAGE]]
     if entries:
-        rows.append([Button("📄 Tải danh sách (CSV)", "cl:csv")])
+        rows.append([Button(label("reach.csv"), "cl:csv")])
     return Reply(ctx.render("reach/call_list", entries=entries[:PAGE], total=len(entries), note=note,
                             provinces=sorted(scope) if scope is not None else None), rows)
 

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from storage.models import CallListEntry, utcnow
 
@@ -30,7 +30,7 @@ REASONS = {
     "failed": "gửi lỗi nhiều lần",
 }
 HEADERS = ["id", "tỉnh", "xã/phường", "sản phẩm", "chủ thể", "số điện thoại", "hết hạn", "mốc nhắc",
-           "lý do", "chi tiết", "đã gọi lúc"]
+           "lý do", "chi tiết", "đã gọi lúc", "kết quả gọi"]
 
 
 @dataclass
@@ -48,11 +48,36 @@ class Entry:
     reason_label: str
     detail: str
     called_at: object
+    note: str = ""
 
 
 def _view(e: CallListEntry) -> Entry:
     return Entry(e.id, e.province, e.commune or "", e.product, e.producer, e.phone or "", e.expires_on, e.due_on,
-                 e.reason, REASONS.get(e.reason, e.reason), e.detail, e.called_at)
+                 e.reason, REASONS.get(e.reason, e.reason), e.detail, e.called_at, e.note or "")
+
+
+def _names(provinces: set[str]) -> list[str]:
+    from handlers.products.repo import province_variants
+    return [v for p in provinces for v in province_variants(p)]
+
+
+async def open_count(session, provinces: set[str] | None = None) -> int:
+    """How many certificates (or reminders without one) the open list shows."""
+    base = select(CallListEntry.kind, CallListEntry.cert_id).where(CallListEntry.called_at.is_(None))
+    if provinces is not None:
+        base = base.where(CallListEntry.province.in_(_names(provinces)))
+    with_cert = base.where(CallListEntry.cert_id.is_not(None)).distinct().subquery()
+    without = base.where(CallListEntry.cert_id.is_(None)).subquery()
+    a = await session.scalar(select(func.count()).select_from(with_cert)) or 0
+    return a + (await session.scalar(select(func.count()).select_from(without)) or 0)
+
+
+async def get(session, entry_id: int, provinces: set[str] | None = None) -> Entry | None:
+    """One row, or None when unknown or outside the provinces."""
+    e = await session.get(CallListEntry, entry_id)
+    if e is None or (provinces is not None and e.province not in _names(provinces)):
+        return None
+    return _view(e)
 
 
 async def add(session, rows: list[dict]) -> int:
@@ -113,14 +138,19 @@ async def mark_called(session, entry_id: int, officer_user_id: int | None, provi
 
 
 def _cells(e: Entry) -> list:
+    from core.web.exports import safe
+    return [safe(v) for v in _raw(e)]
+
+
+def _raw(e: Entry) -> list:
     return [e.id, e.province, e.commune, e.product, e.producer, e.phone,
             e.expires_on.strftime("%d/%m/%Y") if e.expires_on else "",
             e.due_on.strftime("%d/%m/%Y") if e.due_on else "", e.reason, e.reason_label,
-            e.detail, e.called_at.isoformat() if e.called_at else ""]
+            e.detail, e.called_at.isoformat() if e.called_at else "", e.note]
 
 
 def export(entries: list[Entry], fmt: str = "csv") -> bytes:
-    """CSV (UTF-8 with BOM, opens in Excel) or XLSX bytes."""
+    """CSV (UTF-8 with BOM, opens in Excel) or XLSX bytes; a cell never runs as a formula."""
     if fmt == "xlsx":
         from openpyxl import Workbook
         wb = Workbook()

@@ -3,6 +3,11 @@
 - POST /v3.0/oa/message/{cs,transaction,promotion} needs header access_token: unknown token
   -> -216, expired token -> -220; texts over 2,000 characters -> -201; per-user and one-shot
   error injection (-230, -213, -32, …).
+- POST /v2.0/oa/upload/file (multipart field "file", header access_token) takes a PDF of at most
+  5 MB (channels.md §C7) and answers data.token; anything else is refused: not a PDF (by name,
+  declared type and the %PDF magic) -> -201, over 5 MB -> -210, no file -> -201. A CS message
+  whose message.attachment is {"type": "file", "payload": {"token"}} delivers that file (an unknown
+  token -> -201); it is recorded in `sent` with "file"/"content" and text "".
 - POST /v4/oa/access_token (form, header secret_key) rotates single-use refresh tokens: a
   reused refresh token is refused.
 - push(event) signs like Zalo: "mac=" + sha256(app_id + body + timestamp + OA secret key).
@@ -20,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 TEXT_LIMIT = 2000
+FILE_LIMIT = 5 * 1024 * 1024
 _ids = itertools.count(1)
 
 
@@ -64,7 +70,10 @@ class FakeZaloOAAPI:
         self.refresh_calls: list[str] = []         # refresh tokens presented, in order
         self.refused_refreshes = 0
         self.refresh_delay = 0.0
-        self.sent: list[dict] = []                 # {"user_id", "text", "kind"}
+        self.sent: list[dict] = []                 # {"user_id", "text", "kind"} (+ "file", "content")
+        self.uploads: dict[str, tuple[str, bytes]] = {}   # upload token -> (file name, bytes)
+        self.upload_attempts = 0
+        self._upload_errors: list[tuple[int, str]] = []
         self.send_attempts = 0
         self.user_errors: dict[str, tuple[int, str]] = {}
         self.expire_after: int | None = None       # expire every access token after N more sends
@@ -108,8 +117,14 @@ class FakeZaloOAAPI:
     def fail_next(self, code: int, message: str = "injected", times: int = 1) -> None:
         self._next_errors.extend([(code, message)] * times)
 
+    def fail_upload_next(self, code: int, message: str = "injected", times: int = 1) -> None:
+        self._upload_errors.extend([(code, message)] * times)
+
     def texts_to(self, user_id: str) -> list[str]:
-        return [m["text"] for m in self.sent if m["user_id"] == user_id]
+        return [m["text"] for m in self.sent if m["user_id"] == user_id and "file" not in m]
+
+    def files_to(self, user_id: str) -> list[tuple[str, bytes]]:
+        return [(m["file"], m["content"]) for m in self.sent if m["user_id"] == user_id and "file" in m]
 
     async def push(self, url: str, event: dict, *, secret_key: str | None = None, prefix: str = "mac=",
                    signature: str | None = None, raw: bytes | None = None) -> int:
@@ -127,9 +142,10 @@ class FakeZaloOAAPI:
 
     # --- server ----------------------------------------------------------------------------------
     async def start(self) -> "FakeZaloOAAPI":
-        app = web.Application()
+        app = web.Application(client_max_size=FILE_LIMIT * 2)
         app.router.add_post("/v3.0/oa/message/{kind}", self._send)
         app.router.add_post("/v4/oa/access_token", self._token)
+        app.router.add_post("/v2.0/oa/upload/file", self._upload)
         app.router.add_get("/v2.0/oa/getoa", self._getoa)
         app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app)
@@ -151,23 +167,65 @@ class FakeZaloOAAPI:
     def _err(code: int, message: str) -> web.Response:
         return web.json_response({"error": code, "message": message})
 
-    async def _send(self, request: web.Request) -> web.Response:
-        self.send_attempts += 1
+    def _token_error(self, request: web.Request) -> web.Response | None:
         token = request.headers.get("access_token", "")
         if token not in self.access:
             return self._err(-216, "Access token is invalid")
         if not self.access[token]:
             return self._err(-220, "Access token has expired or has been removed")
+        return None
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.upload_attempts += 1
+        if (bad := self._token_error(request)) is not None:
+            return bad
+        if not request.content_type.startswith("multipart/"):
+            return self._err(-201, "Parameters are invalid")
+        part, reader = None, await request.multipart()
+        while (p := await reader.next()) is not None:
+            if p.name == "file":
+                part = p
+                break
+        if part is None or not part.filename:
+            return self._err(-201, "Parameters are invalid: file is required")
+        data = await part.read()
+        if self._upload_errors:
+            return self._err(*self._upload_errors.pop(0))
+        if len(data) > FILE_LIMIT:
+            return self._err(-210, "File size exceeds the limit (5 MB)")
+        kind = part.headers.get("Content-Type", "")
+        if not part.filename.lower().endswith(".pdf") or kind != "application/pdf" or not data.startswith(b"%PDF"):
+            return self._err(-201, "File type is not supported")
+        token = f"ft{next(self._seq)}"
+        self.uploads[token] = (part.filename, data)
+        return web.json_response({"error": 0, "message": "Success", "data": {"token": token}})
+
+    async def _send(self, request: web.Request) -> web.Response:
+        self.send_attempts += 1
+        if (bad := self._token_error(request)) is not None:
+            return bad
         body = await request.json()
         user_id = str((body.get("recipient") or {}).get("user_id") or "")
-        text = str((body.get("message") or {}).get("text") or "")
-        if not user_id or not text or len(text) > TEXT_LIMIT:
+        message = body.get("message") or {}
+        text = str(message.get("text") or "")
+        attachment = message.get("attachment") or {}
+        upload = None
+        if attachment:
+            if attachment.get("type") != "file" or text:
+                return self._err(-201, "Parameters are invalid")
+            upload = self.uploads.get(str((attachment.get("payload") or {}).get("token") or ""))
+            if upload is None:
+                return self._err(-201, "Parameters are invalid: unknown file token")
+        if not user_id or (not text and upload is None) or len(text) > TEXT_LIMIT:
             return self._err(-201, "Parameters are invalid")
         if self._next_errors:
             return self._err(*self._next_errors.pop(0))
         if user_id in self.user_errors:
             return self._err(*self.user_errors[user_id])
-        self.sent.append({"user_id": user_id, "text": text, "kind": request.match_info["kind"]})
+        entry = {"user_id": user_id, "text": text, "kind": request.match_info["kind"]}
+        if upload is not None:
+            entry["file"], entry["content"] = upload
+        self.sent.append(entry)
         if self.expire_after is not None:
             self.expire_after -= 1
             if self.expire_after <= 0:

@@ -39,5 +39,9 @@ async def test_full_dossier_walk_by_numbered_answers(mode, db, request, zalo_env
         assert n < 40
     final = "\n".join(out)
     assert "Danh mục hồ sơ OCOP của bạn" in final and "Giấy tờ bắt buộc đã sẵn sàng: 1/3" in final  # QĐ 26/2026 Điều 6: 3 required
-    assert "/tep/" in final and ".pdf" in final            # the PDF comes as a 7-day download link
+    if mode == "oa":                                        # the OA carries the PDF itself (upload → file message)
+        [(name, data)] = h.fake.files_to("d1")
+        assert name.endswith(".pdf") and data.startswith(b"%PDF") and "/tep/" not in final
+    else:                                                   # Bot Platform: a 7-day download link
+        assert "/tep/" in final and ".pdf" in final
     assert all(len(t) <= 2000 and not TAG.search(t) for t in h.fake.texts_to("d1"))

@@ -1,0 +1,111 @@
+"""«Gọi điện» /quantri/goi-dien: the call list on the web console (the rows /canlienhe shows).
+
+Producers no route reached (no_route, phone_only, refused, no_zalo…), soonest expiry first, filtered
+by province (within the officer's scope) and reason. «Đã gọi» with an outcome note closes the row
+(and the other open rows of that certificate) through `calllist.mark_called`; the CSV/XLSX download is
+`calllist.export` (another province asked for: refused). Another province's row answers «không tìm
+thấy» and is never changed; the list ignores a province filter outside the scope. The number of
+open rows shows beside «Gọi điện» in the menu.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.audit import audit
+from core.permissions import province_id_of, province_name
+from core.text import parse_id
+from core.web.exports import XLSX_MIME, download
+from core.web.keys import DB, VIEWER
+from core.web.render import bad_request, error_page, not_found, page, qs, redirect
+from handlers.reach import calllist
+from storage.models import CallListEntry
+
+BASE = "/quantri/goi-dien"
+MAX_NOTE = 300
+SHOWN = 300
+VIEWS = {"mo": "Chưa gọi", "da-goi": "Đã gọi"}
+
+
+def scope(viewer) -> set[str] | None:
+    return None if viewer.national else set(viewer.provinces)
+
+
+async def open_count(db, viewer) -> int:
+    return await calllist.open_count(db, scope(viewer))
+
+
+def _filters(request) -> dict:
+    viewer, p = request[VIEWER], request.query
+    tinh = province_name(province_id_of(p.get("tinh", ""))) if p.get("tinh") else ""
+    if tinh and not viewer.allows(tinh):
+        tinh = ""                                    # outside the scope: ignored, never widened
+    reason = p.get("ly-do", "") if p.get("ly-do", "") in calllist.REASONS else ""
+    view = p.get("tt", "mo") if p.get("tt", "mo") in VIEWS else "mo"
+    return dict(tinh=tinh, ly_do=reason, tt=view)
+
+
+async def _entries(request, f: dict) -> list[calllist.Entry]:
+    provinces = {f["tinh"]} if f["tinh"] else scope(request[VIEWER])
+    if f["tt"] == "mo":
+        rows = await calllist.open_entries(request[DB], provinces)
+    else:
+        rows = [e for e in await calllist.open_entries(request[DB], provinces, include_called=True) if e.called_at]
+    return [e for e in rows if not f["ly_do"] or e.reason == f["ly_do"]]
+
+
+async def _provinces(request) -> list[str]:
+    viewer = request[VIEWER]
+    if not viewer.national:
+        return sorted(viewer.provinces)
+    stored = await request[DB].scalars(select(CallListEntry.province).distinct())
+    return sorted({province_name(province_id_of(v)) or v for v in stored if v})
+
+
+async def listing(request, *, error: str = "", draft: dict | None = None, http_status: int = 200):
+    f = _filters(request)
+    entries = await _entries(request, f)
+    return page(request, "web/call_list", active="goi-dien", title="Gọi điện cho chủ thể",
+                entries=entries[:SHOWN], total=len(entries), f=f, views=VIEWS, reasons=calllist.REASONS,
+                provinces=await _provinces(request), error=error, draft=draft or {},
+                query=qs({"tinh": f["tinh"], "ly-do": f["ly_do"], "tt": f["tt"] if f["tt"] != "mo" else ""}), http_status=http_status)
+
+
+async def export(request):
+    fmt = request.match_info["fmt"]
+    asked = request.query.get("tinh", "")
+    if asked and not request[VIEWER].allows(province_name(province_id_of(asked))):
+        return error_page(request, 403, "Không được phép", "Tỉnh này không thuộc phạm vi của bạn. Không có gì thay đổi.")
+    f = _filters(request)
+    entries = await _entries(request, f)
+    await audit(request[DB], request[VIEWER].user_id, "call_list.export", rows=len(entries), province=f["tinh"])
+    data = calllist.export(entries, fmt)
+    return download(data, f"goi-dien.{fmt}", XLSX_MIME if fmt == "xlsx" else "text/csv; charset=utf-8")
+
+
+async def mark(request):
+    viewer = request[VIEWER]
+    eid = parse_id(request.match_info["id"])
+    entry = await calllist.get(request[DB], eid, scope(viewer)) if eid else None
+    if entry is None:
+        return not_found(request)
+    form = await request.post()
+    note = str(form.get("note", "")).strip()
+    sent = str(form.get("back", ""))[:300]
+    back = BASE + sent if sent.startswith("?") and sent.isprintable() and " " not in sent else BASE
+    if entry.called_at is not None:
+        return bad_request(request, f"Mục #{entry.id} đã được ghi nhận là đã gọi. Không có gì thay đổi.", back=back)
+    if len(note) > MAX_NOTE:
+        return await listing(request, error=f"Ghi chú kết quả dài quá {MAX_NOTE} ký tự. Chưa ghi nhận gì.",
+                             draft={entry.id: note}, http_status=400)
+    n = await calllist.mark_called(request[DB], entry.id, viewer.user_id, scope(viewer), note)
+    if not n:                                        # closed meanwhile by someone else
+        return bad_request(request, f"Mục #{entry.id} đã được ghi nhận là đã gọi. Không có gì thay đổi.", back=back)
+    await audit(request[DB], viewer.user_id, "call_list_called", entry=entry.id, rows=n, note=note, source="web")
+    return redirect(back)
+
+
+def routes(r) -> None:
+    r.nav("goi-dien", "Gọi điện", BASE, badge=open_count)
+    r.get("/goi-dien", listing)
+    r.get("/goi-dien.{fmt:csv|xlsx}", export)
+    r.post("/goi-dien/{id}/da-goi", mark)
