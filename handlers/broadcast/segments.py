@@ -62,24 +62,27 @@ def describe(segment: dict) -> str:
     return "; ".join(parts) or "tất cả người dùng đã bấm Bắt đầu"
 
 
-async def recipients(session, segment: dict, scope: Scope | None = None) -> list[Recipient]:
-    """Resolve a segment to one reachable identity per person (the most recently used one)."""
-    q = (select(User, Identity).join(Identity, Identity.user_id == User.id)
-         .where(User.opted_out.is_(False), Identity.active.is_(True)))
+def _user_filters(segment: dict, scope: Scope | None) -> list:
+    """The conditions on a person (User) of the segment, before the group/topic step."""
+    where = [User.opted_out.is_(False)]
     provs = effective_provinces(segment, scope)
     if provs:
         values = [v for p in provs for v in province_values(p)]
         sub_in = exists().where(Subscription.user_id == User.id, Subscription.province.in_(values))
-        q = q.where(User.province.in_(values) | sub_in)
+        where.append(User.province.in_(values) | sub_in)
     cert = Certificate.owner_user_id == User.id
     if segment.get("stars"):
-        q = q.where(exists().where(cert, Certificate.stars.in_([int(s) for s in segment["stars"]])))
+        where.append(exists().where(cert, Certificate.stars.in_([int(s) for s in segment["stars"]])))
     if segment.get("expiring_before"):
-        q = q.where(exists().where(cert, Certificate.expires_on < date.fromisoformat(segment["expiring_before"])))
-    rows = (await session.execute(q.order_by(User.id, Identity.last_interaction_at.desc()))).all()
-    subs = {}
+        where.append(exists().where(cert, Certificate.expires_on < date.fromisoformat(segment["expiring_before"])))
+    return where
+
+
+async def _kept(session, segment: dict, users: list[User]) -> list[tuple[User, Subscription | None]]:
+    """The group and topic step (subscriptions, certificate groups), in order, one entry per person."""
+    ids = list(dict.fromkeys(u.id for u in users))
+    subs: dict[int, Subscription] = {}
     if segment.get("groups") or segment.get("topic"):
-        ids = list({u.id for u, _ in rows})
         for i in range(0, len(ids), 5000):
             for s in await session.scalars(select(Subscription).where(Subscription.user_id.in_(ids[i:i + 5000]))):
                 subs[s.user_id] = s
@@ -88,10 +91,11 @@ async def recipients(session, segment: dict, scope: Scope | None = None) -> list
         for uid, grp in await session.execute(select(Certificate.owner_user_id, Certificate.group)
                                               .where(Certificate.owner_user_id.is_not(None))):
             cert_groups.setdefault(uid, set()).add(grp)
-    out: dict[int, Recipient] = {}
-    for user, ident in rows:
-        if user.id in out:
+    out, seen = [], set()
+    for user in users:
+        if user.id in seen:
             continue
+        seen.add(user.id)
         sub = subs.get(user.id)
         if segment.get("topic") and not (sub and sub.active and segment["topic"] in (sub.topics or [])):
             continue
@@ -100,6 +104,57 @@ async def recipients(session, segment: dict, scope: Scope | None = None) -> list
             sub_groups = set(sub.groups or []) if sub and sub.active else set()
             if not (wanted & sub_groups or wanted & cert_groups.get(user.id, set())):
                 continue
-        prov = province_id_of(user.province or (sub.province if sub else None))
-        out[user.id] = Recipient(user.id, ident, user.display_name or "", prov)
-    return list(out.values())
+        out.append((user, sub))
+    return out
+
+
+async def recipients(session, segment: dict, scope: Scope | None = None) -> list[Recipient]:
+    """Resolve a segment to one reachable identity per person (the most recently used one)."""
+    q = (select(User, Identity).join(Identity, Identity.user_id == User.id)
+         .where(Identity.active.is_(True), *_user_filters(segment, scope)))
+    rows = (await session.execute(q.order_by(User.id, Identity.last_interaction_at.desc()))).all()
+    first: dict[int, Identity] = {}
+    for user, ident in rows:
+        first.setdefault(user.id, ident)
+    return [Recipient(user.id, first[user.id], user.display_name or "",
+                      province_id_of(user.province or (sub.province if sub else None)))
+            for user, sub in await _kept(session, segment, [u for u, _ in rows])]
+
+
+@dataclass
+class Unreached:
+    """Someone of the segment the bot has no route to (counted as no_route, listed in the CSV)."""
+    key: str                  # "u<user id>" or "c<certificate id>"
+    user_id: int | None
+    name: str
+    province: str | None      # province id
+    phone: str | None
+
+
+async def unreached(session, segment: dict, scope: Scope | None = None) -> list[Unreached]:
+    """People of the segment with no route: every identity inactive (blocked the bot, account gone), or a
+    register entry (certificate) no bot user has claimed. Broadcasts never use paid ZNS, so they are told
+    by other means from the unreached CSV (phones from the register where known)."""
+    live = exists().where(Identity.user_id == User.id, Identity.active.is_(True))
+    users = list(await session.scalars(select(User).where(~live, *_user_filters(segment, scope)).order_by(User.id)))
+    out = [Unreached(f"u{u.id}", u.id, u.display_name or "", province_id_of(u.province), u.phone)
+           for u, _ in await _kept(session, segment, users)]
+    if segment.get("topic"):            # nobody subscribes to a topic without using the bot
+        return out
+    q = select(Certificate).where(Certificate.owner_user_id.is_(None), Certificate.revoked.is_(False))
+    provs = effective_provinces(segment, scope)
+    if provs:
+        q = q.where(Certificate.province.in_([v for p in provs for v in province_values(p)]))
+    if segment.get("stars"):
+        q = q.where(Certificate.stars.in_([int(s) for s in segment["stars"]]))
+    if segment.get("expiring_before"):
+        q = q.where(Certificate.expires_on < date.fromisoformat(segment["expiring_before"]))
+    if segment.get("groups"):
+        q = q.where(Certificate.group.in_(segment["groups"]))
+    seen = set()
+    for c in await session.scalars(q.order_by(Certificate.id)):
+        who = c.phone or f"{c.producer}|{c.province}"
+        if who not in seen:
+            seen.add(who)
+            out.append(Unreached(f"c{c.id}", None, c.producer, province_id_of(c.province), c.phone))
+    return out
