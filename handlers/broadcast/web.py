@@ -266,7 +266,7 @@ async def compose(request):
         sample = prep.recipients[0]
         text = templates.render_message(c.text, sending.values_of(sample))
         return _form_page(request, c, draft=draft, count=(len(prep.recipients), len(await unreached(db, c.segment, scope))),
-                          preview=dict(name=sample.name, html=Markup(text.replace("\n", "<br>"))))
+                          preview=dict(name=sample.name, html=Markup(text)))
     bc, errors = await sending.create(db, actor_user_id=viewer.user_id, text=c.text, segment=shown(c.segment, scope),
                                       scope=scope, scheduled_at=c.when if action == "hen-gio" else None, origin="web")
     if errors:
