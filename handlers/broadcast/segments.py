@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, cast, distinct, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from core.reference import group_by_id
 from core.permissions import Scope, province_id_of, province_name, province_values
@@ -62,8 +63,13 @@ def describe(segment: dict) -> str:
     return "; ".join(parts) or "tất cả người dùng đã bấm Bắt đầu"
 
 
+def _listed(column, value: str):
+    """A JSON list column (stored as text '["a", "b"]') holds `value` (ids are plain words)."""
+    return cast(column, String).contains(f'"{value}"', autoescape=True)
+
+
 def _user_filters(segment: dict, scope: Scope | None) -> list:
-    """The conditions on a person (User) of the segment, before the group/topic step."""
+    """The conditions on a person (User) of the segment, all in SQL."""
     where = [User.opted_out.is_(False)]
     provs = effective_provinces(segment, scope)
     if provs:
@@ -75,50 +81,57 @@ def _user_filters(segment: dict, scope: Scope | None) -> list:
         where.append(exists().where(cert, Certificate.stars.in_([int(s) for s in segment["stars"]])))
     if segment.get("expiring_before"):
         where.append(exists().where(cert, Certificate.expires_on < date.fromisoformat(segment["expiring_before"])))
+    subscribed = (Subscription.user_id == User.id, Subscription.active.is_(True))
+    if segment.get("topic"):
+        where.append(exists().where(*subscribed, _listed(Subscription.topics, segment["topic"])))
+    if segment.get("groups"):
+        where.append(exists().where(*subscribed, or_(*(_listed(Subscription.groups, g) for g in segment["groups"])))
+                     | exists().where(cert, Certificate.group.in_(segment["groups"])))
     return where
 
 
-async def _kept(session, segment: dict, users: list[User]) -> list[tuple[User, Subscription | None]]:
-    """The group and topic step (subscriptions, certificate groups), in order, one entry per person."""
-    ids = list(dict.fromkeys(u.id for u in users))
-    subs: dict[int, Subscription] = {}
-    if segment.get("groups") or segment.get("topic"):
-        for i in range(0, len(ids), 5000):
-            for s in await session.scalars(select(Subscription).where(Subscription.user_id.in_(ids[i:i + 5000]))):
-                subs[s.user_id] = s
-    cert_groups: dict[int, set[str]] = {}
-    if segment.get("groups"):
-        for uid, grp in await session.execute(select(Certificate.owner_user_id, Certificate.group)
-                                              .where(Certificate.owner_user_id.is_not(None))):
-            cert_groups.setdefault(uid, set()).add(grp)
-    out, seen = [], set()
-    for user in users:
-        if user.id in seen:
-            continue
-        seen.add(user.id)
-        sub = subs.get(user.id)
-        if segment.get("topic") and not (sub and sub.active and segment["topic"] in (sub.topics or [])):
-            continue
-        if segment.get("groups"):
-            wanted = set(segment["groups"])
-            sub_groups = set(sub.groups or []) if sub and sub.active else set()
-            if not (wanted & sub_groups or wanted & cert_groups.get(user.id, set())):
-                continue
-        out.append((user, sub))
-    return out
+def _live():
+    return exists().where(Identity.user_id == User.id, Identity.active.is_(True))
 
 
 async def recipients(session, segment: dict, scope: Scope | None = None) -> list[Recipient]:
     """Resolve a segment to one reachable identity per person (the most recently used one)."""
-    q = (select(User, Identity).join(Identity, Identity.user_id == User.id)
+    sub = aliased(Subscription)             # the filters' EXISTS on subscriptions stay correlated to User
+    q = (select(User.id, User.display_name, func.coalesce(User.province, sub.province), Identity)
+         .join(Identity, Identity.user_id == User.id).outerjoin(sub, sub.user_id == User.id)
          .where(Identity.active.is_(True), *_user_filters(segment, scope)))
-    rows = (await session.execute(q.order_by(User.id, Identity.last_interaction_at.desc()))).all()
-    first: dict[int, Identity] = {}
-    for user, ident in rows:
-        first.setdefault(user.id, ident)
-    return [Recipient(user.id, first[user.id], user.display_name or "",
-                      province_id_of(user.province or (sub.province if sub else None)))
-            for user, sub in await _kept(session, segment, [u for u, _ in rows])]
+    out: dict[int, Recipient] = {}
+    for uid, name, prov, ident in await session.execute(q.order_by(User.id, Identity.last_interaction_at.desc())):
+        if uid not in out:
+            out[uid] = Recipient(uid, ident, name or "", province_id_of(prov))
+    return list(out.values())
+
+
+async def count(session, segment: dict, scope: Scope | None = None) -> tuple[int, int]:
+    """(recipients, people with no route) of a segment, counted in SQL (the composer's live count)."""
+    filters = _user_filters(segment, scope)
+    reach, lost = [await session.scalar(select(func.count()).select_from(User).where(c, *filters))
+                   for c in (_live(), ~_live())]
+    register = 0
+    if not segment.get("topic"):
+        who = func.coalesce(func.nullif(Certificate.phone, ""), Certificate.producer.concat("|").concat(Certificate.province))
+        register = await session.scalar(select(func.count(distinct(who))).where(*_register_filters(segment, scope)))
+    return reach, lost + register
+
+
+def _register_filters(segment: dict, scope: Scope | None) -> list:
+    """Unclaimed register entries (certificates no bot user owns) of the segment."""
+    where = [Certificate.owner_user_id.is_(None), Certificate.revoked.is_(False)]
+    provs = effective_provinces(segment, scope)
+    if provs:
+        where.append(Certificate.province.in_([v for p in provs for v in province_values(p)]))
+    if segment.get("stars"):
+        where.append(Certificate.stars.in_([int(s) for s in segment["stars"]]))
+    if segment.get("expiring_before"):
+        where.append(Certificate.expires_on < date.fromisoformat(segment["expiring_before"]))
+    if segment.get("groups"):
+        where.append(Certificate.group.in_(segment["groups"]))
+    return where
 
 
 @dataclass
@@ -135,26 +148,18 @@ async def unreached(session, segment: dict, scope: Scope | None = None) -> list[
     """People of the segment with no route: every identity inactive (blocked the bot, account gone), or a
     register entry (certificate) no bot user has claimed. Broadcasts never use paid ZNS, so they are told
     by other means from the unreached CSV (phones from the register where known)."""
-    live = exists().where(Identity.user_id == User.id, Identity.active.is_(True))
-    users = list(await session.scalars(select(User).where(~live, *_user_filters(segment, scope)).order_by(User.id)))
-    out = [Unreached(f"u{u.id}", u.id, u.display_name or "", province_id_of(u.province), u.phone)
-           for u, _ in await _kept(session, segment, users)]
+    out = [Unreached(f"u{uid}", uid, name or "", province_id_of(prov), phone)
+           for uid, name, prov, phone in await session.execute(
+               select(User.id, User.display_name, User.province, User.phone)
+               .where(~_live(), *_user_filters(segment, scope)).order_by(User.id))]
     if segment.get("topic"):            # nobody subscribes to a topic without using the bot
         return out
-    q = select(Certificate).where(Certificate.owner_user_id.is_(None), Certificate.revoked.is_(False))
-    provs = effective_provinces(segment, scope)
-    if provs:
-        q = q.where(Certificate.province.in_([v for p in provs for v in province_values(p)]))
-    if segment.get("stars"):
-        q = q.where(Certificate.stars.in_([int(s) for s in segment["stars"]]))
-    if segment.get("expiring_before"):
-        q = q.where(Certificate.expires_on < date.fromisoformat(segment["expiring_before"]))
-    if segment.get("groups"):
-        q = q.where(Certificate.group.in_(segment["groups"]))
+    q = select(Certificate.id, Certificate.producer, Certificate.province, Certificate.phone).where(
+        *_register_filters(segment, scope))
     seen = set()
-    for c in await session.scalars(q.order_by(Certificate.id)):
-        who = c.phone or f"{c.producer}|{c.province}"
+    for cid, producer, prov, phone in await session.execute(q.order_by(Certificate.id)):
+        who = phone or f"{producer}|{prov}"
         if who not in seen:
             seen.add(who)
-            out.append(Unreached(f"c{c.id}", None, c.producer, province_id_of(c.province), c.phone))
+            out.append(Unreached(f"c{cid}", None, producer, province_id_of(prov), phone))
     return out

@@ -40,7 +40,7 @@ async def prepare(session, text: str, segment: dict, scope: Scope | None) -> Pre
     if not checked.ok:
         return Prepared([], checked.errors)
     recips = await recipients(session, segment, scope)
-    return Prepared(recips, templates.validate_for(checked, recips, values_of))
+    return Prepared(recips, templates.validate_for(checked, recips, values_of), await unreached(session, segment, scope))
 
 
 async def create(session, *, actor_user_id: int | None, text: str, segment: dict, scope: Scope | None,
@@ -70,7 +70,7 @@ async def create(session, *, actor_user_id: int | None, text: str, segment: dict
         key=f"bc:{bc.id}:nr:{u.key}", kind="broadcast", broadcast_id=bc.id, identity_id=None, channel="none",
         chat_id=u.phone or "", status="no_route", next_attempt_at=when,
         payload={"user_id": u.user_id, "name": u.name, "province": u.province, "phone": u.phone})
-        for u in await unreached(session, segment, scope)])
+        for u in prep.unreached])
     if progress_identity is not None:
         await enqueue_rows(session, [dict(
             key=f"bc:{bc.id}:progress", kind="progress", identity_id=progress_identity.id,

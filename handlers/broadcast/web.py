@@ -27,7 +27,7 @@ from core.web.keys import CORE, DB, VIEWER
 from core.web.render import bad_request, not_found, page, redirect
 from delivery.queue import enqueue_user
 from handlers.broadcast import sending, templates
-from handlers.broadcast.segments import TOPIC_NAMES, TOPICS, describe, effective_provinces, recipients, unreached
+from handlers.broadcast.segments import TOPIC_NAMES, TOPICS, count as segment_count, describe, effective_provinces
 from handlers.broadcast.when import MAX_AHEAD, parse_date, parse_datetime
 from storage.models import Broadcast, Delivery, User, utcnow
 
@@ -215,17 +215,13 @@ async def _broadcast_by_id(request, bid: int) -> Broadcast | None:
     return bc if visible(request[VIEWER], bc) else None
 
 
-async def _counts(db, segment: dict, scope: Scope) -> tuple[int, int]:
-    return len(await recipients(db, segment, scope)), len(await unreached(db, segment, scope))
-
-
 async def count(request):
     """GET /thong-bao/dem?tinh=…&nhom=…&sao=…&chude=…&het_han=… -> {"count", "no_route", "segment"}."""
     core, scope = request.app[CORE], scope_of(request[VIEWER])
     c = read_form(request.query, scope, core.today(), core.settings.tz)
     if c.errors:
         return _json({"errors": c.errors}, 400)
-    n, nr = await _counts(request[DB], c.segment, scope)
+    n, nr = await segment_count(request[DB], c.segment, scope)
     return _json({"count": n, "no_route": nr, "segment": describe(shown(c.segment, scope))})
 
 
@@ -265,7 +261,7 @@ async def compose(request):
     if action == "xem-truoc":
         sample = prep.recipients[0]
         text = templates.render_message(c.text, sending.values_of(sample))
-        return _form_page(request, c, draft=draft, count=(len(prep.recipients), len(await unreached(db, c.segment, scope))),
+        return _form_page(request, c, draft=draft, count=(len(prep.recipients), len(prep.unreached)),
                           preview=dict(name=sample.name, html=Markup(text)))
     bc, errors = await sending.create(db, actor_user_id=viewer.user_id, text=c.text, segment=shown(c.segment, scope),
                                       scope=scope, scheduled_at=c.when if action == "hen-gio" else None, origin="web")
