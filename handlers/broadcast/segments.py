@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, cast, distinct, exists, func, or_, select
+from sqlalchemy import String, case, cast, distinct, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from core.reference import group_by_id
@@ -109,9 +109,9 @@ async def recipients(session, segment: dict, scope: Scope | None = None) -> list
 
 async def count(session, segment: dict, scope: Scope | None = None) -> tuple[int, int]:
     """(recipients, people with no route) of a segment, counted in SQL (the composer's live count)."""
-    filters = _user_filters(segment, scope)
-    reach, lost = [await session.scalar(select(func.count()).select_from(User).where(c, *filters))
-                   for c in (_live(), ~_live())]
+    everyone, reach = (await session.execute(select(func.count(), func.coalesce(func.sum(case((_live(), 1), else_=0)), 0))
+                                             .select_from(User).where(*_user_filters(segment, scope)))).one()
+    lost = everyone - reach
     register = 0
     if not segment.get("topic"):
         who = func.coalesce(func.nullif(Certificate.phone, ""), Certificate.producer.concat("|").concat(Certificate.province))
