@@ -53,7 +53,7 @@
           document.getElementById("progress-bar").setAttribute("width", p.percent + "%");
           document.getElementById("status-label").textContent = p.status_label;
           if (p.finished) { window.location.reload(); return; }
-          setTimeout(poll, delay);
+          setTimeout(poll, p.status === "scheduled" ? 30000 : delay);   // a scheduled one: check now and then
         })
         .catch(function () { delay = Math.min(delay * 2, 30000); setTimeout(poll, delay); });
     };
