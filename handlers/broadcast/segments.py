@@ -74,7 +74,7 @@ def _user_filters(segment: dict, scope: Scope | None) -> list:
     provs = effective_provinces(segment, scope)
     if provs:
         values = [v for p in provs for v in province_values(p)]
-        sub_in = exists().where(Subscription.user_id == User.id, Subscription.province.in_(values))
+        sub_in = User.id.in_(select(Subscription.user_id).where(Subscription.province.in_(values)))  # computed once
         where.append(User.province.in_(values) | sub_in)
     cert = Certificate.owner_user_id == User.id
     if segment.get("stars"):
