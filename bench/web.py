@@ -177,7 +177,8 @@ async def measure(url: str, label: str, n_requests: int) -> dict:
             pages = ["/quantri/", "/quantri/san-pham", "/quantri/san-pham?q=mat ong&sao=4",
                      "/quantri/san-pham?tt=sap-het-han&lienhe=khong", "/quantri/san-pham?trang=40",
                      "/quantri/san-pham/123", "/quantri/bao-cao", "/quantri/bao-cao?tu=2024-01-01&den=2026-12-31",
-                     "/quantri/nhap", "/quantri/faq", "/quantri/faq/thoi_han_gcn"]
+                     "/quantri/nhap", "/quantri/faq", "/quantri/faq/thoi_han_gcn",
+                     "/quantri/thong-bao", "/quantri/thong-bao/3", "/quantri/thong-bao/moi"]
             for p in pages:
                 times = []
                 for _ in range(n_requests):

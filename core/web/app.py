@@ -34,6 +34,7 @@ PAGES = [
     "handlers.console.report",
     "handlers.officer.web",
     "handlers.fairs.web",
+    "handlers.broadcast.web",
     "handlers.rounds.web",
     "handlers.roles.web",
     "handlers.faq.web",

@@ -80,5 +80,5 @@ class Progress:
 
 
 def report(bc: Broadcast, summ: dict[str, int], per_channel: dict | None = None) -> Reply:
-    buttons = [[Button(label("broadcast.failures_csv"), f"bc:csv:{bc.id}")]] if summ["blocked"] + summ["failed"] else []
+    buttons = [[Button(label("broadcast.failures_csv"), f"bc:csv:{bc.id}")]] if summ["blocked"] + summ["failed"] + summ["no_route"] else []
     return Reply(render("broadcast/report", id=bc.id, total=bc.total, channels=per_channel or {}, **summ), buttons)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, case, cast, distinct, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from core.reference import group_by_id
 from core.permissions import Scope, province_id_of, province_name, province_values
@@ -62,44 +63,103 @@ def describe(segment: dict) -> str:
     return "; ".join(parts) or "tất cả người dùng đã bấm Bắt đầu"
 
 
-async def recipients(session, segment: dict, scope: Scope | None = None) -> list[Recipient]:
-    """Resolve a segment to one reachable identity per person (the most recently used one)."""
-    q = (select(User, Identity).join(Identity, Identity.user_id == User.id)
-         .where(User.opted_out.is_(False), Identity.active.is_(True)))
+def _listed(column, value: str):
+    """A JSON list column (stored as text '["a", "b"]') holds `value` (ids are plain words)."""
+    return cast(column, String).contains(f'"{value}"', autoescape=True)
+
+
+def _user_filters(segment: dict, scope: Scope | None) -> list:
+    """The conditions on a person (User) of the segment, all in SQL."""
+    where = [User.opted_out.is_(False)]
     provs = effective_provinces(segment, scope)
     if provs:
         values = [v for p in provs for v in province_values(p)]
-        sub_in = exists().where(Subscription.user_id == User.id, Subscription.province.in_(values))
-        q = q.where(User.province.in_(values) | sub_in)
+        sub_in = User.id.in_(select(Subscription.user_id).where(Subscription.province.in_(values)))  # computed once
+        where.append(User.province.in_(values) | sub_in)
     cert = Certificate.owner_user_id == User.id
     if segment.get("stars"):
-        q = q.where(exists().where(cert, Certificate.stars.in_([int(s) for s in segment["stars"]])))
+        where.append(exists().where(cert, Certificate.stars.in_([int(s) for s in segment["stars"]])))
     if segment.get("expiring_before"):
-        q = q.where(exists().where(cert, Certificate.expires_on < date.fromisoformat(segment["expiring_before"])))
-    rows = (await session.execute(q.order_by(User.id, Identity.last_interaction_at.desc()))).all()
-    subs = {}
-    if segment.get("groups") or segment.get("topic"):
-        ids = list({u.id for u, _ in rows})
-        for i in range(0, len(ids), 5000):
-            for s in await session.scalars(select(Subscription).where(Subscription.user_id.in_(ids[i:i + 5000]))):
-                subs[s.user_id] = s
-    cert_groups: dict[int, set[str]] = {}
+        where.append(exists().where(cert, Certificate.expires_on < date.fromisoformat(segment["expiring_before"])))
+    subscribed = (Subscription.user_id == User.id, Subscription.active.is_(True))
+    if segment.get("topic"):
+        where.append(exists().where(*subscribed, _listed(Subscription.topics, segment["topic"])))
     if segment.get("groups"):
-        for uid, grp in await session.execute(select(Certificate.owner_user_id, Certificate.group)
-                                              .where(Certificate.owner_user_id.is_not(None))):
-            cert_groups.setdefault(uid, set()).add(grp)
+        where.append(exists().where(*subscribed, or_(*(_listed(Subscription.groups, g) for g in segment["groups"])))
+                     | exists().where(cert, Certificate.group.in_(segment["groups"])))
+    return where
+
+
+def _live():
+    return exists().where(Identity.user_id == User.id, Identity.active.is_(True))
+
+
+async def recipients(session, segment: dict, scope: Scope | None = None) -> list[Recipient]:
+    """Resolve a segment to one reachable identity per person (the most recently used one)."""
+    sub = aliased(Subscription)             # the filters' EXISTS on subscriptions stay correlated to User
+    q = (select(User.id, User.display_name, func.coalesce(User.province, sub.province), Identity)
+         .join(Identity, Identity.user_id == User.id).outerjoin(sub, sub.user_id == User.id)
+         .where(Identity.active.is_(True), *_user_filters(segment, scope)))
     out: dict[int, Recipient] = {}
-    for user, ident in rows:
-        if user.id in out:
-            continue
-        sub = subs.get(user.id)
-        if segment.get("topic") and not (sub and sub.active and segment["topic"] in (sub.topics or [])):
-            continue
-        if segment.get("groups"):
-            wanted = set(segment["groups"])
-            sub_groups = set(sub.groups or []) if sub and sub.active else set()
-            if not (wanted & sub_groups or wanted & cert_groups.get(user.id, set())):
-                continue
-        prov = province_id_of(user.province or (sub.province if sub else None))
-        out[user.id] = Recipient(user.id, ident, user.display_name or "", prov)
+    for uid, name, prov, ident in await session.execute(q.order_by(User.id, Identity.last_interaction_at.desc())):
+        if uid not in out:
+            out[uid] = Recipient(uid, ident, name or "", province_id_of(prov))
     return list(out.values())
+
+
+async def count(session, segment: dict, scope: Scope | None = None) -> tuple[int, int]:
+    """(recipients, people with no route) of a segment, counted in SQL (the composer's live count)."""
+    everyone, reach = (await session.execute(select(func.count(), func.coalesce(func.sum(case((_live(), 1), else_=0)), 0))
+                                             .select_from(User).where(*_user_filters(segment, scope)))).one()
+    lost = everyone - reach
+    register = 0
+    if not segment.get("topic"):
+        who = func.coalesce(func.nullif(Certificate.phone, ""), Certificate.producer.concat("|").concat(Certificate.province))
+        register = await session.scalar(select(func.count(distinct(who))).where(*_register_filters(segment, scope)))
+    return reach, lost + register
+
+
+def _register_filters(segment: dict, scope: Scope | None) -> list:
+    """Unclaimed register entries (certificates no bot user owns) of the segment."""
+    where = [Certificate.owner_user_id.is_(None), Certificate.revoked.is_(False)]
+    provs = effective_provinces(segment, scope)
+    if provs:
+        where.append(Certificate.province.in_([v for p in provs for v in province_values(p)]))
+    if segment.get("stars"):
+        where.append(Certificate.stars.in_([int(s) for s in segment["stars"]]))
+    if segment.get("expiring_before"):
+        where.append(Certificate.expires_on < date.fromisoformat(segment["expiring_before"]))
+    if segment.get("groups"):
+        where.append(Certificate.group.in_(segment["groups"]))
+    return where
+
+
+@dataclass
+class Unreached:
+    """Someone of the segment the bot has no route to (counted as no_route, listed in the CSV)."""
+    key: str                  # "u<user id>" or "c<certificate id>"
+    user_id: int | None
+    name: str
+    province: str | None      # province id
+    phone: str | None
+
+
+async def unreached(session, segment: dict, scope: Scope | None = None) -> list[Unreached]:
+    """People of the segment with no route: every identity inactive (blocked the bot, account gone), or a
+    register entry (certificate) no bot user has claimed. Broadcasts never use paid ZNS, so they are told
+    by other means from the unreached CSV (phones from the register where known)."""
+    out = [Unreached(f"u{uid}", uid, name or "", province_id_of(prov), phone)
+           for uid, name, prov, phone in await session.execute(
+               select(User.id, User.display_name, User.province, User.phone)
+               .where(~_live(), *_user_filters(segment, scope)).order_by(User.id))]
+    if segment.get("topic"):            # nobody subscribes to a topic without using the bot
+        return out
+    q = select(Certificate.id, Certificate.producer, Certificate.province, Certificate.phone).where(
+        *_register_filters(segment, scope))
+    seen = set()
+    for cid, producer, prov, phone in await session.execute(q.order_by(Certificate.id)):
+        who = phone or f"{producer}|{prov}"
+        if who not in seen:
+            seen.add(who)
+            out.append(Unreached(f"c{cid}", None, producer, province_id_of(prov), phone))
+    return out

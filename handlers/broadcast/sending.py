@@ -6,15 +6,13 @@ progress message is a delivery row too (key "bc:<id>:progress"), edited in place
 """
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
 from handlers.broadcast import templates
-from handlers.broadcast.segments import Recipient, recipients
+from handlers.broadcast.segments import Recipient, Unreached, recipients, unreached
 from core.messages import Reply
 from core.templates import render
 from delivery.queue import enqueue_rows
@@ -33,6 +31,7 @@ def values_of(r: Recipient) -> dict[str, str]:
 class Prepared:
     recipients: list[Recipient]
     errors: list[str]
+    unreached: list[Unreached] = field(default_factory=list)
 
 
 async def prepare(session, text: str, segment: dict, scope: Scope | None) -> Prepared:
@@ -41,7 +40,7 @@ async def prepare(session, text: str, segment: dict, scope: Scope | None) -> Pre
     if not checked.ok:
         return Prepared([], checked.errors)
     recips = await recipients(session, segment, scope)
-    return Prepared(recips, templates.validate_for(checked, recips, values_of))
+    return Prepared(recips, templates.validate_for(checked, recips, values_of), await unreached(session, segment, scope))
 
 
 async def create(session, *, actor_user_id: int | None, text: str, segment: dict, scope: Scope | None,
@@ -67,6 +66,11 @@ async def create(session, *, actor_user_id: int | None, text: str, segment: dict
                  next_attempt_at=when)
             for r in prep.recipients]
     await enqueue_rows(session, rows)
+    await enqueue_rows(session, [dict(              # counted as no_route, listed in the unreached CSV
+        key=f"bc:{bc.id}:nr:{u.key}", kind="broadcast", broadcast_id=bc.id, identity_id=None, channel="none",
+        chat_id=u.phone or "", status="no_route", next_attempt_at=when,
+        payload={"user_id": u.user_id, "name": u.name, "province": u.province, "phone": u.phone})
+        for u in prep.unreached])
     if progress_identity is not None:
         await enqueue_rows(session, [dict(
             key=f"bc:{bc.id}:progress", kind="progress", identity_id=progress_identity.id,
@@ -108,25 +112,37 @@ def summary(c: dict[str, int]) -> dict[str, int]:
         "failed": sum(c.get(k, 0) for k in ("failed", "unknown", "outside_window", "quota", "unreachable")),
         "pending": sum(c.get(k, 0) for k in ("queued", "claimed", "sending")),
         "cancelled": c.get("cancelled", 0),
+        "no_route": c.get("no_route", 0),
     }
 
 
+# the report's reasons, in order (console bar and chat report): delivery statuses grouped
+OUTCOMES = ("delivered", "blocked", "outside_window", "no_route", "failed", "unknown")
+_OUTCOME_OF = {"sent": "delivered", "blocked": "blocked", "opted_out": "blocked", "unreachable": "blocked",
+               "outside_window": "outside_window", "no_route": "no_route", "failed": "failed", "quota": "failed",
+               "unknown": "unknown"}
+
+
+def outcomes(c: dict[str, int]) -> dict[str, int]:
+    """Status counts -> the six report outcomes (queued/claimed/sending/cancelled are not outcomes)."""
+    out = dict.fromkeys(OUTCOMES, 0)
+    for status, n in c.items():
+        if status in _OUTCOME_OF:
+            out[_OUTCOME_OF[status]] += n
+    return out
+
+
 async def channel_counts(session, broadcast_id: int) -> dict[str, dict[str, int]]:
-    """Per channel: reached (sent) and not reached, by reason (outside_window, blocked, failed…).
+    """Per channel ("none" for the people with no route): the report outcomes (see `outcomes`).
     Broadcasts never use paid ZNS (channels.md §C7): the unreached CSV lets officers forward by other means."""
     rows = await session.execute(select(Delivery.channel, Delivery.status, func.count())
-                                 .where(Delivery.broadcast_id == broadcast_id,
-                                        Delivery.key.notlike(f"bc:{broadcast_id}:%"))
+                                 .where(Delivery.broadcast_id == broadcast_id)
                                  .group_by(Delivery.channel, Delivery.status))
-    out: dict[str, dict[str, int]] = {}
+    per: dict[str, dict[str, int]] = {}
     for channel, status, n in rows:
-        if status in ("queued", "claimed", "sending"):
-            continue
-        c = out.setdefault(channel, {"reached": 0, "outside_window": 0, "blocked": 0, "failed": 0})
-        key = ("reached" if status == "sent" else status if status in ("outside_window",)
-               else "blocked" if status in ("blocked", "opted_out", "unreachable") else "failed")
-        c[key] += n
-    return out
+        per.setdefault(channel, {})[status] = n
+    out = {ch: outcomes(c) for ch, c in per.items()}
+    return {ch: o for ch, o in out.items() if any(o.values())}
 
 
 def progress_text(bc: Broadcast, c: dict[str, int]) -> str:
@@ -147,19 +163,28 @@ async def _register_phones(session, user_ids: set[int]) -> dict[int, str]:
     return out
 
 
-async def failures_csv(session, broadcast_id: int) -> bytes:
-    """Every recipient that did not get the message: who, channel, status, error."""
+UNREACHED_HEADER = ["user_id", "ten", "tinh", "so_dien_thoai", "kenh", "chat_id", "trang_thai", "so_lan_thu", "loi"]
+
+
+async def unreached_rows(session, broadcast_id: int) -> list[list]:
+    """Every recipient that did not get the message (no route included): who, channel, status, error."""
     q = (select(Delivery.status, Delivery.channel, Delivery.chat_id, Delivery.last_error, Delivery.attempts,
-                User.id, User.display_name, User.province, User.phone)
-         .join(Identity, Identity.id == Delivery.identity_id).join(User, User.id == Identity.user_id)
+                User.id, User.display_name, User.province, User.phone, Delivery.payload)
+         .outerjoin(Identity, Identity.id == Delivery.identity_id).outerjoin(User, User.id == Identity.user_id)
          .where(Delivery.broadcast_id == broadcast_id, Delivery.status.notin_(("sent", "queued", "claimed", "sending")))
          .order_by(Delivery.id))
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["user_id", "ten", "tinh", "so_dien_thoai", "kenh", "chat_id", "trang_thai", "so_lan_thu", "loi"])
     rows = list(await session.execute(q))
-    phones = await _register_phones(session, {r[5] for r in rows if not r[8]})
-    for status, channel, chat, err, attempts, uid, name, prov, phone in rows:
-        w.writerow([uid, name, province_name(prov) if prov else "", phone or phones.get(uid, ""), channel, chat,
-                    status, attempts, err or ""])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    phones = await _register_phones(session, {r[5] or (r[9] or {}).get("user_id") for r in rows if not r[8]} - {None})
+    out = []
+    for status, channel, chat, err, attempts, uid, name, prov, phone, payload in rows:
+        if uid is None:                 # a no_route row: who it was is in the payload
+            p = payload or {}
+            uid, name, prov, phone, chat = p.get("user_id"), p.get("name"), p.get("province"), p.get("phone"), ""
+        out.append([uid or "", name or "", province_name(prov) if prov else "", phone or phones.get(uid, ""),
+                    channel, chat, status, attempts, err or ""])
+    return out
+
+
+async def failures_csv(session, broadcast_id: int) -> bytes:
+    from core.web.exports import csv_bytes
+    return csv_bytes(UNREACHED_HEADER, await unreached_rows(session, broadcast_id))

@@ -93,6 +93,9 @@ async def test_report_counts_blocked_and_csv(sqlite_url, make_core, make_worker)
     replies = await core.handle(msg(callback="bc:csv:1", user="ofn"))
     csv_text = replies[0].file.content.decode("utf-8-sig")
     assert "blocked" in csv_text and "Người a2" in csv_text
+    assert "Không có kênh liên lạc (chưa dùng bot hoặc đã chặn): 1" in report     # c2: identity inactive
+    assert "Không có kênh: 1 người" in report
+    assert "no_route" in csv_text and "Người c2" in csv_text and "Người c1" not in csv_text   # c1 opted out
     assert "không quản lý" in texts(await core.handle(msg(callback="bc:csv:1", user="ofx")))
 
 
@@ -165,7 +168,7 @@ async def test_scheduled_broadcast_then_cancel(db_url, make_core, sender, make_w
     async with core.sessionmaker() as s:
         assert (await s.get(Broadcast, 1)).status == "cancelled"
         statuses = set(await s.scalars(select(Delivery.status)))
-        assert statuses == {"cancelled"}
+        assert statuses == {"cancelled", "no_route"}        # c2 (no active identity) stays counted as no_route
         assert await s.scalar(select(AuditLog.action).where(AuditLog.action == "broadcast.cancel"))
     assert "không còn chạy" in texts(await core.handle(msg(callback="bc:cancel:1", user="ofx")))
 
