@@ -107,7 +107,7 @@ NODES: dict[str, Node] = {n.id: n for n in (
 
 # --- hook: "gõ tên sản phẩm" proposes the sub-group -----------------------------------------
 # The product gazetteer (core/faq/products.py): the producer's free text ("tôi làm mắm tép") → a
-# sub-group id of content/data/subgroups.yml ("nuoc_mam") or None. handlers/dossier.py calls
+# sub-group id of content/data/subgroups.yml ("nuoc_mam") or None. handlers/dossier/chat.py calls
 # `propose_subgroup` when text is typed at the group / category / sub-group steps and offers the
 # result as a button to confirm (callback d:sg:<id>).
 SubgroupLookup = Callable[[str], "str | None"]

@@ -35,6 +35,7 @@ PAGES = [
     "handlers.officer.web",
     "handlers.fairs.web",
     "handlers.rounds.web",
+    "handlers.dossier.web",
     "handlers.roles.web",
 ]
 

@@ -1,0 +1,108 @@
+"""«Hồ sơ» /quantri/ho-so: the dossier funnel of the producers in scope.
+
+Read from what the walkthrough already stores: `flow_answers` (flow="dossier", one row per answered
+step) and `conversations` (someone who opened /hoso but answered nothing yet). Each producer's answers
+are replayed through flows/dossier.py, so "where they stop" is exactly the step the bot would show them
+next. A reset (/hoso → làm lại) deletes the answers, so the figures describe the walks as they stand.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlalchemy import select
+
+from core.permissions import province_id_of, province_values
+from core.reference import all_provinces
+from core.web.keys import DB, VIEWER
+from core.web.render import bad_request, page
+from flows import content
+from flows import dossier as flow
+from handlers.console.report_data import _users_in_scope
+from storage.models import Conversation, FlowAnswer, User
+
+
+@dataclass
+class Funnel:
+    started: int = 0
+    done: int = 0
+    stops: Counter = field(default_factory=Counter)          # node id -> producers stopped there
+    reached: Counter = field(default_factory=Counter)        # node id -> producers who saw it
+    missing: Counter = field(default_factory=Counter)        # document id -> answered "Chưa có"
+
+    def step_rows(self) -> list[dict]:
+        """Every step someone reached, in walk order (questions, then documents in content order)."""
+        order = list(flow.NODES) + [flow.DOC + d.id for d in content.documents()]
+        return [dict(node=n, title=step_title(n), reached=self.reached[n], stopped=self.stops[n])
+                for n in order if self.reached[n]]
+
+    def missing_rows(self) -> list[dict]:
+        return [dict(doc=doc_id, title=step_title(flow.DOC + doc_id), n=n,
+                     asked=self.reached[flow.DOC + doc_id])
+                for doc_id, n in self.missing.most_common()]
+
+
+def step_title(node: str) -> str:
+    if flow.is_document(node):
+        doc = content.document(flow.doc_id(node))
+        return doc.name if doc else node
+    return content.title(node)
+
+
+def funnel(answers_by_user: dict[int, dict[str, str]]) -> Funnel:
+    """Replay each producer's stored answers (identical answer sets are replayed once)."""
+    out = Funnel(started=len(answers_by_user))
+    walks: dict[frozenset, flow.Walk] = {}
+    for answers in answers_by_user.values():
+        key = frozenset(answers.items())
+        walk = walks.get(key) or walks.setdefault(key, flow.replay(answers))
+        out.reached.update(walk.path)
+        if walk.done:
+            out.done += 1
+        else:
+            out.stops[walk.current] += 1
+        out.missing.update(flow.doc_id(n) for n, v in walk.given.items() if flow.is_document(n) and v == "chua")
+    return out
+
+
+def _provinces(viewer) -> list[str]:
+    return [p.name for p in all_provinces() if viewer.allows(p.name)]
+
+
+async def load(db, viewer, province: str = "") -> dict[int, dict[str, str]]:
+    """Dossier answers of the producers in scope (optionally one province), keyed by user id."""
+    aq = select(FlowAnswer.user_id, FlowAnswer.node, FlowAnswer.value).where(FlowAnswer.flow == flow.FLOW)
+    cq = select(Conversation.user_id).where(Conversation.flow == flow.FLOW)
+    users = _users_in_scope(viewer)
+    if users is not None:
+        sub = users.subquery()
+        aq, cq = (q.where(col.in_(select(sub.c[0]))) for q, col in ((aq, FlowAnswer.user_id),
+                                                                       (cq, Conversation.user_id)))
+    if province:
+        pid = province_id_of(province)
+        mine = select(User.id).where(User.province.in_(sorted({province, *province_values(pid)})))
+        aq, cq = aq.where(FlowAnswer.user_id.in_(mine)), cq.where(Conversation.user_id.in_(mine))
+    out: dict[int, dict[str, str]] = {uid: {} for uid in await db.scalars(cq)}
+    for uid, node, value in (await db.execute(aq)).all():
+        out.setdefault(uid, {})[node] = value
+    return out
+
+
+async def dossier_page(request):
+    viewer = request[VIEWER]
+    province = " ".join(request.query.get("tinh", "").split())[:100]
+    provinces = _provinces(viewer)
+    if province and province not in provinces:
+        known = {p.name for p in all_provinces()}
+        if province in known:
+            raise web.HTTPForbidden()
+        return bad_request(request, f"Không có tỉnh/thành «{province[:40]}».", back="/quantri/ho-so")
+    f = funnel(await load(request[DB], viewer, province))
+    return page(request, "web/dossier_funnel", active="ho-so", title="Hồ sơ", f=f, steps=f.step_rows(),
+                missing=f.missing_rows(), provinces=provinces if len(provinces) > 1 else [], province=province)
+
+
+def routes(r) -> None:
+    r.nav("ho-so", "Hồ sơ", "/quantri/ho-so")
+    r.get("/ho-so", dossier_page)
