@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.permissions import province_id_of, province_values
 from core.reference import all_provinces
@@ -21,6 +21,8 @@ from flows import content
 from flows import dossier as flow
 from handlers.console.report_data import _users_in_scope
 from storage.models import Conversation, FlowAnswer, User
+
+WALKS = web.AppKey("dossier_walks", dict)          # user id -> ((rows, last update), replayed walk)
 
 
 @dataclass
@@ -50,13 +52,11 @@ def step_title(node: str) -> str:
     return content.title(node)
 
 
-def funnel(answers_by_user: dict[int, dict[str, str]]) -> Funnel:
-    """Replay each producer's stored answers (identical answer sets are replayed once)."""
-    out = Funnel(started=len(answers_by_user))
-    walks: dict[frozenset, flow.Walk] = {}
-    for answers in answers_by_user.values():
-        key = frozenset(answers.items())
-        walk = walks.get(key) or walks.setdefault(key, flow.replay(answers))
+def funnel(walks) -> Funnel:
+    """The figures of a set of replayed walks (one per producer)."""
+    walks = list(walks)
+    out = Funnel(started=len(walks))
+    for walk in walks:
         out.reached.update(walk.path)
         if walk.done:
             out.done += 1
@@ -70,23 +70,36 @@ def _provinces(viewer) -> list[str]:
     return [p.name for p in all_provinces() if viewer.allows(p.name)]
 
 
-async def load(db, viewer, province: str = "") -> dict[int, dict[str, str]]:
-    """Dossier answers of the producers in scope (optionally one province), keyed by user id."""
-    aq = select(FlowAnswer.user_id, FlowAnswer.node, FlowAnswer.value).where(FlowAnswer.flow == flow.FLOW)
-    cq = select(Conversation.user_id).where(Conversation.flow == flow.FLOW)
+def _scoped(q, col, viewer, province: str):
     users = _users_in_scope(viewer)
     if users is not None:
-        sub = users.subquery()
-        aq, cq = (q.where(col.in_(select(sub.c[0]))) for q, col in ((aq, FlowAnswer.user_id),
-                                                                       (cq, Conversation.user_id)))
+        q = q.where(col.in_(select(users.subquery().c[0])))
     if province:
         pid = province_id_of(province)
-        mine = select(User.id).where(User.province.in_(sorted({province, *province_values(pid)})))
-        aq, cq = aq.where(FlowAnswer.user_id.in_(mine)), cq.where(Conversation.user_id.in_(mine))
-    out: dict[int, dict[str, str]] = {uid: {} for uid in await db.scalars(cq)}
-    for uid, node, value in (await db.execute(aq)).all():
-        out.setdefault(uid, {})[node] = value
-    return out
+        q = q.where(col.in_(select(User.id).where(User.province.in_(sorted({province, *province_values(pid)})))))
+    return q
+
+
+async def walks(db, cache: dict, viewer, province: str = "") -> list[flow.Walk]:
+    """Each producer's walk in scope. A producer's replay is kept (in `cache`, per console) until their
+    answers change — count and latest update of their rows — so a page view reads one row per producer
+    and replays only the walks that moved since the last view."""
+    stamps = {uid: (n, last) for uid, n, last in (await db.execute(_scoped(
+        select(FlowAnswer.user_id, func.count(), func.max(FlowAnswer.updated_at)).where(FlowAnswer.flow == flow.FLOW)
+        .group_by(FlowAnswer.user_id), FlowAnswer.user_id, viewer, province))).all()}
+    stale = [uid for uid, st in stamps.items() if cache.get(uid, (None,))[0] != st]
+    for i in range(0, len(stale), 500):
+        chunk, answers = stale[i:i + 500], {}
+        for uid, node, value in (await db.execute(select(FlowAnswer.user_id, FlowAnswer.node, FlowAnswer.value)
+                                                 .where(FlowAnswer.flow == flow.FLOW,
+                                                        FlowAnswer.user_id.in_(chunk)))).all():
+            answers.setdefault(uid, {})[node] = value
+        for uid in chunk:
+            cache[uid] = (stamps[uid], flow.replay(answers.get(uid, {})))
+    opened = await db.scalars(_scoped(select(Conversation.user_id).where(Conversation.flow == flow.FLOW),
+                                      Conversation.user_id, viewer, province))
+    empty = flow.replay({})                       # opened /hoso, answered nothing yet
+    return [cache[uid][1] for uid in stamps] + [empty for uid in opened if uid not in stamps]
 
 
 async def dossier_page(request):
@@ -98,11 +111,12 @@ async def dossier_page(request):
         if province in known:
             raise web.HTTPForbidden()
         return bad_request(request, f"Không có tỉnh/thành «{province[:40]}».", back="/quantri/ho-so")
-    f = funnel(await load(request[DB], viewer, province))
+    f = funnel(await walks(request[DB], request.app[WALKS], viewer, province))
     return page(request, "web/dossier_funnel", active="ho-so", title="Hồ sơ", f=f, steps=f.step_rows(),
                 missing=f.missing_rows(), provinces=provinces if len(provinces) > 1 else [], province=province)
 
 
 def routes(r) -> None:
+    r.app[WALKS] = {}
     r.nav("ho-so", "Hồ sơ", "/quantri/ho-so")
     r.get("/ho-so", dossier_page)
