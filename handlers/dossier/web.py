@@ -22,7 +22,7 @@ from flows import dossier as flow
 from handlers.console.report_data import _users_in_scope
 from storage.models import Conversation, FlowAnswer, User
 
-WALKS = web.AppKey("dossier_walks", dict)          # user id -> ((rows, last update), replayed walk)
+WALKS = web.AppKey("dossier_walks", dict)          # user id -> ((rows, last update), Stop)
 
 
 @dataclass
@@ -52,17 +52,28 @@ def step_title(node: str) -> str:
     return content.title(node)
 
 
-def funnel(walks) -> Funnel:
-    """The figures of a set of replayed walks (one per producer)."""
-    walks = list(walks)
-    out = Funnel(started=len(walks))
-    for walk in walks:
-        out.reached.update(walk.path)
-        if walk.done:
-            out.done += 1
-        else:
-            out.stops[walk.current] += 1
-        out.missing.update(flow.doc_id(n) for n, v in walk.given.items() if flow.is_document(n) and v == "chua")
+@dataclass(frozen=True)
+class Stop:
+    """What one producer's walk adds to the funnel."""
+    path: tuple[str, ...]
+    current: str                      # flow.RESULT when done
+    missing: tuple[str, ...]          # document ids answered «Chưa có»
+
+    @classmethod
+    def of(cls, walk: flow.Walk) -> Stop:
+        return cls(walk.path, walk.current,
+                   tuple(flow.doc_id(n) for n, v in walk.given.items() if flow.is_document(n) and v == "chua"))
+
+
+def funnel(stops) -> Funnel:
+    """The figures of a set of walks (one `Stop` per producer)."""
+    stops = list(stops)
+    out = Funnel(started=len(stops))
+    out.stops.update(s.current for s in stops)
+    out.done = out.stops.pop(flow.RESULT, 0)
+    for s in stops:
+        out.reached.update(s.path)
+        out.missing.update(s.missing)
     return out
 
 
@@ -80,7 +91,7 @@ def _scoped(q, col, viewer, province: str):
     return q
 
 
-async def walks(db, cache: dict, viewer, province: str = "") -> list[flow.Walk]:
+async def walks(db, cache: dict, viewer, province: str = "") -> list[Stop]:
     """Each producer's walk in scope. A producer's replay is kept (in `cache`, per console) until their
     answers change — count and latest update of their rows — so a page view reads one row per producer
     and replays only the walks that moved since the last view."""
@@ -95,10 +106,10 @@ async def walks(db, cache: dict, viewer, province: str = "") -> list[flow.Walk]:
                                                         FlowAnswer.user_id.in_(chunk)))).all():
             answers.setdefault(uid, {})[node] = value
         for uid in chunk:
-            cache[uid] = (stamps[uid], flow.replay(answers.get(uid, {})))
+            cache[uid] = (stamps[uid], Stop.of(flow.replay(answers.get(uid, {}))))
     opened = await db.scalars(_scoped(select(Conversation.user_id).where(Conversation.flow == flow.FLOW),
                                       Conversation.user_id, viewer, province))
-    empty = flow.replay({})                       # opened /hoso, answered nothing yet
+    empty = Stop.of(flow.replay({}))              # opened /hoso, answered nothing yet
     return [cache[uid][1] for uid in stamps] + [empty for uid in opened if uid not in stamps]
 
 
