@@ -22,7 +22,8 @@ from flows import dossier as flow
 from handlers.console.report_data import _users_in_scope
 from storage.models import Conversation, FlowAnswer, User
 
-WALKS = web.AppKey("dossier_walks", dict)          # user id -> ((rows, last update), Stop)
+# user id -> ((rows, last update), Stop); ("funnel", scope…) -> (version, Funnel)
+WALKS = web.AppKey("dossier_walks", dict)
 
 
 @dataclass
@@ -113,6 +114,23 @@ async def walks(db, cache: dict, viewer, province: str = "") -> list[Stop]:
     return [cache[uid][1] for uid in stamps] + [empty for uid in opened if uid not in stamps]
 
 
+async def scope_funnel(db, cache: dict, viewer, province: str = "") -> Funnel:
+    """The funnel of a scope; computed again only when the scope's dossier rows changed (their count or
+    latest update, and the count of producers inside the flow)."""
+    version = tuple((await db.execute(_scoped(
+        select(func.count(), func.max(FlowAnswer.updated_at)).where(FlowAnswer.flow == flow.FLOW),
+        FlowAnswer.user_id, viewer, province))).one())
+    version += (await db.scalar(_scoped(select(func.count()).select_from(Conversation)
+                                        .where(Conversation.flow == flow.FLOW), Conversation.user_id, viewer,
+                                        province)),)
+    key = ("funnel", viewer.national, viewer.provinces, province)
+    if key in cache and cache[key][0] == version:
+        return cache[key][1]
+    f = funnel(await walks(db, cache, viewer, province))
+    cache[key] = (version, f)
+    return f
+
+
 async def dossier_page(request):
     viewer = request[VIEWER]
     province = " ".join(request.query.get("tinh", "").split())[:100]
@@ -122,7 +140,7 @@ async def dossier_page(request):
         if province in known:
             raise web.HTTPForbidden()
         return bad_request(request, f"Không có tỉnh/thành «{province[:40]}».", back="/quantri/ho-so")
-    f = funnel(await walks(request[DB], request.app[WALKS], viewer, province))
+    f = await scope_funnel(request[DB], request.app[WALKS], viewer, province)
     return page(request, "web/dossier_funnel", active="ho-so", title="Hồ sơ", f=f, steps=f.step_rows(),
                 missing=f.missing_rows(), provinces=provinces if len(provinces) > 1 else [], province=province)
 
