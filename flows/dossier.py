@@ -107,7 +107,7 @@ NODES: dict[str, Node] = {n.id: n for n in (
 
 # --- hook: "gõ tên sản phẩm" proposes the sub-group -----------------------------------------
 # The product gazetteer (core/faq/products.py): the producer's free text ("tôi làm mắm tép") → a
-# sub-group id of content/data/subgroups.yml ("nuoc_mam") or None. handlers/dossier.py calls
+# sub-group id of content/data/subgroups.yml ("nuoc_mam") or None. handlers/dossier/chat.py calls
 # `propose_subgroup` when text is typed at the group / category / sub-group steps and offers the
 # result as a button to confirm (callback d:sg:<id>).
 SubgroupLookup = Callable[[str], "str | None"]
@@ -140,8 +140,21 @@ def profile(a: Answers) -> dict[str, str]:
             "group": a.get("group", ""), "sub": category_of(a), "subgroup": subgroup_of(a)}
 
 
+_ids_cache: dict = {"docs": None}       # profile -> applicable document ids, for the current documents
+
+
 def document_ids(a: Answers) -> list[str]:
-    return [d.id for d in rules.applicable(list(content.documents()), profile(a))]
+    """The documents that apply to the profile, in content order (remembered per profile: a replay asks
+    at every document step, and the officers' funnel replays every producer's walk)."""
+    docs = content.documents()
+    if _ids_cache["docs"] is not docs:
+        _ids_cache.clear()
+        _ids_cache["docs"] = docs
+    p = profile(a)
+    key = tuple(p.values())
+    if key not in _ids_cache:
+        _ids_cache[key] = tuple(d.id for d in rules.applicable(list(docs), p))
+    return list(_ids_cache[key])
 
 
 def first_document(a: Answers) -> str:

@@ -52,7 +52,7 @@ def outcome_reply(walk: flow.Walk, *, next_round: rules.NextRound | None = None,
     """The personal checklist (also for a partly answered walk), where/how to file and the next round.
 
     next_round: the officer-entered round for the producer's province, else the Điều 5.1 calendar
-    (handlers/dossier.py computes it; without it the generic filing text is shown).
+    (handlers/dossier/chat.py computes it; without it the generic filing text is shown).
     """
     prof = flow.profile(walk.given)
     sub = content.subgroup(prof["subgroup"]) if prof["subgroup"] else None

@@ -36,6 +36,7 @@ PAGES = [
     "handlers.fairs.web",
     "handlers.broadcast.web",
     "handlers.rounds.web",
+    "handlers.dossier.web",
     "handlers.roles.web",
     "handlers.faq.web",
     "handlers.reach.console",

@@ -1,4 +1,4 @@
-"""/hoso: the guided dossier walkthrough (flow in flows/dossier.py, rules in rules/dossier.py).
+"""/hoso chat: the guided dossier walkthrough (flow in flows/dossier.py, rules in rules/dossier.py).
 
 Every tap and typed answer reloads the stored answers, replays them to find the current step,
 applies the change and shows the new current step. Stale buttons never change anything.
@@ -205,14 +205,10 @@ def _typed_option(walk: flow.Walk, text: str) -> str | None:
 
 
 async def _faq(ctx: Ctx, msg: Incoming) -> list[Reply]:
-    """Answer a question typed mid-flow with the FAQ engine, if there is one."""
+    """Answer a question typed mid-flow with the FAQ engine (none installed: only the way back)."""
     try:
-        from handlers import faq
-        replies_for = getattr(faq, "faq_replies", None)
-        if replies_for is not None:
-            return as_list(await replies_for(ctx, msg.text))
-        if ctx.core.router.text is not None:
-            return as_list(await ctx.core.router.text(ctx, msg))
+        from handlers.faq import faq_replies
+        return as_list(await faq_replies(ctx, msg.text))
     except Exception:
         log.exception("FAQ digression failed")
     return []
@@ -239,7 +235,7 @@ async def on_text(ctx: Ctx, msg: Incoming):
     return await _faq(ctx, msg) + [view.digression_reply(answers)]
 
 
-def register(router) -> None:
+def register_chat(router) -> None:
     router.command("hoso", open_dossier, "Hướng dẫn chuẩn bị hồ sơ OCOP")
     router.menu_handler("hoso", open_dossier)
     router.callback("d", on_callback)
