@@ -162,6 +162,7 @@ class Certificate(Base):
     source: Mapped[str] = mapped_column(String(16), default="user")          # user | import
     producer_type: Mapped[str | None] = mapped_column(String(8))       # htx | tht | dn | hkd (report)
     recognition_kind: Mapped[str | None] = mapped_column(String(8))    # new | reeval | upgrade
+    subgroup: Mapped[str | None] = mapped_column(String(32))           # QĐ 26 phân nhóm id (subgroups.yml)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     revoked_on: Mapped[date | None] = mapped_column(Date)
     search_key: Mapped[str] = mapped_column(Text, default="", server_default="")  # folded, for search
@@ -417,3 +418,6 @@ class Incident(Base):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+import storage.cert_version  # noqa: E402,F401  (keeps the register's version current on every write)

@@ -13,6 +13,7 @@ from sqlalchemy import distinct, func, or_, select, union
 
 from core.reference import all_groups
 from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped
+from handlers.console.snapshot import cached, scope_key
 from core.permissions import province_id_of, province_values
 from storage.models import (Certificate, Delivery, EvaluationRound, FaqLog, FlowAnswer, Identity, OfficerQuestion,
                             PlanTarget, User)
@@ -236,10 +237,16 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
                  "Hướng dẫn hồ sơ: người đã trả lời ít nhất một bước trong kỳ.")
 
 
-async def build(db, viewer, tu: date, den: date, today: date, tz) -> dict:
+async def register_tables(db, viewer, tu: date, den: date) -> list[Table]:
+    """The tables computed from the register alone (cached per register version, see snapshot.py)."""
     summary, listing = await lapsed(db, viewer, tu, den)
+    return [await stars_by_group(db, viewer, den), await producers_by_type(db, viewer, den),
+            await by_commune(db, viewer, den), await by_kind(db, viewer, tu, den), summary, listing]
+
+
+async def build(db, viewer, tu: date, den: date, today: date, tz) -> dict:
+    register = await cached(db, ("report", scope_key(viewer), tu, den),
+                            lambda: register_tables(db, viewer, tu, den))
     target_table, target_items = await targets(db, viewer, today)
-    tables = [await stars_by_group(db, viewer, den), await producers_by_type(db, viewer, den),
-              await by_commune(db, viewer, den), await by_kind(db, viewer, tu, den), summary, listing,
-              await rounds(db, viewer, tu, den), target_table, await activity(db, viewer, tu, den, tz)]
+    tables = [*register, await rounds(db, viewer, tu, den), target_table, await activity(db, viewer, tu, den, tz)]
     return dict(tables=tables, targets=target_items)

@@ -24,7 +24,7 @@ def statuses(checks) -> list[str]:
 async def test_database_reachable_and_migrations_current(db_url, make_settings, run_check):
     checks = await run_check(doctor.check_database, make_settings(db_url))
     assert statuses(checks) == [OK, OK]
-    assert "0005_ops_incidents" in checks[1].detail
+    assert "0010_console_subgroup" in checks[1].detail
 
 
 async def test_database_unreachable(make_settings, run_check):
@@ -45,7 +45,7 @@ async def test_migrations_behind(db_url, make_settings, run_check):
     await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0004_reach")
     checks = await run_check(doctor.check_database, make_settings(db_url))
     assert statuses(checks) == [OK, FAIL]
-    assert "0005_ops_incidents" in checks[1].detail and "bot.py migrate" in checks[1].fix
+    assert "0010_console_subgroup" in checks[1].detail and "bot.py migrate" in checks[1].fix
 
 
 # --- Telegram --------------------------------------------------------------------------------
