@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import distinct, func, or_, select, union
 
 from core.reference import all_groups
-from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped
+from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped, subgroup_options
 from handlers.console.snapshot import cached, scope_key
 from core.permissions import province_id_of, province_values
 from storage.models import (Certificate, Delivery, EvaluationRound, FaqLog, FlowAnswer, Identity, OfficerQuestion,
@@ -64,8 +64,28 @@ async def stars_by_group(db, viewer, den: date) -> Table:
             for gid in ids]
     foot = ["Tổng", *(sum(r[i + 1] for r in rows) for i in range(len(STARS))), sum(r[-1] for r in rows)]
     return Table("sao_nhom", f"Sản phẩm còn hiệu lực ngày {den:%d/%m/%Y} theo nhóm và hạng sao",
-                 ["Nhóm sản phẩm", "3 sao", "4 sao", "5 sao", "Tổng"], rows, foot,
-                 "Nhóm con (ví dụ thực phẩm tươi sống, chế biến) chưa được ghi trong danh sách.")
+                 ["Nhóm sản phẩm", "3 sao", "4 sao", "5 sao", "Tổng"], rows, foot)
+
+
+async def stars_by_subgroup(db, viewer, den: date) -> Table:
+    """Products in force by QĐ 26 sub-group (phân nhóm), where it is recorded (import column, product page)."""
+    grid: dict[tuple, dict[int, int]] = {}
+    for g, sub, s, n in (await db.execute(scoped(select(Certificate.group, Certificate.subgroup, Certificate.stars,
+                                                         func.count()).where(*active_at(den))
+                                                  .group_by(Certificate.group, Certificate.subgroup,
+                                                            Certificate.stars), viewer))).all():
+        grid.setdefault((g, sub), {})[s] = n
+    rows = []
+    for gid in [g.id for g in all_groups()] + sorted({g for g, _s in grid} - {g.id for g in all_groups()}):
+        for sid, name, _g in [*subgroup_options(gid), (None, "(chưa ghi phân nhóm)", gid)]:
+            counts = grid.get((gid, sid), {})
+            if sid is None and not counts:
+                continue
+            rows.append([group_name(gid), name, *(counts.get(s, 0) for s in STARS), sum(counts.values())])
+    foot = ["Tổng", "", *(sum(r[i + 2] for r in rows) for i in range(len(STARS))), sum(r[-1] for r in rows)]
+    return Table("phan_nhom", f"Sản phẩm còn hiệu lực ngày {den:%d/%m/%Y} theo phân nhóm (QĐ 26/2026/QĐ-TTg)",
+                 ["Nhóm", "Phân nhóm", "3 sao", "4 sao", "5 sao", "Tổng"], rows, foot,
+                 "Phân nhóm ghi ở cột «Phân nhóm» của tệp nhập hoặc trên trang sản phẩm.")
 
 
 async def producers_by_type(db, viewer, den: date) -> Table:
@@ -240,7 +260,8 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
 async def register_tables(db, viewer, tu: date, den: date) -> list[Table]:
     """The tables computed from the register alone (cached per register version, see snapshot.py)."""
     summary, listing = await lapsed(db, viewer, tu, den)
-    return [await stars_by_group(db, viewer, den), await producers_by_type(db, viewer, den),
+    return [await stars_by_group(db, viewer, den), await stars_by_subgroup(db, viewer, den),
+            await producers_by_type(db, viewer, den),
             await by_commune(db, viewer, den), await by_kind(db, viewer, tu, den), summary, listing]
 
 
