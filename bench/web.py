@@ -6,7 +6,8 @@
 Builds scratch databases (SQLite file in a temp folder; PostgreSQL database ocop_bench_web), serves the
 console in-process (aiohttp test server) and prints p50/p95 per page for a national admin and a
 provincial officer, and the time of the 20,000-row XLSX export. Targets: every page p95 < 200 ms,
-XLSX < 3 s.
+XLSX < 3 s. "max" is mostly the first request: the overview's and report's register figures are computed
+then and reused until a certificate changes (handlers/console/snapshot.py).
 """
 from __future__ import annotations
 
@@ -174,7 +175,7 @@ async def measure(url: str, label: str, n_requests: int) -> dict:
                     times.append((time.perf_counter() - t) * 1000)
                     assert r.status in (200, 404), (p, r.status)
                 times.sort()
-                results[(who, p)] = (statistics.median(times), times[int(0.95 * (len(times) - 1))])
+                results[(who, p)] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], times[-1])
             t = time.perf_counter()
             r = await client.get("/quantri/san-pham.xlsx")
             body = await r.read()
@@ -185,7 +186,7 @@ async def measure(url: str, label: str, n_requests: int) -> dict:
         if p == "xlsx":
             print(f"  {who:9s} XLSX export of every row: {v[0]:.2f} s ({v[1] // 1024} KiB)")
         else:
-            print(f"  {who:9s} {p:55s} p50 {v[0]:7.1f} ms  p95 {v[1]:7.1f} ms")
+            print(f"  {who:9s} {p:55s} p50 {v[0]:7.1f} ms  p95 {v[1]:7.1f} ms  max {v[2]:7.1f} ms")
     worst = max(v[1] for (w, p), v in results.items() if p != "xlsx")
     xlsx = max(v[0] for (w, p), v in results.items() if p == "xlsx")
     print(f"  worst page p95 {worst:.1f} ms (target < 200) · XLSX {xlsx:.2f} s (target < 3)")

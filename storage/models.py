@@ -144,7 +144,8 @@ class Certificate(Base):
     __table_args__ = (UniqueConstraint("province", "decision_no", "product", name="uq_cert_register"),
                       Index("ix_cert_expires", "expires_on"),
                       Index("ix_cert_province_expires", "province", "expires_on"),
-                      Index("ix_cert_recognized", "recognized_on"))
+                      Index("ix_cert_recognized", "recognized_on"),
+                      Index("ix_cert_owner_revoked", "owner_user_id", "revoked"))   # console: reachable owners
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     product: Mapped[str] = mapped_column(String(200))

@@ -1,4 +1,5 @@
-"""certificates.subgroup (QĐ 26 phân nhóm) and the register's version row (console caches, issue 11)
+"""certificates.subgroup (QĐ 26 phân nhóm), an index for reachable owners, and the register's version row
+(console caches, issue 11)
 
 Revision ID: 0010_console_subgroup
 Revises: 0005_ops_incidents
@@ -17,6 +18,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.add_column(sa.Column('subgroup', sa.String(length=32), nullable=True))
+        batch_op.create_index('ix_cert_owner_revoked', ['owner_user_id', 'revoked'], unique=False)
     # the row every certificate write updates (storage/cert_version.py); present from the start, so two
     # first writers never race to insert it
     op.execute(sa.text("INSERT INTO kv (key, value) VALUES ('console:certs', 'initial')"))
@@ -25,4 +27,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(sa.text("DELETE FROM kv WHERE key = 'console:certs'"))
     with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index('ix_cert_owner_revoked')
         batch_op.drop_column('subgroup')
