@@ -243,10 +243,11 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
     start = datetime.combine(tu, time(0), tz)
     end = datetime.combine(den + timedelta(days=1), time(0), tz)
     users = _users_in_scope(viewer)
-    # one index probe per identity (ix_deliveries_identity_sent), not a scan of every delivery in the period:
-    # a scalar subquery with LIMIT 1 is never flattened into a join (PostgreSQL would hash the whole range)
-    probe = (select(Delivery.id).where(Delivery.identity_id == Identity.id, Delivery.sent_at >= start,
-                                       Delivery.sent_at < end).limit(1).scalar_subquery())
+    # one index-only probe per identity (ix_deliveries_identity_sent holds sent_at), not a scan of every delivery
+    # in the period: a scalar subquery with LIMIT 1 is never flattened into a join (PostgreSQL would hash the
+    # whole range)
+    probe = (select(Delivery.sent_at).where(Delivery.identity_id == Identity.id, Delivery.sent_at >= start,
+                                            Delivery.sent_at < end).limit(1).scalar_subquery())
     reached_q = select(func.count(distinct(Identity.user_id))).where(probe.is_not(None))
     faq_q = select(FaqLog.outcome, func.count()).where(FaqLog.created_at >= start, FaqLog.created_at < end) \
         .group_by(FaqLog.outcome)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 from storage.cert_version import cert_version
 
-MAX_ENTRIES = 64
+MAX_ENTRIES = 32
 _cache: OrderedDict = OrderedDict()
 
 
