@@ -118,9 +118,8 @@ async def overview(request):
     from core.ops.alerts import open_incidents          # ops alerts (issue 16): admins see the open ones
     incidents = await open_incidents(db) if viewer.admin else []
     return page(request, "web/overview", active="tong-quan", title="Tổng quan", today=today,
-                n=await numbers(db, viewer, today),
-                c=await cached(db, ("overview-charts", scope_key(viewer), today), lambda: charts(db, viewer, today)), incidents=incidents,
-                tz=request.app[CORE].settings.tz)
+                n=await numbers(db, viewer, today), incidents=incidents, tz=request.app[CORE].settings.tz,
+                c=await cached(db, ("overview-charts", scope_key(viewer), today), lambda: charts(db, viewer, today)))
 
 
 def routes(r) -> None:
