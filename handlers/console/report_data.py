@@ -174,8 +174,9 @@ async def decisions(db, viewer, tu: date, den: date) -> list[tuple]:
     return [tuple(r) for r in (await db.execute(q)).all()]
 
 
-async def rounds(db, viewer, decs: list[tuple]) -> Table:
-    """Results per recognition decision, each beside the province's evaluation round it follows (read live)."""
+async def rounds(db, viewer, tu: date, den: date, decs: list[tuple]) -> Table:
+    """Results per recognition decision, each beside the province's evaluation round it follows. The rounds are
+    read live (a small table); the table is reused while both the register and the rounds are unchanged."""
     q = select(EvaluationRound).order_by(EvaluationRound.province, EvaluationRound.registration_deadline)
     if not viewer.national:
         q = q.where(EvaluationRound.province.in_(_variants(viewer)))
@@ -185,6 +186,11 @@ async def rounds(db, viewer, decs: list[tuple]) -> Table:
             (r.evaluation_date or r.registration_deadline, r.name))
     for items in by_province.values():
         items.sort()
+    key = ("rounds", scope_key(viewer), tu, den, tuple((p, tuple(v)) for p, v in sorted(by_province.items())))
+    return await cached(db, key, lambda: _rounds_table(decs, by_province))
+
+
+async def _rounds_table(decs: list[tuple], by_province: dict[str, list]) -> Table:
     rows = []
     for province, number, day, producers, *counts in decs:
         items = by_province.get(province, [])
@@ -290,5 +296,5 @@ async def build(db, viewer, tu: date, den: date, today: date, tz) -> dict:
         return await register_tables(db, viewer, tu, den), await decisions(db, viewer, tu, den)
     register, decs = await cached(db, ("report", scope_key(viewer), tu, den), from_register)
     target_table, target_items = await targets(db, viewer, today)
-    tables = [*register, await rounds(db, viewer, decs), target_table, await activity(db, viewer, tu, den, tz)]
+    tables = [*register, await rounds(db, viewer, tu, den, decs), target_table, await activity(db, viewer, tu, den, tz)]
     return dict(tables=tables, targets=target_items)

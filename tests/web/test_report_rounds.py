@@ -39,3 +39,11 @@ async def test_results_per_decision_and_round(console, today):
     assert rows[-1][1] == "3 quyết định" and rows[-1][-1] == 5
     body = await (await console.get("/quantri/bao-cao?tu=2026-01-01&den=2026-12-31")).text()
     assert "Đợt 1/2026" in body and "Đợt ĐT" not in body and "HTX Z" not in body
+    # a round added later is read at once (the register did not change)
+    async with console.core.sessionmaker() as s:
+        s.add(EvaluationRound(province="Cao Bằng", name="Đợt bổ sung", registration_deadline=date(2026, 2, 20)))
+        await s.commit()
+    r = await console.get("/quantri/bao-cao.xlsx?tu=2026-01-01&den=2026-12-31")
+    rows = [list(x) for x in openpyxl.load_workbook(io.BytesIO(await r.read()))["Theo đợt đánh giá"].iter_rows(
+        values_only=True)]
+    assert [(r[1], r[3]) for r in rows[1:-1]] == [("5/QĐ", "—"), ("10/QĐ", "Đợt bổ sung"), ("20/QĐ", "Đợt 2/2026")]
