@@ -6,10 +6,11 @@ officers' questions, 600 fairs, 300 rounds, 200 officers, 100,000 audit rows, an
 
     .venv/bin/python bench/web.py [--only sqlite|postgresql] [--requests 20] [--deliveries 1000000]
 
-Builds scratch databases (SQLite file in a temp folder; PostgreSQL database ocop_bench_web), serves the
+Builds scratch databases (SQLite file in a temp folder; PostgreSQL database ocop_bench_web_<pid>), serves the
 console in-process (aiohttp test server) and prints p50/p95 per page for a national admin and a
 provincial officer, and the time of the 20,000-row XLSX export. Targets: every page p95 < 200 ms,
-XLSX < 3 s.
+XLSX < 3 s. "max" is mostly the first request: the overview's and report's register figures are computed
+then and reused until a certificate changes (handlers/console/snapshot.py).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from storage.models import certificate_search_key  # noqa: E402
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 22)
 PG_ADMIN = os.environ.get("OCOP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = "ocop_bench_web"
+PG_DB = f"ocop_bench_web_{os.getpid()}"     # one per run: two runs on one server do not collide
 PART2 = ["/quantri/cau-hoi", "/quantri/cau-hoi?tt=da-tra-loi", "/quantri/hoi-cho", "/quantri/dot-danh-gia",
          "/quantri/can-bo", "/quantri/nhat-ky", "/quantri/ho-so"]
 WORDS = ["Miến", "Trà", "Mật ong", "Gạo", "Nước mắm", "Bưởi", "Xoài", "Cà phê", "Hạt điều", "Nấm", "Rượu", "Chè"]
@@ -186,7 +187,9 @@ async def seed_pg(data: dict) -> None:
             recs = [tuple(json.dumps(r[c]) if isinstance(r[c], (dict, list)) else r[c] for c in cols) for r in rows]
             await conn.copy_records_to_table(table, records=recs, columns=cols)
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        await conn.execute("ANALYZE")
+        # what autovacuum does minutes after a bulk load (PostgreSQL 13+ vacuums on inserts too): without the
+        # visibility map, index-only counts (a broadcast's deliveries) read every heap page
+        await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
 
@@ -246,7 +249,7 @@ async def measure(url: str, label: str, n_requests: int) -> dict:
                     times.append((time.perf_counter() - t) * 1000)
                     assert r.status in (200, 404), (p, r.status)
                 times.sort()
-                results[(who, p)] = (statistics.median(times), times[int(0.95 * (len(times) - 1))])
+                results[(who, p)] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], times[-1])
             t = time.perf_counter()
             r = await client.get("/quantri/san-pham.xlsx")
             body = await r.read()
@@ -257,7 +260,7 @@ async def measure(url: str, label: str, n_requests: int) -> dict:
         if p == "xlsx":
             print(f"  {who:9s} XLSX export of every row: {v[0]:.2f} s ({v[1] // 1024} KiB)")
         else:
-            print(f"  {who:9s} {p:55s} p50 {v[0]:7.1f} ms  p95 {v[1]:7.1f} ms")
+            print(f"  {who:9s} {p:55s} p50 {v[0]:7.1f} ms  p95 {v[1]:7.1f} ms  max {v[2]:7.1f} ms")
     worst = max(v[1] for (w, p), v in results.items() if p != "xlsx")
     xlsx = max(v[0] for (w, p), v in results.items() if p == "xlsx")
     print(f"  worst page p95 {worst:.1f} ms (target < 200) · XLSX {xlsx:.2f} s (target < 3)")

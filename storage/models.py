@@ -161,7 +161,8 @@ class Certificate(Base):
     __table_args__ = (UniqueConstraint("province", "decision_no", "product", name="uq_cert_register"),
                       Index("ix_cert_expires", "expires_on"),
                       Index("ix_cert_province_expires", "province", "expires_on"),
-                      Index("ix_cert_recognized", "recognized_on"))
+                      Index("ix_cert_recognized", "recognized_on"),
+                      Index("ix_cert_owner_revoked", "owner_user_id", "revoked"))   # console: reachable owners
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     product: Mapped[str] = mapped_column(String(200))
@@ -179,6 +180,7 @@ class Certificate(Base):
     source: Mapped[str] = mapped_column(String(16), default="user")          # user | import
     producer_type: Mapped[str | None] = mapped_column(String(8))       # htx | tht | dn | hkd (report)
     recognition_kind: Mapped[str | None] = mapped_column(String(8))    # new | reeval | upgrade
+    subgroup: Mapped[str | None] = mapped_column(String(32))           # QĐ 26 phân nhóm id (subgroups.yml)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     revoked_on: Mapped[date | None] = mapped_column(Date)
     search_key: Mapped[str] = mapped_column(Text, default="", server_default="")  # folded, for search
@@ -434,3 +436,6 @@ class Incident(Base):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+import storage.cert_version  # noqa: E402,F401  (keeps the register's version current on every write)

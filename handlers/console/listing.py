@@ -8,12 +8,14 @@ from core.web.exports import XLSX_MIME, csv_bytes, download, xlsx_bytes
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import bad_request, error_page, page
 from handlers.console.queries import (PAGE_SIZE, PRODUCER_TYPES, RECOGNITION_KINDS, STATUS, STATUS_OF_VIEW,
-                                      FilterError, cert_status, group_name, group_options, parse_filters,
-                                      province_options, reachable_clause, register_query)
+                                      FilterError, Filters, cert_status, group_name, group_options, parse_filters,
+                                      province_options, reachable_clause, register_query, subgroup_name,
+                                      subgroup_options)
+from handlers.console.snapshot import cached, scope_key
 from storage.models import Certificate, Identity
 
 EXPORT_HEADER = ["Mã", "Tên sản phẩm", "Chủ thể", "Loại hình chủ thể", "Số điện thoại", "Xã/phường",
-                 "Tỉnh/thành", "Nhóm", "Số sao", "Số quyết định", "Ngày công nhận", "Ngày hết hạn",
+                 "Tỉnh/thành", "Nhóm", "Phân nhóm", "Số sao", "Số quyết định", "Ngày công nhận", "Ngày hết hạn",
                  "Hình thức", "Tình trạng", "Ngày thu hồi", "Đã nhận trên bot", "Liên lạc được"]
 STATUS_TEXT = {"valid": "còn hạn", "soon": "sắp hết hạn", "expired": "hết hạn", "revoked": "thu hồi"}
 MAX_EXPORT = 100_000
@@ -44,18 +46,23 @@ async def register(request):
     reach = reachable_clause().label("reach")
     rows = (await db.execute(q.add_columns(reach).order_by(Certificate.expires_on, Certificate.id)
                              .offset((f.trang - 1) * PAGE_SIZE).limit(PAGE_SIZE))).all()
-    items = [dict(c=c, reach=r, status=cert_status(c, today), group=group_name(c.group)) for c, r in rows]
-    communes = [c for c in (await db.scalars(register_query(viewer, type(f)(), today).with_only_columns(
-        Certificate.commune).where(Certificate.commune.is_not(None)).distinct().order_by(Certificate.commune)
-        .limit(500))).all() if c]
+    items = [dict(c=c, reach=r, status=cert_status(c, today), group=group_name(c.group),
+                  subgroup=subgroup_name(c.subgroup)) for c, r in rows]
+    communes = await cached(db, ("communes", scope_key(viewer)), lambda: _communes(db, viewer, today))
     return page(request, "web/register", active="san-pham", title="Sản phẩm", f=f, items=items, total=total,
-                pages=pages, groups=group_options(), statuses=STATUS, status_param=STATUS_OF_VIEW,
+                pages=pages, groups=group_options(), subgroups=subgroup_options(f.nhom or None), statuses=STATUS, status_param=STATUS_OF_VIEW,
                 provinces=province_options(viewer), communes=communes, status_text=STATUS_TEXT)
 
 
+async def _communes(db, viewer, today) -> list[str]:
+    return [c for c in (await db.scalars(register_query(viewer, Filters(), today).with_only_columns(
+        Certificate.commune).where(Certificate.commune.is_not(None)).distinct().order_by(Certificate.commune)
+        .limit(500))).all() if c]
+
+
 EXPORT_COLUMNS = (Certificate.id, Certificate.product, Certificate.producer, Certificate.producer_type,
-                  Certificate.phone, Certificate.commune, Certificate.province, Certificate.group, Certificate.stars,
-                  Certificate.decision_no, Certificate.recognized_on, Certificate.expires_on,
+                  Certificate.phone, Certificate.commune, Certificate.province, Certificate.group, Certificate.subgroup,
+                  Certificate.stars, Certificate.decision_no, Certificate.recognized_on, Certificate.expires_on,
                   Certificate.recognition_kind, Certificate.revoked, Certificate.revoked_on, Certificate.owner_user_id)
 
 
@@ -75,7 +82,7 @@ async def _export_rows(request, f):
     out = []
     for c in rows:
         out.append([c.id, c.product, c.producer, PRODUCER_TYPES.get(c.producer_type or "", ""), c.phone or "",
-                    c.commune or "", c.province, group_name(c.group), c.stars, c.decision_no, c.recognized_on,
+                    c.commune or "", c.province, group_name(c.group), subgroup_name(c.subgroup), c.stars, c.decision_no, c.recognized_on,
                     c.expires_on, RECOGNITION_KINDS.get(c.recognition_kind or "", ""),
                     STATUS_TEXT[cert_status(c, today)], c.revoked_on, "có" if c.owner_user_id else "chưa",
                     "có" if c.owner_user_id in reachable else "không"])

@@ -9,6 +9,7 @@ from core.dates import add_months
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import page
 from handlers.console.queries import group_name, group_options, scoped
+from handlers.console.snapshot import cached, scope_key
 from core.permissions import province_values
 from storage.models import Broadcast, Certificate, Delivery, Identity, OfficerQuestion
 
@@ -16,6 +17,20 @@ MONTHS_AHEAD = 24
 
 
 async def numbers(db, viewer, today) -> dict:
+    counts = await cached(db, ("overview-numbers", scope_key(viewer), today), lambda: cert_numbers(db, viewer, today))
+    live = Certificate.revoked.is_(False)
+    reach_q = scoped(select(Identity.channel, func.count(distinct(Identity.user_id)))
+                     .join(Certificate, Certificate.owner_user_id == Identity.user_id)
+                     .where(Identity.active.is_(True), live).group_by(Identity.channel), viewer)
+    reach = {c: n for c, n in (await db.execute(reach_q)).all()}
+    qq = select(func.count()).select_from(OfficerQuestion).where(OfficerQuestion.status == "open")
+    if not viewer.national:
+        qq = qq.where(OfficerQuestion.province.in_([v for p in viewer.provinces for v in _variants(p)]))
+    return dict(counts, reach=reach, open_questions=await db.scalar(qq), broadcast=await last_broadcast(db, viewer))
+
+
+async def cert_numbers(db, viewer, today) -> dict:
+    """The figures that depend only on the register and the day (cached per register version)."""
     live = Certificate.revoked.is_(False)
     exp = Certificate.expires_on
 
@@ -30,16 +45,8 @@ async def numbers(db, viewer, today) -> dict:
     expired = int(row[6] or 0)
     sub = scoped(select(Certificate.province, Certificate.producer).where(live).distinct(), viewer).subquery()
     producers = await db.scalar(select(func.count()).select_from(sub))
-    reach_q = scoped(select(Identity.channel, func.count(distinct(Identity.user_id)))
-                     .join(Certificate, Certificate.owner_user_id == Identity.user_id)
-                     .where(Identity.active.is_(True), live).group_by(Identity.channel), viewer)
-    reach = {c: n for c, n in (await db.execute(reach_q)).all()}
-    qq = select(func.count()).select_from(OfficerQuestion).where(OfficerQuestion.status == "open")
-    if not viewer.national:
-        qq = qq.where(OfficerQuestion.province.in_([v for p in viewer.provinces for v in _variants(p)]))
-    return dict(by_star=by_star, total=sum(by_star.values()), producers=producers, reach=reach,
-                expiring=expiring, expired=expired, open_questions=await db.scalar(qq),
-                broadcast=await last_broadcast(db, viewer))
+    return dict(by_star=by_star, total=sum(by_star.values()), producers=producers, expiring=expiring,
+                expired=expired)
 
 
 def _variants(name: str) -> list[str]:
@@ -111,8 +118,8 @@ async def overview(request):
     from core.ops.alerts import open_incidents          # ops alerts (issue 16): admins see the open ones
     incidents = await open_incidents(db) if viewer.admin else []
     return page(request, "web/overview", active="tong-quan", title="Tổng quan", today=today,
-                n=await numbers(db, viewer, today), c=await charts(db, viewer, today), incidents=incidents,
-                tz=request.app[CORE].settings.tz)
+                n=await numbers(db, viewer, today), incidents=incidents, tz=request.app[CORE].settings.tz,
+                c=await cached(db, ("overview-charts", scope_key(viewer), today), lambda: charts(db, viewer, today)))
 
 
 def routes(r) -> None:

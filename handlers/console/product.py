@@ -8,8 +8,9 @@ from handlers.products.claims import create_claim_code, deep_link
 from handlers.products.repo import AUTHORITY_LABEL
 from core.text import parse_id
 from core.web.keys import CORE, DB, VIEWER
-from core.web.render import not_found, page, redirect
-from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, cert_status, group_name
+from core.web.render import bad_request, not_found, page, redirect
+from handlers.console.queries import (PRODUCER_TYPES, RECOGNITION_KINDS, cert_status, group_name, subgroup_name,
+                                      subgroup_options)
 from core.audit import audit
 from storage.models import Certificate, Code, Delivery, Identity, KeyValue, Reminder, User, utcnow
 from storage.users import aware
@@ -56,6 +57,7 @@ async def product(request):
     code = await _live_code(db, cert)
     return page(request, "web/product", active="san-pham", title=cert.product, c=cert, today=today,
                 status=cert_status(cert, today), status_text=STATUS_TEXT, group=group_name(cert.group),
+                subgroup=subgroup_name(cert.subgroup), subgroups=subgroup_options(cert.group),
                 authority=AUTHORITY_LABEL.get(cert.authority, cert.authority),
                 producer_type=PRODUCER_TYPES.get(cert.producer_type or "", ""),
                 kind=RECOGNITION_KINDS.get(cert.recognition_kind or "", ""), owner=owner, identities=identities,
@@ -80,6 +82,23 @@ async def new_code(request):
     return redirect(f"/quantri/san-pham/{cert.id}#ma-nhan")
 
 
+async def set_subgroup(request):
+    """POST: the certificate's QĐ 26 sub-group (one of its group's, or none), audited."""
+    cert = await _cert_in_scope(request)
+    if cert is None:
+        return not_found(request)
+    value = str((await request.post()).get("subgroup", "")).strip()
+    if value and value not in {sid for sid, _n, _g in subgroup_options(cert.group)}:
+        return bad_request(request, "Phân nhóm này không thuộc nhóm của sản phẩm. Không có gì thay đổi.",
+                           back=f"/quantri/san-pham/{cert.id}")
+    if (cert.subgroup or "") != value:
+        await audit(request[DB], request[VIEWER].user_id, "web.subgroup", cert_id=cert.id,
+                    before=cert.subgroup or "", after=value)
+        cert.subgroup = value or None
+    return redirect(f"/quantri/san-pham/{cert.id}#phan-nhom")
+
+
 def routes(r) -> None:
     r.get("/san-pham/{id}", product)
     r.post("/san-pham/{id}/ma-nhan", new_code)
+    r.post("/san-pham/{id}/phan-nhom", set_subgroup)

@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, false, or_, select
 from core.dates import SOON_DAYS, add_months
 from core.reference import all_groups, all_provinces, group_by_id
 from core.text import fold
+from flows.content import subgroup, subgroups
 from storage.models import Certificate, Identity
 
 STATUS = {"con-han": "còn hạn", "sap-het-han": "sắp hết hạn", "het-han": "hết hạn", "thu-hoi": "thu hồi"}
@@ -50,6 +51,7 @@ class Filters:
     tinh: str = ""      # province (official name); national viewers only, others are checked
     xa: str = ""        # commune
     nhom: str = ""      # group id
+    pn: str = ""        # QĐ 26 sub-group id (phân nhóm); "-" = not recorded
     sao: int = 0
     tt: str = ""        # status
     nhan: str = ""      # claimed: co | chua
@@ -62,7 +64,7 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return any((self.tinh, self.xa, self.nhom, self.sao, self.tt, self.nhan, self.lienhe, self.han,
+        return any((self.tinh, self.xa, self.nhom, self.pn, self.sao, self.tt, self.nhan, self.lienhe, self.han,
                     self.thang, self.q))
 
 
@@ -78,7 +80,7 @@ def parse_filters(query, viewer) -> Filters:
     """Read and check the register filters of a URL (raises FilterError with a Vietnamese message)."""
     get = lambda k: " ".join(str(query.get(k, "")).split())[:100]   # noqa: E731
     f = Filters()
-    f.params = {k: get(k) for k in ("tinh", "xa", "nhom", "sao", "tt", "nhan", "lienhe", "han", "thang", "q")
+    f.params = {k: get(k) for k in ("tinh", "xa", "nhom", "pn", "sao", "tt", "nhan", "lienhe", "han", "thang", "q")
                 if get(k)}
     if get("tinh"):
         names = {p.name for p in all_provinces()}
@@ -92,6 +94,11 @@ def parse_filters(query, viewer) -> Filters:
         if group_by_id(get("nhom")) is None:
             raise FilterError("Nhóm sản phẩm không hợp lệ.")
         f.nhom = get("nhom")
+    if get("pn"):
+        sub = subgroup(get("pn")) if get("pn") != "-" else None
+        if get("pn") != "-" and (sub is None or (f.nhom and sub["group"] != f.nhom)):
+            raise FilterError("Phân nhóm sản phẩm không hợp lệ.")
+        f.pn = get("pn")
     f.sao = _int(get("sao"), (3, 4, 5), "số sao")
     for key, allowed in (("tt", STATUS), ("nhan", ("co", "chua")), ("lienhe", ("co", "khong"))):
         v = get(key)
@@ -123,6 +130,8 @@ def apply_filters(q, f: Filters, today: date):
             or_(Certificate.commune.is_(None), Certificate.commune == ""))
     if f.nhom:
         q = q.where(Certificate.group == f.nhom)
+    if f.pn:
+        q = q.where(Certificate.subgroup.is_(None) if f.pn == "-" else Certificate.subgroup == f.pn)
     if f.sao:
         q = q.where(Certificate.stars == f.sao)
     live = Certificate.revoked.is_(False)
@@ -161,6 +170,16 @@ def register_query(viewer, f: Filters, today: date):
 
 def group_options():
     return [(g.id, g.name) for g in all_groups()]
+
+
+def subgroup_name(sid: str | None) -> str:
+    sub = subgroup(sid or "")
+    return sub["name"] if sub else ""
+
+
+def subgroup_options(group: str | None = None) -> list[tuple[str, str, str]]:
+    """(id, name, group id) of the QĐ 26 sub-groups (content/data/subgroups.yml), in annex order."""
+    return [(s["id"], s["name"], s["group"]) for s in subgroups() if group is None or s["group"] == group]
 
 
 def province_options(viewer):

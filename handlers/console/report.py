@@ -16,7 +16,7 @@ from core.audit import audit
 from storage.models import PlanTarget
 
 MAX_TARGET = 100_000
-SHEETS = {"sao_nhom": "Sao theo nhóm", "chu_the": "Chủ thể theo loại hình", "xa": "Theo xã phường",
+SHEETS = {"sao_nhom": "Sao theo nhóm", "phan_nhom": "Theo phân nhóm", "chu_the": "Chủ thể theo loại hình", "xa": "Theo xã phường",
           "hinh_thuc": "Theo hình thức", "het_han": "Hết hạn và thu hồi", "chua_cong_nhan_lai": "Chưa công nhận lại",
           "dot": "Theo đợt đánh giá", "chi_tieu": "Chỉ tiêu và kết quả", "bot": "Hoạt động của bot"}
 

@@ -6,14 +6,17 @@ table) show exactly the same figures.
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import distinct, func, or_, select, union
+from sqlalchemy import case, distinct, func, or_, select, union
 
 from core.reference import all_groups
-from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped
+from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped, subgroup_options
+from handlers.console.snapshot import cached, scope_key
 from core.permissions import province_id_of, province_values
+from handlers.products.repo import province_name
 from storage.models import (Certificate, Delivery, EvaluationRound, FaqLog, FlowAnswer, Identity, OfficerQuestion,
                             PlanTarget, User)
 from storage.users import aware
@@ -63,8 +66,28 @@ async def stars_by_group(db, viewer, den: date) -> Table:
             for gid in ids]
     foot = ["Tổng", *(sum(r[i + 1] for r in rows) for i in range(len(STARS))), sum(r[-1] for r in rows)]
     return Table("sao_nhom", f"Sản phẩm còn hiệu lực ngày {den:%d/%m/%Y} theo nhóm và hạng sao",
-                 ["Nhóm sản phẩm", "3 sao", "4 sao", "5 sao", "Tổng"], rows, foot,
-                 "Nhóm con (ví dụ thực phẩm tươi sống, chế biến) chưa được ghi trong danh sách.")
+                 ["Nhóm sản phẩm", "3 sao", "4 sao", "5 sao", "Tổng"], rows, foot)
+
+
+async def stars_by_subgroup(db, viewer, den: date) -> Table:
+    """Products in force by QĐ 26 sub-group (phân nhóm), where it is recorded (import column, product page)."""
+    grid: dict[tuple, dict[int, int]] = {}
+    for g, sub, s, n in (await db.execute(scoped(select(Certificate.group, Certificate.subgroup, Certificate.stars,
+                                                         func.count()).where(*active_at(den))
+                                                  .group_by(Certificate.group, Certificate.subgroup,
+                                                            Certificate.stars), viewer))).all():
+        grid.setdefault((g, sub), {})[s] = n
+    rows = []
+    for gid in [g.id for g in all_groups()] + sorted({g for g, _s in grid} - {g.id for g in all_groups()}):
+        for sid, name, _g in [*subgroup_options(gid), (None, "(chưa ghi phân nhóm)", gid)]:
+            counts = grid.get((gid, sid), {})
+            if sid is None and not counts:
+                continue
+            rows.append([group_name(gid), name, *(counts.get(s, 0) for s in STARS), sum(counts.values())])
+    foot = ["Tổng", "", *(sum(r[i + 2] for r in rows) for i in range(len(STARS))), sum(r[-1] for r in rows)]
+    return Table("phan_nhom", f"Sản phẩm còn hiệu lực ngày {den:%d/%m/%Y} theo phân nhóm (QĐ 26/2026/QĐ-TTg)",
+                 ["Nhóm", "Phân nhóm", "3 sao", "4 sao", "5 sao", "Tổng"], rows, foot,
+                 "Phân nhóm ghi ở cột «Phân nhóm» của tệp nhập hoặc trên trang sản phẩm.")
 
 
 async def producers_by_type(db, viewer, den: date) -> Table:
@@ -139,27 +162,50 @@ async def lapsed(db, viewer, tu: date, den: date) -> tuple[Table, Table]:
     return summary, listing
 
 
-async def rounds(db, viewer, tu: date, den: date) -> Table:
-    q = select(EvaluationRound).where(EvaluationRound.registration_deadline <= den).order_by(
-        EvaluationRound.province, EvaluationRound.registration_deadline)
+async def decisions(db, viewer, tu: date, den: date) -> list[tuple]:
+    """One row per recognition decision in the period, counted from the register: (province, decision no,
+    date, producers, 3★, 4★, 5★). Cached with the register tables."""
+    star = [func.sum(case((Certificate.stars == s, 1), else_=0)) for s in STARS]
+    q = scoped(select(Certificate.province, Certificate.decision_no, Certificate.recognized_on,
+                      func.count(distinct(Certificate.producer)), *star)
+               .where(Certificate.recognized_on >= tu, Certificate.recognized_on <= den)
+               .group_by(Certificate.province, Certificate.decision_no, Certificate.recognized_on)
+               .order_by(Certificate.province, Certificate.recognized_on, Certificate.decision_no), viewer)
+    return [tuple(r) for r in (await db.execute(q)).all()]
+
+
+async def rounds(db, viewer, tu: date, den: date, decs: list[tuple]) -> Table:
+    """Results per recognition decision, each beside the province's evaluation round it follows. The rounds are
+    read live (a small table); the table is reused while both the register and the rounds are unchanged."""
+    q = select(EvaluationRound).order_by(EvaluationRound.province, EvaluationRound.registration_deadline)
     if not viewer.national:
         q = q.where(EvaluationRound.province.in_(_variants(viewer)))
-    items = list(await db.scalars(q))
+    by_province: dict[str, list] = {}
+    for r in await db.scalars(q):
+        by_province.setdefault(province_name(r.province) or r.province, []).append(
+            (r.evaluation_date or r.registration_deadline, r.name))
+    for items in by_province.values():
+        items.sort()
+    key = ("rounds", scope_key(viewer), tu, den, tuple((p, tuple(v)) for p, v in sorted(by_province.items())))
+    return await cached(db, key, lambda: _rounds_table(decs, by_province))
+
+
+async def _rounds_table(decs: list[tuple], by_province: dict[str, list]) -> Table:
     rows = []
-    for i, r in enumerate(items):
-        start = r.evaluation_date or r.registration_deadline
-        nxt = next((x for x in items[i + 1:] if x.province == r.province), None)
-        end = min((nxt.evaluation_date or nxt.registration_deadline) if nxt else den, den)
-        if start > den or end < tu:
-            continue
-        counts = {s: n for s, n in (await db.execute(scoped(select(Certificate.stars, func.count()).where(
-            Certificate.province == r.province, Certificate.recognized_on >= start, Certificate.recognized_on <= end)
-            .group_by(Certificate.stars), viewer))).all()}
-        rows.append([r.province, r.name, r.registration_deadline, r.evaluation_date, *(counts.get(s, 0) for s in STARS),
-                     sum(counts.values())])
-    return Table("dot", "Kết quả theo đợt đánh giá", ["Tỉnh/thành", "Đợt", "Hạn đăng ký", "Ngày đánh giá",
-                                                       "3 sao", "4 sao", "5 sao", "Tổng công nhận"], rows, None,
-                 "Sản phẩm được công nhận từ ngày đánh giá của đợt đến đợt kế tiếp (hoặc cuối kỳ).")
+    for province, number, day, producers, *counts in decs:
+        items = by_province.get(province, [])
+        i = bisect_right(items, (day, chr(0x10FFFF)))
+        rows.append([province, number, day, items[i - 1][1] if i else "—", producers, *(int(n or 0) for n in counts),
+                     sum(int(n or 0) for n in counts)])
+    foot = ["Tổng", f"{len(rows)} quyết định", "", "", sum(r[4] for r in rows),
+            *(sum(r[5 + i] for r in rows) for i in range(len(STARS))), sum(r[-1] for r in rows)] if rows else None
+    return Table("dot", "Kết quả theo quyết định công nhận và đợt đánh giá",
+                 ["Tỉnh/thành", "Số quyết định", "Ngày công nhận", "Đợt đánh giá gần nhất trước đó", "Chủ thể",
+                  "3 sao", "4 sao", "5 sao", "Tổng công nhận"], rows, foot,
+                 "Mỗi dòng là một quyết định công nhận trong kỳ, đếm đúng từ danh sách sản phẩm (cùng tỉnh, số và "
+                 "ngày quyết định). Danh sách không ghi sản phẩm thuộc đợt nào: cột «Đợt đánh giá» là đợt gần nhất "
+                 "của tỉnh có ngày đánh giá (hoặc hạn đăng ký) không sau ngày quyết định. Số hồ sơ dự đánh giá và "
+                 "số không đạt không có trong danh sách nên không được tính.")
 
 
 def target_scope(q, viewer):
@@ -203,10 +249,11 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
     start = datetime.combine(tu, time(0), tz)
     end = datetime.combine(den + timedelta(days=1), time(0), tz)
     users = _users_in_scope(viewer)
-    # one index probe per identity (ix_deliveries_identity_sent), not a scan of every delivery in the period:
-    # a scalar subquery with LIMIT 1 is never flattened into a join (PostgreSQL would hash the whole range)
-    probe = (select(Delivery.id).where(Delivery.identity_id == Identity.id, Delivery.sent_at >= start,
-                                       Delivery.sent_at < end).limit(1).scalar_subquery())
+    # one index-only probe per identity (ix_deliveries_identity_sent holds sent_at), not a scan of every delivery
+    # in the period: a scalar subquery with LIMIT 1 is never flattened into a join (PostgreSQL would hash the
+    # whole range)
+    probe = (select(Delivery.sent_at).where(Delivery.identity_id == Identity.id, Delivery.sent_at >= start,
+                                            Delivery.sent_at < end).limit(1).scalar_subquery())
     reached_q = select(func.count(distinct(Identity.user_id))).where(probe.is_not(None))
     faq_q = select(FaqLog.outcome, func.count()).where(FaqLog.created_at >= start, FaqLog.created_at < end) \
         .group_by(FaqLog.outcome)
@@ -236,10 +283,18 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
                  "Hướng dẫn hồ sơ: người đã trả lời ít nhất một bước trong kỳ.")
 
 
-async def build(db, viewer, tu: date, den: date, today: date, tz) -> dict:
+async def register_tables(db, viewer, tu: date, den: date) -> list[Table]:
+    """The tables computed from the register alone (cached per register version, see snapshot.py)."""
     summary, listing = await lapsed(db, viewer, tu, den)
+    return [await stars_by_group(db, viewer, den), await stars_by_subgroup(db, viewer, den),
+            await producers_by_type(db, viewer, den),
+            await by_commune(db, viewer, den), await by_kind(db, viewer, tu, den), summary, listing]
+
+
+async def build(db, viewer, tu: date, den: date, today: date, tz) -> dict:
+    async def from_register():
+        return await register_tables(db, viewer, tu, den), await decisions(db, viewer, tu, den)
+    register, decs = await cached(db, ("report", scope_key(viewer), tu, den), from_register)
     target_table, target_items = await targets(db, viewer, today)
-    tables = [await stars_by_group(db, viewer, den), await producers_by_type(db, viewer, den),
-              await by_commune(db, viewer, den), await by_kind(db, viewer, tu, den), summary, listing,
-              await rounds(db, viewer, tu, den), target_table, await activity(db, viewer, tu, den, tz)]
+    tables = [*register, await rounds(db, viewer, tu, den, decs), target_table, await activity(db, viewer, tu, den, tz)]
     return dict(tables=tables, targets=target_items)

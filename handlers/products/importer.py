@@ -18,6 +18,7 @@ from core.dates import DateError, expiry_date, parse_past_date
 from core.faq.products import group_of
 from core.reference import match_province
 from core.text import fold
+from flows.content import subgroups
 from storage.models import Certificate, utcnow
 from core.tabular import TableError, read_table
 
@@ -38,10 +39,11 @@ COLUMNS = {
     "producer_type": ["Loại hình chủ thể", "Loại hình", "Loại chủ thể", "Loại hình tổ chức"],
     "recognition_kind": ["Hình thức", "Hình thức công nhận", "Hình thức đánh giá", "Loại công nhận"],
     "revoked_on": ["Ngày thu hồi", "Thu hồi ngày", "Ngày thu hồi giấy chứng nhận"],
+    "subgroup": ["Phân nhóm", "Phân nhóm sản phẩm", "Nhóm con", "Phân nhóm QĐ 26"],
 }
 REQUIRED = {"product", "province", "group", "stars", "decision_no", "recognized_on"}
 FIELDS = ("producer", "phone", "commune", "group", "stars", "authority", "recognized_on", "expires_on")
-OPTIONAL_FIELDS = ("producer_type", "recognition_kind", "revoked_on", "revoked")   # updated only when given
+OPTIONAL_FIELDS = ("producer_type", "recognition_kind", "revoked_on", "revoked", "subgroup")   # updated only when given
 
 PRODUCER_TYPE_WORDS = [("tht", ("to hop tac", "tht")), ("htx", ("hop tac xa", "htx", "lien hiep")),
                        ("dn", ("doanh nghiep", "cong ty", "dn", "tnhh", "co phan", "dntn")),
@@ -76,6 +78,7 @@ class CertRow:
     producer_type: str | None = None
     recognition_kind: str | None = None
     revoked_on: date | None = None
+    subgroup: str | None = None
 
     @property
     def revoked(self) -> bool | None:
@@ -104,6 +107,19 @@ class ImportReport:
     @property
     def file_error(self) -> bool:
         return any(e.line == 0 for e in self.errors) or (self.errors and not self.total)
+
+
+def match_subgroup(value) -> dict | None:
+    """A QĐ 26 sub-group (content/data/subgroups.yml) from its id, name, score-sheet title or sheet number."""
+    t = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(str(value or ""))).split())
+    if not t:
+        return None
+    for sub in subgroups():
+        names = {sub["id"].replace("_", " "), fold(sub["name"]), fold(sub["sheet_title"])}
+        if t in {" ".join(re.sub(r"[^a-z0-9]+", " ", n).split()) for n in names} or t in (
+                str(sub["sheet"]), f"phieu {sub['sheet']}", f"bang {sub['sheet']}"):
+            return sub
+    return None
 
 
 def _text(value, limit: int) -> str:
@@ -157,6 +173,11 @@ def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, li
     if v.get("recognition_kind") and kind is None:
         errs.append(("recognition_kind", f"hình thức «{_text(v.get('recognition_kind'), 30)}» không rõ (mới, "
                                          "đánh giá lại hoặc nâng hạng)"))
+    sub = match_subgroup(v.get("subgroup")) if v.get("subgroup") else None
+    if v.get("subgroup") and sub is None:
+        errs.append(("subgroup", f"phân nhóm «{_text(v.get('subgroup'), 40)}» không có trong QĐ 26 (xem tệp mẫu)"))
+    elif sub and group and sub["group"] != group.id:
+        errs.append(("subgroup", f"phân nhóm «{sub['name'][:40]}» không thuộc nhóm {group.name}"))
     revoked = None
     if v.get("revoked_on"):
         try:
@@ -172,7 +193,7 @@ def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, li
     return CertRow(row.line, product, _text(v.get("producer"), 200), phone,
                    _text(v.get("commune"), 100) or None, pm.province.name, group.id, stars, decision_no,
                    "ministry" if stars == 5 else "province", recognized, expiry_date(recognized),
-                   ptype, kind, revoked), []
+                   ptype, kind, revoked, sub["id"] if sub else None), []
 
 
 def validate(rows, today: date, allowed_provinces: set[str] | None = None):
@@ -217,7 +238,7 @@ async def upsert(session, certs: list[CertRow], report: ImportReport, write: boo
                                         decision_no=c.decision_no, authority=c.authority,
                                         recognized_on=c.recognized_on, expires_on=c.expires_on,
                                         producer_type=c.producer_type, recognition_kind=c.recognition_kind,
-                                        revoked=bool(c.revoked_on), revoked_on=c.revoked_on,
+                                        revoked=bool(c.revoked_on), revoked_on=c.revoked_on, subgroup=c.subgroup,
                                         source="import", created_at=now, updated_at=now))
             continue
         changes = {f: getattr(c, f) for f in FIELDS if getattr(cur, f) != getattr(c, f)}

@@ -131,7 +131,7 @@ async def test_officer_signs_in_imports_and_downloads_the_report(bot_with_consol
         finally:
             await browser.close()
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert len(wb.worksheets) == 9
+    assert len(wb.worksheets) == 10
     rows = list(wb["Sao theo nhóm"].iter_rows(values_only=True))
     assert rows[-1] == ("Tổng", 1, 1, 1, 3)
     target = list(wb["Chỉ tiêu và kết quả"].iter_rows(values_only=True))[1]

@@ -126,7 +126,7 @@ async def test_report_numbers_against_a_known_register(console, today):
     r = await console.get("/quantri/bao-cao.xlsx?tu=2026-01-01&den=2026-12-31")
     wb = openpyxl.load_workbook(io.BytesIO(await r.read()))
     sheet = {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
-    assert len(wb.worksheets) == 9
+    assert len(wb.worksheets) == 10
     stars = sheet["Sao theo nhóm"]
     assert stars[0] == ["Nhóm sản phẩm", "3 sao", "4 sao", "5 sao", "Tổng"]
     assert stars[1][:5] == ["Thực phẩm", 3, 1, 0, 4] and stars[2][:5] == ["Đồ uống", 0, 1, 0, 1]
