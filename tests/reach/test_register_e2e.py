@@ -87,10 +87,14 @@ async def test_register_of_1000_producers_every_route_exactly_once(db_url):
         # the rest are on the call list, once per reminder, with the right reason
         reasons = {(c.cert_id, _offset(c.reminder_key)): c.reason for c in calls}
         for cid, g in groups.items():
-            refusal_known = None              # the offset at which Zalo's refusal was first recorded
+            refusal_known = None              # the offset at which Zalo's refusal was surely recorded
+            refusal_maybe = False             # a ZNS call to this phone died in flight: its refusal may be recorded
             for off in OFFSETS:
-                if refusal_known is None and g == "refused" and off in ZNS_OFFSETS and (cid, off) not in maybe:
-                    refusal_known = off
+                if g == "refused" and off in ZNS_OFFSETS:
+                    if (cid, off) in maybe:
+                        refusal_maybe = True
+                    elif refusal_known is None:
+                        refusal_known = off
                 if (cid, off) in maybe:       # died inside the call: the chain stops there, no call-list entry
                     continue
                 want = {"telegram": None, "oa_in": None,
@@ -99,9 +103,11 @@ async def test_register_of_1000_producers_every_route_exactly_once(db_url):
                         "refused": "refused" if refusal_known is not None else "phone_only",
                         "none": "no_route"}[g]
                 got = reasons.get((cid, off))
+                if g == "refused" and refusal_maybe and refusal_known is None and got == "refused":
+                    continue    # the killed call got -141 and recorded the refusal before the row was finished
                 if g == "refused" and want == "refused" and off not in ZNS_OFFSETS and got == "phone_only":
-                    continue    # known gap (see the closing note): the refusal recorded at 180 is not always
-                    #             the reason given at 150; the producer is on the call list either way
+                    continue    # known gap (issue 14 note): seen once at 150 after a refusal recorded at 180;
+                    #             the producer is on the call list either way
                 assert got == want, (cid, g, off, got)
         # each attempt is its own row: OA outside the window is recorded, then ZNS or the call list
         out_rows = Counter(d.status for d in deliveries if groups[_cert(d.key)] == "oa_out" and d.channel == "zalo")
