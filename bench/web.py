@@ -28,7 +28,7 @@ from core import clock  # noqa: E402
 from core.dates import expiry_date  # noqa: E402
 from core.reference import all_groups, all_provinces  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import certificate_search_key  # noqa: E402
+from storage.models import certificate_search_key, question_key  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 22)
@@ -87,12 +87,14 @@ def build_rows(n_certs: int, n_producers: int, n_deliveries: int, n_questions: i
         k = rnd.randint(1, 1500)
         q = f"{rnd.choice(WORDS)} số {k} có bán ở chợ phiên không" if miss else "giấy chứng nhận ocop có hạn bao lâu"
         q = q.upper() if miss and i % 3 == 0 else q
-        faq_log.append(dict(id=i, user_id=i % n_producers + 1, question=q, faq_id=None if miss else "thoi_han_gcn",
+        faq_log.append(dict(id=i, user_id=i % n_producers + 1, question=q, question_key=question_key(q),
+                            faq_id=None if miss else "thoi_han_gcn",
                             score=0.1 if miss else 1.0, outcome="fallback" if miss else "answer",
                             created_at=NOW - timedelta(minutes=i)))
     for i in range(1, n_questions // 40 + 1):
         feedback.append(dict(id=i, user_id=i, faq_id="thoi_han_gcn", vote=-1 if i % 2 else 1,
-                             question="gcn ocop het han khi nao", created_at=NOW - timedelta(minutes=i)))
+                             question="gcn ocop het han khi nao", question_key="gcn ocop het han khi nao",
+                             created_at=NOW - timedelta(minutes=i)))
     return dict(users=users, identities=identities, certificates=certs, broadcasts=broadcasts,
                 deliveries=deliveries, reminders=reminders, faq_log=faq_log, feedback=feedback)
 

@@ -7,7 +7,7 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 import core.faq as faq
 from core.faq.check import check_content
@@ -183,6 +183,30 @@ async def test_misses_grouped_by_folded_text_within_scope_and_a_new_entry_from_o
     r = await c.post(f"/quantri/faq/{NEW_ID}/hoan-tac", {})          # revert a created entry: it is gone
     assert r.status == 303 and r.headers["Location"] == "/quantri/faq" and repo.in_force(NEW_ID) is None
     assert (await c.get(f"/quantri/faq/{NEW_ID}")).status == 404
+
+
+async def test_a_miss_older_than_the_latest_5000_rows_still_counts(console):
+    """Grouped in SQL over every row; the key is filled by an executemany insert (the group commit's way)."""
+    t0 = datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
+    async with console.core.sessionmaker() as s:
+        cb = User(display_name="A", province="cao_bang")
+        s.add(cb)
+        await s.flush()
+        s.add(FaqLog(user_id=cb.id, question="Chợ phiên Đồng Văn có bán OCOP không?", outcome="fallback", score=0.1,
+                     created_at=t0))
+        await s.execute(insert(FaqLog), [dict(user_id=cb.id, question=f"Câu hỏi mới số {i}", outcome="fallback",
+                                              score=0.1, created_at=t0.replace(month=6)) for i in range(5000)])
+        await s.execute(insert(FaqLog), [dict(user_id=cb.id, question="Chè Shan tuyết bán ở đâu", outcome="fallback",
+                                              score=0.1, created_at=t0.replace(month=m)) for m in (7, 8, 9)])
+        await s.commit()
+        assert await s.scalar(select(FaqLog.question_key).where(FaqLog.id == 2)) == "cau hoi moi so 0"
+        groups = {m.key: m for m in await repo.misses(s, limit=10_000)}
+        local = {m.key: m for m in await repo.misses(s, frozenset({"Cao Bằng"}), limit=10_000)}
+        top = await repo.misses(s, limit=1)
+    old = groups["cho phien dong van co ban ocop khong?"]
+    assert (old.count, old.last, old.question) == (1, t0, "Chợ phiên Đồng Văn có bán OCOP không?")
+    assert len(groups) == 5002 and local.keys() == groups.keys()
+    assert [(m.key, m.count, m.last.month) for m in top] == [("che shan tuyet ban o dau", 3, 9)]
 
 
 async def test_entries_not_reviewed_for_12_months_are_flagged(sqlite_console, today):
