@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Officers' console at national size: 20,000 certificates, 10,000 producers, 1,000,000 delivery rows,
-200,000 FAQ questions (10 % fallbacks over 1,500 distinct wordings) and 5,000 👎.
+200,000 FAQ questions (10 % fallbacks over 18,000 distinct wordings, askers of every province) and 5,000
+votes, half of them 👎.
 
     .venv/bin/python bench/web.py [--only sqlite|postgresql] [--requests 20] [--deliveries 1000000] [--page /quantri/faq]
 
@@ -87,12 +88,12 @@ def build_rows(n_certs: int, n_producers: int, n_deliveries: int, n_questions: i
         k = rnd.randint(1, 1500)
         q = f"{rnd.choice(WORDS)} số {k} có bán ở chợ phiên không" if miss else "giấy chứng nhận ocop có hạn bao lâu"
         q = q.upper() if miss and i % 3 == 0 else q
-        faq_log.append(dict(id=i, user_id=i % n_producers + 1, question=q, question_key=question_key(q),
+        faq_log.append(dict(id=i, user_id=i // 10 % n_producers + 1, question=q, question_key=question_key(q),
                             faq_id=None if miss else "thoi_han_gcn",
                             score=0.1 if miss else 1.0, outcome="fallback" if miss else "answer",
                             created_at=NOW - timedelta(minutes=i)))
     for i in range(1, n_questions // 40 + 1):
-        feedback.append(dict(id=i, user_id=i, faq_id="thoi_han_gcn", vote=-1 if i % 2 else 1,
+        feedback.append(dict(id=i, user_id=i, faq_id="thoi_han_gcn", vote=-1 if i % 4 < 2 else 1,
                              question="gcn ocop het han khi nao", question_key="gcn ocop het han khi nao",
                              created_at=NOW - timedelta(minutes=i)))
     return dict(users=users, identities=identities, certificates=certs, broadcasts=broadcasts,
@@ -190,6 +191,8 @@ async def measure(url: str, label: str, n_requests: int, only_pages: list[str] |
                     await r.read()
                     times.append((time.perf_counter() - t) * 1000)
                     assert r.status in (200, 404), (p, r.status)
+                if os.environ.get("OCOP_BENCH_TIMES"):
+                    print(who, p, " ".join(f"{x:.0f}" for x in times))
                 times.sort()
                 results[(who, p)] = (statistics.median(times), times[int(0.95 * (len(times) - 1))])
             if only_pages:

@@ -162,6 +162,10 @@ async def overridden_ids(session: AsyncSession) -> set[str]:
 
 
 # --- the misses ----------------------------------------------------------------------------------
+# written out literally, as the partial indexes ix_faq_log_misses / ix_feedback_misses say (a bound
+# parameter would not prove to SQLite, nor to a generic PostgreSQL plan, that the index applies)
+_MISSED_LOG = FaqLog.outcome == literal_column("'fallback'")
+_MISSED_VOTE = Feedback.vote < literal_column("0")
 _closest: dict[tuple, str | None] = {}
 
 
@@ -193,9 +197,9 @@ async def misses(session: AsyncSession, provinces: frozenset[str] | None = None,
     column, filled when the question is logged), most asked first, over every row (grouped in SQL).
     `provinces` (official names): only askers of those provinces (a provincial officer)."""
     q_log = select(FaqLog.question_key.label("key"), FaqLog.created_at.label("at"), literal_column("0").label("down")) \
-        .where(FaqLog.outcome == "fallback", FaqLog.question_key != "")
+        .where(_MISSED_LOG, FaqLog.question_key != "")
     q_fb = select(Feedback.question_key, Feedback.created_at, literal_column("1")) \
-        .where(Feedback.vote < 0, Feedback.question_key != "")
+        .where(_MISSED_VOTE, Feedback.question_key != "")
     if provinces is not None:
         from core.reference import all_provinces
         keys = [k for p in all_provinces() if p.name in provinces for k in (p.id, p.name)]
@@ -206,9 +210,9 @@ async def misses(session: AsyncSession, provinces: frozenset[str] | None = None,
     top = select(rows.c.key, n, func.sum(rows.c.down).label("down"), last).group_by(rows.c.key) \
         .order_by(n.desc(), last.desc()).limit(limit).subquery()
     # the latest wording: a row of the group asked at `last` (any province: the folded text is the same)
-    said_log = select(FaqLog.question).where(FaqLog.outcome == "fallback", FaqLog.question_key == top.c.key,
+    said_log = select(FaqLog.question).where(_MISSED_LOG, FaqLog.question_key == top.c.key,
                                              FaqLog.created_at == top.c.last).order_by(FaqLog.id.desc()).limit(1)
-    said_fb = select(Feedback.question).where(Feedback.vote < 0, Feedback.question_key == top.c.key,
+    said_fb = select(Feedback.question).where(_MISSED_VOTE, Feedback.question_key == top.c.key,
                                               Feedback.created_at == top.c.last).order_by(Feedback.id.desc()).limit(1)
     said = func.coalesce(said_log.scalar_subquery(), said_fb.scalar_subquery(), top.c.key)
     out = [Miss(key, question, count, at, int(down or 0)) for key, count, down, at, question in

@@ -44,15 +44,17 @@ def upgrade() -> None:
     conn = op.get_bind()
     _backfill(conn, 'faq_log')
     _backfill(conn, 'feedback')
-    with op.batch_alter_table('faq_log', schema=None) as b:
-        b.create_index('ix_faq_log_misses', ['outcome', 'question_key', 'created_at'], unique=False)
-    with op.batch_alter_table('feedback', schema=None) as b:
-        b.create_index('ix_feedback_question_key', ['question_key', 'created_at'], unique=False)
+    # partial: only the misses; covering: grouping, latest wording and province scope read the index alone
+    for table, name, col, where in (('faq_log', 'ix_faq_log_misses', 'outcome', "outcome = 'fallback'"),
+                                    ('feedback', 'ix_feedback_misses', 'vote', "vote < 0")):
+        with op.batch_alter_table(table, schema=None) as b:
+            b.create_index(name, ['question_key', 'created_at', 'user_id', col], unique=False,
+                           sqlite_where=sa.text(where), postgresql_where=sa.text(where))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('feedback', schema=None) as b:
-        b.drop_index('ix_feedback_question_key')
+        b.drop_index('ix_feedback_misses')
         b.drop_column('question_key')
     with op.batch_alter_table('faq_log', schema=None) as b:
         b.drop_index('ix_faq_log_misses')
