@@ -181,6 +181,8 @@ class OfficerQuestion(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     province: Mapped[str | None] = mapped_column(String(64), index=True)
     question: Mapped[str] = mapped_column(Text)
+    question_key: Mapped[str] = mapped_column(String(QUESTION_KEY_LEN), default=_question_key_default,
+                                              server_default="", index=True)   # the FAQ page's misses link here
     status: Mapped[str] = mapped_column(String(16), default="open")   # open | answered
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[int | None] = mapped_column(Integer)

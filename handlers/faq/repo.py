@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, literal_column, select, union_all
+from sqlalchemy import case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import core.faq as faq
 from core.faq.check import check_entries
 from core.faq.content import Entry
-from storage.models import FaqEdit, FaqLog, Feedback, User
+from storage.models import FaqEdit, FaqLog, Feedback, OfficerQuestion, User
 
 log = logging.getLogger("ocop.faq")
 CHECK_EVERY = 5.0                 # seconds between version reads in a bot process
@@ -190,21 +190,27 @@ class Miss:
     last: datetime
     downvotes: int = 0
     closest: str | None = None   # the nearest entry id
+    sent: int = 0                # also sent to officers (the Câu hỏi page), within the scope
+    sent_open: int = 0           # of which not answered yet
 
 
 async def misses(session: AsyncSession, provinces: frozenset[str] | None = None, limit: int = 100) -> list[Miss]:
     """Questions that fell to the fallback or got 👎, grouped by their folded text (the `question_key`
-    column, filled when the question is logged), most asked first, over every row (grouped in SQL).
+    column, filled when the question is logged), most asked first, over every row (grouped in SQL),
+    with how many of them producers also sent to officers.
     `provinces` (official names): only askers of those provinces (a provincial officer)."""
     q_log = select(FaqLog.question_key.label("key"), FaqLog.created_at.label("at"), literal_column("0").label("down")) \
         .where(_MISSED_LOG, FaqLog.question_key != "")
     q_fb = select(Feedback.question_key, Feedback.created_at, literal_column("1")) \
         .where(_MISSED_VOTE, Feedback.question_key != "")
+    q_sent = select(OfficerQuestion.question_key, func.count(),
+                    func.sum(case((OfficerQuestion.status == "open", 1), else_=0))).group_by(OfficerQuestion.question_key)
     if provinces is not None:
         from core.reference import all_provinces
         keys = [k for p in all_provinces() if p.name in provinces for k in (p.id, p.name)]
         q_log = q_log.join(User, User.id == FaqLog.user_id).where(User.province.in_(keys))
         q_fb = q_fb.join(User, User.id == Feedback.user_id).where(User.province.in_(keys))
+        q_sent = q_sent.where(OfficerQuestion.province.in_(keys))
     rows = union_all(q_log, q_fb).subquery()
     n, last = func.count().label("n"), func.max(rows.c.at).label("last")
     top = select(rows.c.key, n, func.sum(rows.c.down).label("down"), last).group_by(rows.c.key) \
@@ -218,6 +224,10 @@ async def misses(session: AsyncSession, provinces: frozenset[str] | None = None,
     out = [Miss(key, question, count, at, int(down or 0)) for key, count, down, at, question in
            (await session.execute(select(top.c.key, top.c.n, top.c.down, top.c.last, said)
                                   .order_by(top.c.n.desc(), top.c.last.desc()))).all()]
+    by_key = {m.key: m for m in out}
+    if by_key:
+        for key, n_sent, n_open in await session.execute(q_sent.where(OfficerQuestion.question_key.in_(by_key))):
+            by_key[key].sent, by_key[key].sent_open = n_sent, int(n_open or 0)
     for m in out:
         m.closest = closest(m.key, m.question)
     return out

@@ -1,11 +1,13 @@
 """«FAQ» /quantri/faq with aiohttp's test client: misses, entries, officers' edits with history and revert."""
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import func, insert, select
 
@@ -14,7 +16,7 @@ from core.faq.check import check_content
 from core.faq.content import load_entries
 from handlers.faq import cli as faq_cli
 from handlers.faq import repo
-from storage.models import AuditLog, FaqEdit, FaqLog, Feedback, User
+from storage.models import AuditLog, FaqEdit, FaqLog, Feedback, OfficerQuestion, User
 from tests.helpers import msg, texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,6 +209,37 @@ async def test_a_miss_older_than_the_latest_5000_rows_still_counts(console):
     assert (old.count, old.last, old.question) == (1, t0, "Chợ phiên Đồng Văn có bán OCOP không?")
     assert len(groups) == 5002 and local.keys() == groups.keys()
     assert [(m.key, m.count, m.last.month) for m in top] == [("che shan tuyet ban o dau", 3, 9)]
+
+
+async def test_a_miss_also_sent_to_officers_links_to_those_questions_within_scope(sqlite_console):
+    c = sqlite_console
+    t0 = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
+    async with c.core.sessionmaker() as s:
+        cb, dt = User(display_name="A", province="cao_bang"), User(display_name="B", province="Đồng Tháp")
+        s.add_all([cb, dt])
+        await s.flush()
+        s.add_all([FaqLog(user_id=u, question=q, outcome="fallback", score=0.1, created_at=t0) for u, q in
+                   [(cb.id, "Bán OCOP trên sàn Shopee được không?"), (dt.id, "ban ocop tren san shopee duoc khong?")]])
+        mine = OfficerQuestion(user_id=cb.id, province="cao_bang", question="Bán OCOP trên sàn Shopee được không?")
+        theirs = OfficerQuestion(user_id=dt.id, province="Đồng Tháp", question="BÁN OCOP TRÊN SÀN SHOPEE ĐƯỢC KHÔNG?",
+                                 status="answered", answer="Được, theo quy định của sàn.")
+        other = OfficerQuestion(user_id=cb.id, province="cao_bang", question="Hội chợ tháng 12 ở đâu?")
+        s.add_all([mine, theirs, other])
+        await s.commit()
+        [national] = await repo.misses(s)
+        [local] = await repo.misses(s, frozenset({"Cao Bằng"}))
+    assert (national.sent, national.sent_open, local.sent, local.sent_open) == (2, 1, 1, 1)
+    link = f"/quantri/cau-hoi?tt=tat-ca&hoi={quote(national.key)}"
+    await c.as_("national")
+    body = await (await c.get("/quantri/faq")).text()
+    assert 'data-sent="2"' in body and html.escape(link) in body
+    body = await (await c.get(link)).text()
+    assert f'id="q{mine.id}"' in body and f'id="q{theirs.id}"' in body and f'id="q{other.id}"' not in body
+    assert 'id="loc-cau-hoi"' in body
+    await c.as_("officer", "cao_bang")
+    assert 'data-sent="1"' in await (await c.get("/quantri/faq")).text()
+    body = await (await c.get(link)).text()
+    assert f'id="q{mine.id}"' in body and f'id="q{theirs.id}"' not in body and f'id="q{other.id}"' not in body
 
 
 async def test_entries_not_reviewed_for_12_months_are_flagged(sqlite_console, today):

@@ -1,4 +1,5 @@
-"""faq_log.question_key, feedback.question_key: the folded question the misses are grouped by (issue 12)
+"""question_key on faq_log, feedback, officer_questions: the folded question the FAQ page's misses are
+grouped by and linked to the questions sent to officers (issue 12)
 
 Existing rows are filled in batches by id (the same function the bot uses when it logs a question),
 then the indexes are built.
@@ -38,12 +39,15 @@ def _backfill(conn, table: str) -> None:
 
 
 def upgrade() -> None:
-    for table in ('faq_log', 'feedback'):
+    for table in ('faq_log', 'feedback', 'officer_questions'):
         with op.batch_alter_table(table, schema=None) as b:
             b.add_column(sa.Column('question_key', sa.String(length=300), server_default='', nullable=False))
     conn = op.get_bind()
     _backfill(conn, 'faq_log')
     _backfill(conn, 'feedback')
+    _backfill(conn, 'officer_questions')
+    with op.batch_alter_table('officer_questions', schema=None) as b:
+        b.create_index('ix_officer_questions_question_key', ['question_key'], unique=False)
     # partial: only the misses; covering: grouping, latest wording and province scope read the index alone
     for table, name, col, where in (('faq_log', 'ix_faq_log_misses', 'outcome', "outcome = 'fallback'"),
                                     ('feedback', 'ix_feedback_misses', 'vote', "vote < 0")):
@@ -53,6 +57,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('officer_questions', schema=None) as b:
+        b.drop_index('ix_officer_questions_question_key')
+        b.drop_column('question_key')
     with op.batch_alter_table('feedback', schema=None) as b:
         b.drop_index('ix_feedback_misses')
         b.drop_column('question_key')
