@@ -134,7 +134,7 @@ class FaqLog(Base):
     outcome: Mapped[str] = mapped_column(String(16))      # answer | suggest | fallback | smalltalk
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # the misses page: grouping, the latest wording, the province scope, from the index alone (the
-    # condition's column too: SQLite before 3.42? reads the table to check it otherwise)
+    # condition's column too: SQLite 3.40 reads the table to check the condition otherwise)
     __table_args__ = (Index("ix_faq_log_misses", "question_key", "created_at", "user_id", "outcome",
                             sqlite_where=text(MISSED_LOG), postgresql_where=text(MISSED_LOG)),)
 
