@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String,
-                        Text, UniqueConstraint, event, false)
+                        Text, UniqueConstraint, event, false, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core import clock
@@ -102,16 +102,41 @@ class Subscription(Base):
 
 
 # --- FAQ ------------------------------------------------------------------------------------
+QUESTION_KEY_LEN = 300
+
+
+def question_key(question: str | None) -> str:
+    """The misses' grouping key of a question: folded (no diacritics, lower case, spaces collapsed), at
+    most QUESTION_KEY_LEN characters (an index entry stays small whatever the script)."""
+    from core.text import fold
+    return fold(question or "")[:QUESTION_KEY_LEN]
+
+
+MISSED_LOG = "outcome = 'fallback'"     # the misses' partial indexes (handlers/faq/repo.py says them literally)
+MISSED_VOTE = "vote < 0"
+
+
+def _question_key_default(context) -> str:
+    return question_key(context.get_current_parameters().get("question"))
+
+
 class FaqLog(Base):
-    """Every free-text question and what the engine did with it (no personal data but user id)."""
+    """Every free-text question and what the engine did with it (no personal data but user id).
+    `question_key` is filled on insert, ORM or Core (the group commit's executemany)."""
     __tablename__ = "faq_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     question: Mapped[str] = mapped_column(Text)
+    question_key: Mapped[str] = mapped_column(String(QUESTION_KEY_LEN), default=_question_key_default,
+                                              server_default="")
     faq_id: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(Float, default=0.0)
     outcome: Mapped[str] = mapped_column(String(16))      # answer | suggest | fallback | smalltalk
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the misses page: grouping, the latest wording, the province scope, from the index alone (the
+    # condition's column too: SQLite 3.40 reads the table to check the condition otherwise)
+    __table_args__ = (Index("ix_faq_log_misses", "question_key", "created_at", "user_id", "outcome",
+                            sqlite_where=text(MISSED_LOG), postgresql_where=text(MISSED_LOG)),)
 
 
 class Feedback(Base):
@@ -121,7 +146,16 @@ class Feedback(Base):
     faq_id: Mapped[str] = mapped_column(String(64))
     vote: Mapped[int] = mapped_column(Integer)            # +1 / -1
     question: Mapped[str | None] = mapped_column(Text)    # the question that got this answer (a 👎 is a miss)
+    question_key: Mapped[str] = mapped_column(String(QUESTION_KEY_LEN), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_feedback_misses", "question_key", "created_at", "user_id", "vote",
+                            sqlite_where=text(MISSED_VOTE), postgresql_where=text(MISSED_VOTE)),)
+
+
+@event.listens_for(Feedback, "before_insert")
+@event.listens_for(Feedback, "before_update")
+def _feedback_question_key(_mapper, _conn, row: Feedback) -> None:
+    row.question_key = question_key(row.question)
 
 
 class FaqEdit(Base):
@@ -147,6 +181,8 @@ class OfficerQuestion(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     province: Mapped[str | None] = mapped_column(String(64), index=True)
     question: Mapped[str] = mapped_column(Text)
+    question_key: Mapped[str] = mapped_column(String(QUESTION_KEY_LEN), default=_question_key_default,
+                                              server_default="", index=True)   # the FAQ page's misses link here
     status: Mapped[str] = mapped_column(String(16), default="open")   # open | answered
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[int | None] = mapped_column(Integer)

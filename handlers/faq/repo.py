@@ -16,20 +16,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import core.faq as faq
 from core.faq.check import check_entries
 from core.faq.content import Entry
-from core.text import fold
-from storage.models import FaqEdit, FaqLog, Feedback, User
+from storage.models import FaqEdit, FaqLog, Feedback, OfficerQuestion, User
 
 log = logging.getLogger("ocop.faq")
 CHECK_EVERY = 5.0                 # seconds between version reads in a bot process
-MISS_ROWS = 5000                  # the latest misses grouped on the page
 _synced: dict = {"at": float("-inf"), "db": None}
 _lock = asyncio.Lock()
 
@@ -164,13 +161,11 @@ async def overridden_ids(session: AsyncSession) -> set[str]:
     return set(await overrides(session))
 
 
-# --- the misses ---
-@lru_cache(maxsize=65536)
-def folded(question: str) -> str:
-    """The grouping key: no diacritics, lower case, spaces collapsed (remembered: the same texts come back)."""
-    return " ".join(fold(question).split())
-
-
+# --- the misses ----------------------------------------------------------------------------------
+# written out literally, as the partial indexes ix_faq_log_misses / ix_feedback_misses say (a bound
+# parameter would not prove to SQLite, nor to a generic PostgreSQL plan, that the index applies)
+_MISSED_LOG = FaqLog.outcome == literal_column("'fallback'")
+_MISSED_VOTE = Feedback.vote < literal_column("0")
 _closest: dict[tuple, str | None] = {}
 
 
@@ -187,7 +182,6 @@ def closest(key: str, question: str) -> str | None:
     return _closest[k]
 
 
-# --- the misses (grouped) ---------------------------------------------------------------------------------
 @dataclass
 class Miss:
     key: str                     # folded text
@@ -196,46 +190,44 @@ class Miss:
     last: datetime
     downvotes: int = 0
     closest: str | None = None   # the nearest entry id
+    sent: int = 0                # also sent to officers (the Câu hỏi page), within the scope
+    sent_open: int = 0           # of which not answered yet
 
 
 async def misses(session: AsyncSession, provinces: frozenset[str] | None = None, limit: int = 100) -> list[Miss]:
-    """Questions that fell to the fallback or got 👎, grouped by folded text, most asked first.
+    """Questions that fell to the fallback or got 👎, grouped by their folded text (the `question_key`
+    column, filled when the question is logged), most asked first, over every row (grouped in SQL),
+    with how many of them producers also sent to officers.
     `provinces` (official names): only askers of those provinces (a provincial officer)."""
-    q_log = select(FaqLog.question, FaqLog.created_at).where(FaqLog.outcome == "fallback")
-    q_fb = select(Feedback.question, Feedback.created_at).where(Feedback.vote < 0, Feedback.question.is_not(None))
+    q_log = select(FaqLog.question_key.label("key"), FaqLog.created_at.label("at"), literal_column("0").label("down")) \
+        .where(_MISSED_LOG, FaqLog.question_key != "")
+    q_fb = select(Feedback.question_key, Feedback.created_at, literal_column("1")) \
+        .where(_MISSED_VOTE, Feedback.question_key != "")
+    q_sent = select(OfficerQuestion.question_key, func.count(),
+                    func.sum(case((OfficerQuestion.status == "open", 1), else_=0))).group_by(OfficerQuestion.question_key)
     if provinces is not None:
         from core.reference import all_provinces
         keys = [k for p in all_provinces() if p.name in provinces for k in (p.id, p.name)]
         q_log = q_log.join(User, User.id == FaqLog.user_id).where(User.province.in_(keys))
         q_fb = q_fb.join(User, User.id == Feedback.user_id).where(User.province.in_(keys))
-    rows = [(q, at, False) for q, at in
-            (await session.execute(q_log.order_by(FaqLog.id.desc()).limit(MISS_ROWS))).all()]
-    rows += [(q, at, True) for q, at in
-             (await session.execute(q_fb.order_by(Feedback.id.desc()).limit(MISS_ROWS))).all()]
-    by_text: dict[str, list] = {}                  # raw text -> [count, last, downvotes]: fold each text once
-    for question, at, down in rows:
-        g = by_text.get(question)
-        if g is None:
-            by_text[question] = [1, at, int(down)]
-        else:
-            g[0] += 1
-            g[2] += down
-            if at > g[1]:
-                g[1] = at
-    groups: dict[str, Miss] = {}
-    for question, (n, at, down) in by_text.items():
-        key = folded(question)
-        if not key:
-            continue
-        m = groups.get(key)
-        if m is None:
-            groups[key] = Miss(key, question, n, at, down)
-            continue
-        m.count += n
-        m.downvotes += down
-        if at > m.last:
-            m.last, m.question = at, question
-    out = sorted(groups.values(), key=lambda m: (-m.count, -m.last.timestamp()))[:limit]
+        q_sent = q_sent.where(OfficerQuestion.province.in_(keys))
+    rows = union_all(q_log, q_fb).subquery()
+    n, last = func.count().label("n"), func.max(rows.c.at).label("last")
+    top = select(rows.c.key, n, func.sum(rows.c.down).label("down"), last).group_by(rows.c.key) \
+        .order_by(n.desc(), last.desc()).limit(limit).subquery()
+    # the latest wording: a row of the group asked at `last` (any province: the folded text is the same)
+    said_log = select(FaqLog.question).where(_MISSED_LOG, FaqLog.question_key == top.c.key,
+                                             FaqLog.created_at == top.c.last).order_by(FaqLog.id.desc()).limit(1)
+    said_fb = select(Feedback.question).where(_MISSED_VOTE, Feedback.question_key == top.c.key,
+                                              Feedback.created_at == top.c.last).order_by(Feedback.id.desc()).limit(1)
+    said = func.coalesce(said_log.scalar_subquery(), said_fb.scalar_subquery(), top.c.key)
+    out = [Miss(key, question, count, at, int(down or 0)) for key, count, down, at, question in
+           (await session.execute(select(top.c.key, top.c.n, top.c.down, top.c.last, said)
+                                  .order_by(top.c.n.desc(), top.c.last.desc()))).all()]
+    by_key = {m.key: m for m in out}
+    if by_key:
+        for key, n_sent, n_open in await session.execute(q_sent.where(OfficerQuestion.question_key.in_(by_key))):
+            by_key[key].sent, by_key[key].sent_open = n_sent, int(n_open or 0)
     for m in out:
         m.closest = closest(m.key, m.question)
     return out

@@ -1,6 +1,7 @@
 """«Câu hỏi» /quantri/cau-hoi: the inbox of producers' questions to officers (the rows /cauhoi uses).
 
-Filters: trạng thái (mới / đã trả lời), tỉnh (within scope), order (oldest first by default). The answer
+Filters: trạng thái (mới / đã trả lời), tỉnh (within scope), order (oldest first by default); `hoi`: one
+folded question (the FAQ page's misses link here). The answer
 typed here goes through `answer_question` — the same function, rules and delivery row ("answer:<id>")
 as the chat command; the page shows that delivery's status. Another province's question answers
 «không tìm thấy». The number of open questions shows beside «Câu hỏi» in the menu.
@@ -18,7 +19,7 @@ from core.web.render import bad_request, not_found, page, redirect
 from handlers.console.product import DELIVERY_TEXT
 from handlers.console.report_data import _variants as _values
 from handlers.officer.chat import MIN_ANSWER, answer_question, mark_faq
-from storage.models import Delivery, OfficerQuestion, User
+from storage.models import Delivery, OfficerQuestion, User, question_key
 from storage.users import aware
 
 STATUSES = {"moi": ("open", "Mới"), "da-tra-loi": ("answered", "Đã trả lời")}
@@ -45,10 +46,13 @@ async def inbox(request, *, error: str = "", draft: dict | None = None, http_sta
     tt = p.get("tt", "moi") if p.get("tt", "moi") in (*STATUSES, "tat-ca") else "moi"
     order = p.get("xep", "cu-nhat") if p.get("xep") in ORDERS else "cu-nhat"
     tinh = p.get("tinh", "") if viewer.national else ""
+    hoi = question_key(p.get("hoi", ""))             # the FAQ page's link: questions with this folded text
     q = scoped(select(OfficerQuestion, User, Delivery).join(User, User.id == OfficerQuestion.user_id)
                .outerjoin(Delivery, Delivery.key == literal("answer:").concat(cast(OfficerQuestion.id, String))), viewer)
     if tt in STATUSES:
         q = q.where(OfficerQuestion.status == STATUSES[tt][0])
+    if hoi:
+        q = q.where(OfficerQuestion.question_key == hoi)
     if tinh:
         pid = province_id_of(tinh)
         q = q.where(OfficerQuestion.province.in_(province_values(pid) if pid else [tinh]))
@@ -60,7 +64,7 @@ async def inbox(request, *, error: str = "", draft: dict | None = None, http_sta
         provinces = sorted({province_name(province_id_of(v)) or v for v in await db.scalars(
             select(OfficerQuestion.province).distinct()) if v})
     return page(request, "web/questions", active="cau-hoi", title="Câu hỏi của chủ thể", rows=rows,
-                f=dict(tt=tt, xep=order, tinh=tinh), statuses=STATUSES, orders=ORDERS, provinces=provinces,
+                f=dict(tt=tt, xep=order, tinh=tinh, hoi=hoi), statuses=STATUSES, orders=ORDERS, provinces=provinces,
                 names=lambda v: province_name(province_id_of(v)) if v else "không rõ tỉnh",
                 delivery_text=DELIVERY_TEXT, error=error, draft=draft or {}, waited=lambda q: (clock.now() - aware(q.created_at)).days,
                 http_status=http_status)

@@ -1,20 +1,22 @@
 """«FAQ» /quantri/faq with aiohttp's test client: misses, entries, officers' edits with history and revert."""
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 import core.faq as faq
 from core.faq.check import check_content
 from core.faq.content import load_entries
 from handlers.faq import cli as faq_cli
 from handlers.faq import repo
-from storage.models import AuditLog, FaqEdit, FaqLog, Feedback, User
+from storage.models import AuditLog, FaqEdit, FaqLog, Feedback, OfficerQuestion, User
 from tests.helpers import msg, texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,6 +185,61 @@ async def test_misses_grouped_by_folded_text_within_scope_and_a_new_entry_from_o
     r = await c.post(f"/quantri/faq/{NEW_ID}/hoan-tac", {})          # revert a created entry: it is gone
     assert r.status == 303 and r.headers["Location"] == "/quantri/faq" and repo.in_force(NEW_ID) is None
     assert (await c.get(f"/quantri/faq/{NEW_ID}")).status == 404
+
+
+async def test_a_miss_older_than_the_latest_5000_rows_still_counts(console):
+    """Grouped in SQL over every row; the key is filled by an executemany insert (the group commit's way)."""
+    t0 = datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
+    async with console.core.sessionmaker() as s:
+        cb = User(display_name="A", province="cao_bang")
+        s.add(cb)
+        await s.flush()
+        s.add(FaqLog(user_id=cb.id, question="Chợ phiên Đồng Văn có bán OCOP không?", outcome="fallback", score=0.1,
+                     created_at=t0))
+        await s.execute(insert(FaqLog), [dict(user_id=cb.id, question=f"Câu hỏi mới số {i}", outcome="fallback",
+                                              score=0.1, created_at=t0.replace(month=6)) for i in range(5000)])
+        await s.execute(insert(FaqLog), [dict(user_id=cb.id, question="Chè Shan tuyết bán ở đâu", outcome="fallback",
+                                              score=0.1, created_at=t0.replace(month=m)) for m in (7, 8, 9)])
+        await s.commit()
+        assert await s.scalar(select(FaqLog.question_key).where(FaqLog.id == 2)) == "cau hoi moi so 0"
+        groups = {m.key: m for m in await repo.misses(s, limit=10_000)}
+        local = {m.key: m for m in await repo.misses(s, frozenset({"Cao Bằng"}), limit=10_000)}
+        top = await repo.misses(s, limit=1)
+    old = groups["cho phien dong van co ban ocop khong?"]
+    assert (old.count, old.last, old.question) == (1, t0, "Chợ phiên Đồng Văn có bán OCOP không?")
+    assert len(groups) == 5002 and local.keys() == groups.keys()
+    assert [(m.key, m.count, m.last.month) for m in top] == [("che shan tuyet ban o dau", 3, 9)]
+
+
+async def test_a_miss_also_sent_to_officers_links_to_those_questions_within_scope(sqlite_console):
+    c = sqlite_console
+    t0 = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
+    async with c.core.sessionmaker() as s:
+        cb, dt = User(display_name="A", province="cao_bang"), User(display_name="B", province="Đồng Tháp")
+        s.add_all([cb, dt])
+        await s.flush()
+        s.add_all([FaqLog(user_id=u, question=q, outcome="fallback", score=0.1, created_at=t0) for u, q in
+                   [(cb.id, "Bán OCOP trên sàn Shopee được không?"), (dt.id, "ban ocop tren san shopee duoc khong?")]])
+        mine = OfficerQuestion(user_id=cb.id, province="cao_bang", question="Bán OCOP trên sàn Shopee được không?")
+        theirs = OfficerQuestion(user_id=dt.id, province="Đồng Tháp", question="BÁN OCOP TRÊN SÀN SHOPEE ĐƯỢC KHÔNG?",
+                                 status="answered", answer="Được, theo quy định của sàn.")
+        other = OfficerQuestion(user_id=cb.id, province="cao_bang", question="Hội chợ tháng 12 ở đâu?")
+        s.add_all([mine, theirs, other])
+        await s.commit()
+        [national] = await repo.misses(s)
+        [local] = await repo.misses(s, frozenset({"Cao Bằng"}))
+    assert (national.sent, national.sent_open, local.sent, local.sent_open) == (2, 1, 1, 1)
+    link = f"/quantri/cau-hoi?tt=tat-ca&hoi={quote(national.key)}"
+    await c.as_("national")
+    body = await (await c.get("/quantri/faq")).text()
+    assert 'data-sent="2"' in body and html.escape(link) in body
+    body = await (await c.get(link)).text()
+    assert f'id="q{mine.id}"' in body and f'id="q{theirs.id}"' in body and f'id="q{other.id}"' not in body
+    assert 'id="loc-cau-hoi"' in body
+    await c.as_("officer", "cao_bang")
+    assert 'data-sent="1"' in await (await c.get("/quantri/faq")).text()
+    body = await (await c.get(link)).text()
+    assert f'id="q{mine.id}"' in body and f'id="q{theirs.id}"' not in body and f'id="q{other.id}"' not in body
 
 
 async def test_entries_not_reviewed_for_12_months_are_flagged(sqlite_console, today):
