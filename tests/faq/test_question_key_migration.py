@@ -1,4 +1,4 @@
-"""Migration 0007: existing faq_log / feedback / officer_questions rows get their key, in batches, on both databases."""
+"""Migration 0008: existing faq_log / feedback / officer_questions rows get their key, in batches, on both databases."""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +13,7 @@ from storage.models import question_key
 
 
 async def test_existing_questions_get_their_key_and_group(db_url):
-    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0006_faq_edits")
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0007_console_subgroup")
     engine = make_engine(db_url)
     n = 12_001                                            # more than two batches of 5,000
     async with engine.begin() as conn:
