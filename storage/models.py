@@ -89,6 +89,8 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the console's Nhật ký: newest first, and its list of actions (DISTINCT read from the index)
+    __table_args__ = (Index("ix_audit_created", "created_at", "id"), Index("ix_audit_action", "action"))
 
 
 class Subscription(Base):
