@@ -22,11 +22,12 @@ import random
 from datetime import timedelta, timezone
 from typing import Awaitable, Callable
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.messages import Reply
 from core.ops import metrics
+from delivery import queue
 from delivery.outcome import SendResult
 from delivery.ratelimit import Pacer
 from delivery.recovery import HOST, LEASE, owner_is_dead, recover_stale  # noqa: F401 (re-exported)
@@ -34,11 +35,6 @@ from delivery.senders import Senders
 from storage.models import Delivery, Identity, User, utcnow
 
 log = logging.getLogger("ocop.delivery")
-
-FINAL = {"sent", "failed", "blocked", "opted_out", "cancelled", "outside_window", "quota",
-         "unreachable", "unknown", "refused", "template_error", "zns_paused"}
-LIVE = ("queued", "claimed", "sending")
-
 
 # Claim order: replies to a person first, then reminders and notices, broadcasts last.
 PRIORITY = {"answer": 0, "reminder": 1, "notice": 1, "progress": 1, "broadcast": 2}
@@ -66,7 +62,8 @@ class DeliveryWorker:
         self.hook_interval = 3.0       # after_batch hooks also run this often while a batch sends
         self.express_interval = 1.0    # while a batch sends, rows of URGENT kinds are claimed this often
         self.worker_id = worker_id or f"{HOST}:{os.getpid()}:{id(self) & 0xffff:x}"
-        self.wakeup = asyncio.Event()
+        self.wakeup = asyncio.Event()  # set when rows are queued in this process (delivery.queue)
+        queue.listen(self)
         self.stopping = False          # graceful stop: finish calls in flight, release the rest
         self.after_batch: list[Callable[[], Awaitable[None]]] = []   # e.g. broadcast progress
         # called after a row ended without reaching the person (not 'unknown'): the reminder
@@ -79,14 +76,10 @@ class DeliveryWorker:
 
     # --- recovery -------------------------------------------------------------------------
     async def recover(self) -> dict[str, int]:
-        """Requeue 'claimed' rows of dead or expired workers; mark their 'sending' rows 'unknown'."""
-        return await recover_stale(self.sessionmaker, self.worker_id)
-
-    async def recover_own_and_dead(self) -> dict[str, int]:
-        """At start-up: rows of processes that are gone (or whose lease expired) are recovered.
+        """Requeue 'claimed' rows of dead or expired workers; mark their 'sending' rows 'unknown'.
 
         Rows held by another live worker (a second process on PostgreSQL) are left alone."""
-        return await self.recover()
+        return await recover_stale(self.sessionmaker, self.worker_id)
 
     # --- claiming -------------------------------------------------------------------------
     async def claim(self, limit: int | None = None, urgent_only: bool = False) -> list[Delivery]:
@@ -311,11 +304,6 @@ class DeliveryWorker:
                 await hook()
             except Exception:
                 log.exception("after_batch hook failed")
-
-    async def pending(self) -> int:
-        async with self.sessionmaker() as s:
-            return await s.scalar(select(func.count()).select_from(Delivery)
-                                  .where(Delivery.status.in_(("queued", "claimed"))))
 
     async def drain(self, timeout: float | None = None, idle_exit: bool = True,
                     done: Callable[[], Awaitable[bool]] | None = None, recover_every: float = 5.0) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.audit import audit
 from core.permissions import province_name
 from core.reference import all_provinces
+from core.templates import validation
 from core.text import parse_id
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import not_found, page, redirect
@@ -85,7 +86,7 @@ async def save(request):
     errors = dict(checked.by_field)
     pid = checked.values.get("province")
     if pid and not _allowed(request[VIEWER], pid):
-        errors["province"] = f"tỉnh {province_name(pid)} ngoài phạm vi của bạn"
+        errors["province"] = validation("fairs.outside_scope", province=province_name(pid))
     if errors:
         return _form_page(request, raw, errors, fair, status=400)
     db, uid = request[DB], request[VIEWER].user_id
@@ -96,7 +97,7 @@ async def save(request):
                                                       Fair.start_date == checked.values["start_date"],
                                                       Fair.province == pid))
         if clash:
-            return _form_page(request, raw, {"name": "đã có hội chợ cùng tên, ngày bắt đầu và tỉnh"}, fair, 400)
+            return _form_page(request, raw, {"name": validation("fairs.duplicate")}, fair, 400)
         for k, v in checked.values.items():
             setattr(fair, k, v)
         outcome = "updated"

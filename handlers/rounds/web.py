@@ -6,14 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.audit import audit
-from core.dates import DateError
 from core.reference import all_provinces
+from core.templates import validation
 from core.text import parse_id
 from core.web.keys import CORE, DB, VIEWER
 from core.web.render import not_found, page, redirect
 from handlers.console.report_data import _variants
 from handlers.products.repo import province_name
-from handlers.rounds.repo import check_round, create_round, find_round, parse_future
+from handlers.rounds.repo import RoundError, check_round, create_round, find_round
 from storage.models import EvaluationRound
 
 FORM = ["province", "name", "deadline", "evaluation", "where"]
@@ -47,20 +47,6 @@ def _form(request, values, errors, rnd, status=200):
                 labels=LABELS, v=values, errors=errors, rnd=rnd, provinces=provs, http_status=status)
 
 
-def _field_of(error: str, raw: dict, today) -> str:
-    if "tỉnh" in error:
-        return "province"
-    if "tên đợt" in error:
-        return "name"
-    if "ngày đánh giá" in error:
-        return "evaluation"
-    try:
-        parse_future(raw["deadline"], today, "hạn đăng ký")
-    except (DateError, ValueError):
-        return "deadline"
-    return "evaluation"
-
-
 async def new(request):
     return _form(request, {}, {}, None)
 
@@ -85,17 +71,17 @@ async def save(request):
     today = request.app[CORE].today()
     try:
         data = check_round(raw["province"], raw["name"], raw["deadline"], raw["evaluation"], raw["where"], today)
-    except (DateError, ValueError) as exc:
-        return _form(request, raw, {_field_of(str(exc), raw, today): str(exc)}, rnd, 400)
+    except RoundError as exc:
+        return _form(request, raw, {exc.field: str(exc)}, rnd, 400)
     if not _allowed(request[VIEWER], data.province):
-        return _form(request, raw, {"province": f"tỉnh {data.province} ngoài phạm vi của bạn"}, rnd, 400)
+        return _form(request, raw, {"province": validation("rounds.outside_scope", province=data.province)}, rnd, 400)
     db, uid = request[DB], request[VIEWER].user_id
     if rnd is None:
         rnd = await create_round(db, data, uid)
     else:
         other = await find_round(db, data)
         if other is not None and other.id != rnd.id:
-            return _form(request, raw, {"name": "đã có đợt cùng tên và hạn đăng ký ở tỉnh này"}, rnd, 400)
+            return _form(request, raw, {"name": validation("rounds.duplicate")}, rnd, 400)
         rnd.province, rnd.name, rnd.registration_deadline = data.province, data.name, data.deadline
         rnd.evaluation_date, rnd.where_to_submit = data.evaluation_date, data.where
     await db.flush()

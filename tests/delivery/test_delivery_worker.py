@@ -74,7 +74,7 @@ async def test_recovery_requeues_dead_claims_and_marks_in_flight_unknown(db_url)
                                                  ("claimed", "otherhost:1:1", old)]):
             r.status, r.claimed_by, r.claimed_at = status, owner, at
     w = _worker(sm, RecordingSender())
-    assert await w.recover_own_and_dead() == {"requeued": 2, "unknown": 1}
+    assert await w.recover() == {"requeued": 2, "unknown": 1}
     assert await _statuses(sm) == {"queued": 2, "unknown": 1, "claimed": 1, "sending": 1}
     await engine.dispose()
 
