@@ -30,8 +30,18 @@ class Pacer:
     def chat_ready_in(self, chat: str) -> float:
         return max(0.0, self._chat_next.get(chat, 0.0) - self.clock())
 
-    async def acquire(self, chat: str) -> None:
-        """Wait for this chat's own gap, then for an overall slot (and any 429 pause)."""
+    async def acquire(self, chat: str, urgent: bool = False) -> None:
+        """Wait for this chat's own gap, then for an overall slot (and any 429 pause).
+
+        `urgent` (a reply to a person, sent beside a broadcast batch): not queued behind the batch's
+        waiting sends; its slot still counts against theirs, and gate() still caps every second."""
+        if urgent:
+            while (wait := max(self.chat_ready_in(chat), self._paused_until - self.clock())) > 0:
+                await asyncio.sleep(wait)
+            now = self.clock()
+            self._next_slot = max(self._next_slot, now) + 1.0 / self.rate
+            self._chat_next[chat] = now + self.per_chat
+            return
         while True:
             wait = self.chat_ready_in(chat)
             if wait > 0:

@@ -176,7 +176,7 @@ class DeliveryWorker:
             await self._finish(row, status="queued", claimed_by=None,
                                next_attempt_at=utcnow() + timedelta(seconds=60))
             return "no_sender"
-        await self.pacer.acquire(row.chat_id)
+        await self.pacer.acquire(row.chat_id, urgent=urgent)
         pace = getattr(sender, "pace", None)      # the channel's shared budget (Telegram: all processes)
         if pace is not None and not self.stopping:
             await pace(row.chat_id, personal=urgent)
@@ -274,17 +274,15 @@ class DeliveryWorker:
         return len(rows)
 
     async def _express(self, batch_done: asyncio.Event) -> None:
-        """While a (broadcast) batch sends: personal rows enqueued meanwhile go out within seconds,
-        not after the batch. Their sends run beside the batch's; the lane ends with the batch, after
+        """While a (broadcast) batch sends: personal rows enqueued meanwhile go out at once when queued
+        in this process (wake-up), within `express_interval` otherwise, not after the batch. Their sends run beside the batch's; the lane ends with the batch, after
         the rows it claimed are sent (or released on a stop)."""
         tasks: set[asyncio.Task] = set()
         try:
             while not self.stopping:
-                try:
-                    await asyncio.wait_for(batch_done.wait(), timeout=self.express_interval)
+                await self._nudged(batch_done, self.express_interval)
+                if batch_done.is_set():
                     break
-                except asyncio.TimeoutError:
-                    pass
                 try:
                     rows = await self.claim(limit=50, urgent_only=True)
                 except Exception:
@@ -297,6 +295,16 @@ class DeliveryWorker:
         finally:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _nudged(self, done: asyncio.Event, seconds: float) -> None:
+        """Wait until `done`, a wake-up (rows queued in this process) or `seconds`, whichever is first."""
+        self.wakeup.clear()
+        waits = [asyncio.ensure_future(done.wait()), asyncio.ensure_future(self.wakeup.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     async def run_hooks(self) -> None:
         for hook in self.after_batch:
