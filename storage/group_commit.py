@@ -165,7 +165,8 @@ class GroupCommit:
     async def _release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            try:                            # not back to the pool with synchronous_commit=off
+                await conn.invalidate()
                 await conn.close()
             except Exception:               # a connection the database dropped already
                 log.debug("closing the group-commit connection failed", exc_info=True)
