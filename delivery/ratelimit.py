@@ -63,6 +63,11 @@ class Pacer:
                     self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
                 return
 
+    def sent(self, chat: str) -> None:
+        """A call to `chat` just ended: its next one waits the gap from now (acquire() reserved the gap
+        from its own moment, but the commit before the call can delay the call past that)."""
+        self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), self.clock() + self.per_chat)
+
     async def gate(self) -> None:
         """Right before the network call: never more than ~`rate` calls in any 1-second window.
 

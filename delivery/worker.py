@@ -197,6 +197,7 @@ class DeliveryWorker:
             except Exception as exc:  # a sender bug or an unexpected network error: retry later
                 log.exception("sender raised for delivery %s", row.id)
                 result = SendResult("retry", error=f"{type(exc).__name__}: {exc}"[:300])
+            self.pacer.sent(row.chat_id)
             return await self._record(row, result)
         finally:
             self.in_flight -= 1
