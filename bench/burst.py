@@ -75,6 +75,13 @@ class Fake:
 
 
 
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 async def wait_until(predicate, timeout: float, step: float = 0.1) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -107,9 +114,9 @@ async def run(args) -> dict:
                        REPLY_RESERVE=str(args.reserve), PER_CHAT_INTERVAL="1")
             bot = [sys.executable, str(ROOT / "bot.py")]
             for i in range(args.runs):
-                out = open(logs / f"run{i}.log", "w")
-                procs.append(await asyncio.create_subprocess_exec(*bot, "run", env=env, cwd=str(ROOT),
-                                                                  stdout=out, stderr=out))
+                out = open(logs / f"run{i}.log", "w")       # each its own /healthz port (else one exits)
+                procs.append(await asyncio.create_subprocess_exec(*bot, "run", env=dict(env, HTTP_PORT=str(free_port())),
+                                                                  cwd=str(ROOT), stdout=out, stderr=out))
             await wait_until(lambda: _calls(fake, "getme", args.runs), 60)
             await asyncio.sleep(2)
             out = open(logs / "broadcast.log", "w")

@@ -24,6 +24,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (Application, BaseUpdateProcessor, ContextTypes, Defaults, ExtBot, TypeHandler,
                           filters)
 
+from channels.poll_lease import PollLease
 from channels.telegram_http import AiohttpRequest
 from channels.telegram_limiter import MAX_RETRIES, TelegramLimiter
 from channels.telegram_render import send_reply
@@ -171,6 +172,7 @@ class TelegramChannel:
         self.webhook_secret = self.settings.webhook_secret or ""
         self.webhook_path = urlparse(self.settings.webhook_url).path or "/telegram"
         self._conflict_warned = False
+        self.lease: PollLease | None = None
 
     @property
     def needs_http(self) -> bool:
@@ -210,11 +212,15 @@ class TelegramChannel:
                 log.warning("WEBHOOK_SECRET is not set: using a random secret for this run")
             runtime.web_app.on_startup.append(self._set_webhook)
         else:
-            await self.app.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout,
-                                                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
-                                                 error_callback=self._polling_error)
-        log.info("telegram channel started (%s) as @%s", "webhook" if self.needs_http else "polling",
-                 self.app.bot.username)
+            self.lease = PollLease(self.runtime.core.engine, self.settings.telegram_token)
+            await self.lease.start(self._start_polling)
+        mode = "webhook" if self.needs_http else "polling" if self.lease.polling else "standby"
+        log.info("telegram channel started (%s) as @%s", mode, self.app.bot.username)
+
+    async def _start_polling(self) -> None:
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout,
+                                             allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                                             error_callback=self._polling_error)
 
     def _polling_error(self, exc: TelegramError) -> None:
         """PTB retries getUpdates with a growing pause; one line per error, no traceback. A 409 means
@@ -239,6 +245,8 @@ class TelegramChannel:
             return
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
+        if self.lease is not None:              # after the last getUpdates: another process may poll now
+            await self.lease.stop()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -83,7 +83,7 @@ class TelegramLimiter(BaseRateLimiter[dict]):
         return None
 
     async def shutdown(self) -> None:
-        return None
+        await self.budget.close()
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         if endpoint not in SENDS:

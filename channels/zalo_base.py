@@ -230,7 +230,7 @@ class ZaloChannelBase:
         or, without a public HTTP address, a note saying where to get it."""
         from handlers.reach.files import share_link
         url = ""
-        if og.file is not None and self.settings.public_root:
+        if og.file is not None and self.settings.has_public_url:
             async with self.sessionmaker() as s, s.begin():
                 ident = await self._identity(s, chat_id)
                 url = await share_link(s, self.settings, ident.id if ident else None, og.file)
@@ -249,6 +249,3 @@ class ZaloChannelBase:
                          chat_id=chat_id, payload=Reply(html.escape(t, quote=False)).to_payload())
                     for i, t in enumerate(texts)]
             await enqueue_rows(s, rows)
-        worker = getattr(self.runtime, "worker", None)
-        if worker is not None:
-            worker.wakeup.set()

@@ -76,7 +76,7 @@ class Settings:
     zns_template_round_deadline: str = ""
     zns_offsets: tuple[int, ...] = (180, 125)      # paid ZNS only at these offsets (inside the window)
     zns_hours: str = "08:00-21:00"                 # local hours ZNS may be sent (Zalo refuses 22–06)
-    public_url: str = ""                 # links the bot sends (web console); default http://127.0.0.1:<port>
+    public_url: str = ""                 # PUBLIC_URL; read it through base_url / has_public_url
     web_console: bool = True             # serve the officers' console at /quantri/ (WEB_CONSOLE=0: off)
     # --- operations (doctor, /metrics, logs; handlers/ops, core/ops) ---
     metrics_token: str = ""              # /metrics is served only when set (Bearer or ?token=)
@@ -84,7 +84,24 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://127.0.0.1:{self.http_port}").rstrip("/")
+        """Root of every link the bot sends (web console, /tep/ files): PUBLIC_URL, else the origin of
+        ZALO_WEBHOOK_URL / WEBHOOK_URL, else http://127.0.0.1:<HTTP_PORT> (this machine only)."""
+        return self._public_origin() or f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def has_public_url(self) -> bool:
+        """Whether base_url can be opened from outside this machine (PUBLIC_URL or a webhook is set)."""
+        return bool(self._public_origin())
+
+    def _public_origin(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        from urllib.parse import urlparse
+        for url in (self.zalo_webhook_url, self.webhook_url):
+            u = urlparse(url or "")
+            if u.scheme and u.netloc:
+                return f"{u.scheme}://{u.netloc}"
+        return ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -110,18 +127,6 @@ class Settings:
 
     def zns_template(self, kind: str) -> str:
         return {"cert": self.zns_template_cert_expiry, "round": self.zns_template_round_deadline}.get(kind, "")
-
-    @property
-    def public_root(self) -> str:
-        """PUBLIC_URL, else the origin of WEBHOOK_URL / ZALO_WEBHOOK_URL ('' = no public server)."""
-        if self.public_url:
-            return self.public_url.rstrip("/")
-        from urllib.parse import urlparse
-        for url in (self.zalo_webhook_url, self.webhook_url):
-            u = urlparse(url or "")
-            if u.scheme and u.netloc:
-                return f"{u.scheme}://{u.netloc}"
-        return ""
 
     @property
     def webhook_mode(self) -> bool:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
 
+from core.templates import validation
 from core.text import fold
 
 VALIDITY_MONTHS = 36
@@ -39,7 +40,7 @@ def parse_vn_date(value) -> date:
     text = fold(str(value or "")).strip()
     text = re.sub(r"^ngay\s*", "", text).rstrip(".")
     if not text:
-        raise DateError("chưa có ngày")
+        raise DateError(validation("dates.missing"))
     text = re.sub(r"\s+00:00(:00)?$", "", text)        # "2024-03-05 00:00:00" from spreadsheets
     m = _YMD.match(text)
     if m:
@@ -47,16 +48,16 @@ def parse_vn_date(value) -> date:
     else:
         m = _DMY.match(text) or _WORDS.match(text)
         if not m:
-            raise DateError(f"«{str(value).strip()[:30]}» không phải ngày dạng ngày/tháng/năm (ví dụ 5/3/2024)")
+            raise DateError(validation("dates.not_a_date", value=str(value).strip()[:30]))
         d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if y < 100:
             y += 2000
     if not 1 <= mo <= 12:
-        raise DateError(f"tháng {mo} không có thật")
+        raise DateError(validation("dates.no_such_month", month=mo))
     if not 1 <= d <= calendar.monthrange(y, mo)[1]:
-        raise DateError(f"tháng {mo}/{y} không có ngày {d}")
+        raise DateError(validation("dates.no_such_day", month=mo, year=y, day=d))
     if not 1900 <= y <= 2100:
-        raise DateError(f"năm {y} không hợp lệ")
+        raise DateError(validation("dates.bad_year", year=y))
     return date(y, mo, d)
 
 
@@ -64,9 +65,9 @@ def parse_past_date(value, today: date, earliest: date = date(2010, 1, 1)) -> da
     """A recognition date: real, not in the future, not before the programme existed."""
     d = parse_vn_date(value)
     if d > today:
-        raise DateError(f"ngày {d:%d/%m/%Y} còn ở tương lai")
+        raise DateError(validation("dates.future", date=f"{d:%d/%m/%Y}"))
     if d < earliest:
-        raise DateError(f"ngày {d:%d/%m/%Y} quá xa (trước năm {earliest.year})")
+        raise DateError(validation("dates.too_old", date=f"{d:%d/%m/%Y}", year=earliest.year))
     return d
 
 

@@ -1,4 +1,5 @@
-"""Reference data from content/data: the 34 provinces (old names mapped) and the 6 product groups."""
+"""Reference data from content/data: the 34 provinces (old names mapped), the 6 product groups and the
+26 sub-groups of Decision 26/2026, Phụ lục I (subgroups.yml; each has its score sheet of Phụ lục II)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -122,3 +123,37 @@ def match_group(text: str) -> Group | None:
     if t.isdigit() and 1 <= int(t) <= len(_groups()[0]):
         return _groups()[0][int(t) - 1]
     return _groups()[1].get(t)
+
+
+@dataclass(frozen=True)
+class SubGroup:
+    id: str
+    sheet: int                        # its score sheet in Phụ lục II (1–26)
+    group: str                        # a Group id
+    category_id: str                  # the "nhóm" of Phụ lục I
+    category: str
+    name: str                         # the "phân nhóm"
+    ministry: tuple[str, ...] = ()    # codes of the lead ministries (ministry_name)
+    sheet_title: str = ""
+
+
+@lru_cache(maxsize=1)
+def _subgroups() -> tuple[tuple[SubGroup, ...], dict[str, str]]:
+    raw = yaml.safe_load((DATA / "subgroups.yml").read_text(encoding="utf-8"))
+    subs = tuple(SubGroup(s["id"], int(s["sheet"]), s["group"], s["category_id"], s["category"], s["name"],
+                          tuple(s.get("ministry") or ()), s.get("sheet_title", "")) for s in raw["subgroups"])
+    return subs, dict(raw["ministries"])
+
+
+def all_subgroups() -> tuple[SubGroup, ...]:
+    """In the annex's order."""
+    return _subgroups()[0]
+
+
+def subgroup_by_id(sid: str) -> SubGroup | None:
+    return next((s for s in _subgroups()[0] if s.id == sid), None)
+
+
+def ministry_name(code: str) -> str:
+    """'BCT' -> 'Bộ Công Thương'."""
+    return _subgroups()[1][code]

@@ -193,16 +193,13 @@ async def sweep(session, settings, today: date, *, dry_run: bool = False,
 
 
 async def sweep_job(core) -> SweepResult:
-    """Scheduled (cron at settings.reminder_time and at start-up): sweep, commit, wake the worker."""
+    """Scheduled (cron at settings.reminder_time and at start-up): sweep and commit (which wakes the worker)."""
     today = core.today()
     async with core.sessionmaker() as session, session.begin():
         res = await sweep(session, core.settings, today, sources=core.router.reminder_sources)
     log.info(json.dumps({"ev": "reminder_sweep", "today": today.isoformat(), "queued": res.queued,
                          "skipped": res.skipped, "enqueued": res.enqueued, "call_listed": res.call_listed,
                          "selection_ms": round(res.selection_s * 1000, 1), "total_ms": round(res.total_s * 1000, 1)}))
-    worker = core.services.get("worker")
-    if worker is not None and res.enqueued:
-        worker.wakeup.set()
     return res
 
 

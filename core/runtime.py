@@ -71,7 +71,7 @@ class Runtime:
         for ch in self.channels:
             await ch.start(self)
         needs_http = (any(getattr(ch, "needs_http", False) for ch in self.channels) or self.settings.web_console
-                      or (bool(self.channels) and (self.zns is not None or bool(self.settings.public_root))))
+                      or (bool(self.channels) and (self.zns is not None or self.settings.has_public_url)))
         if with_http or (with_http is None and needs_http):
             for ch in self.channels:
                 if hasattr(ch, "add_routes"):
@@ -87,7 +87,7 @@ class Runtime:
         for hook in self.core.router.startup:
             await hook(self.core, self.worker)
         if with_worker:
-            await self.worker.recover_own_and_dead()
+            await self.worker.recover()
             self._tasks.append(asyncio.create_task(self.worker.run_forever(self.stop_event)))
         if with_scheduler:
             self.scheduler = build_scheduler(self.core)

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from core.templates import validation
 from core.text import fold
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -44,7 +45,7 @@ class TableError:
     field: str = ""                            # the column at fault, when known (web console marks the cell)
 
     def __str__(self) -> str:
-        return f"Dòng {self.line}: {self.message}" if self.line else self.message
+        return validation("tables.line", line=self.line, message=self.message) if self.line else self.message
 
 
 def header_key(text: str) -> str:
@@ -120,20 +121,20 @@ def _match_header(values: list, columns: dict[str, list[str]]) -> dict[int, str]
 def _iter_source(data: bytes, filename: str) -> tuple[Iterable | None, str]:
     kind = _kind(data, filename)
     if kind == "xls":
-        return None, "Tệp Excel cũ (.xls) chưa đọc được. Vui lòng lưu lại thành .xlsx hoặc .csv rồi gửi lại."
+        return None, validation("tables.xls")
     if kind == "binary":
-        return None, "Tệp này không phải bảng tính. Vui lòng gửi tệp .xlsx hoặc .csv."
+        return None, validation("tables.not_a_table")
     if kind == "xlsx":
         try:
             return list(_xlsx_rows(data)), ""
         except Exception:
-            return None, "Không mở được tệp Excel này (tệp hỏng hoặc không phải .xlsx). Vui lòng kiểm tra lại."
+            return None, validation("tables.broken_xlsx")
     try:
         return list(_csv_rows(data)), ""
     except UnicodeDecodeError:
-        return None, "Tệp CSV phải lưu theo mã UTF-8 (trong Excel: Lưu thành → CSV UTF-8)."
+        return None, validation("tables.csv_encoding")
     except csv.Error:
-        return None, "Tệp CSV bị lỗi định dạng, không đọc được."
+        return None, validation("tables.broken_csv")
 
 
 def read_table(source, filename: str, columns: dict[str, list[str]],
@@ -142,26 +143,26 @@ def read_table(source, filename: str, columns: dict[str, list[str]],
     try:
         data = _load(source)
     except OSError as exc:
-        return [], [TableError(0, f"Không đọc được tệp: {exc.strerror or exc}")]
+        return [], [TableError(0, validation("tables.unreadable", error=exc.strerror or exc))]
     if len(data) > MAX_BYTES:
-        return [], [TableError(0, f"Tệp quá lớn (tối đa {MAX_BYTES // (1024 * 1024)} MB).")]
+        return [], [TableError(0, validation("tables.too_big", mb=MAX_BYTES // (1024 * 1024)))]
     if not data.strip(b" \r\n\t\xef\xbb\xbf"):
-        return [], [TableError(0, "Tệp trống, không có dữ liệu.")]
+        return [], [TableError(0, validation("tables.empty"))]
     raw, problem = _iter_source(data, filename)
     if raw is None:
         return [], [TableError(0, problem)]
     it = iter([(n, v) for n, v in raw if any(_cell(x) != "" for x in v)])
     head = next(it, None)
     if head is None:
-        return [], [TableError(0, "Tệp trống, không có dữ liệu.")]
+        return [], [TableError(0, validation("tables.empty"))]
     header_line, header = head
     mapping = _match_header(header, columns)
     missing = [name for name in columns if name in required and name not in mapping.values()]
     if missing:
         names = ", ".join(f"«{columns[m][0] if columns[m] else m}»" for m in missing)
-        return [], [TableError(header_line, f"Thiếu cột {names} ở dòng tiêu đề.")]
+        return [], [TableError(header_line, validation("tables.missing_columns", names=names))]
     rows = [Row(n, {name: _cell(values[idx]) if idx < len(values) else ""
                     for idx, name in mapping.items()}) for n, values in it]
     if not rows:
-        return [], [TableError(0, "Tệp chỉ có dòng tiêu đề, chưa có dữ liệu.")]
+        return [], [TableError(0, validation("tables.header_only"))]
     return rows, []

@@ -13,6 +13,7 @@ from core.messages import Reply
 
 TEMPLATE_DIR = ROOT / "content" / "vi" / "templates"
 LABELS = ROOT / "content" / "vi" / "buttons.yml"
+VALIDATION = ROOT / "content" / "vi" / "validation.yml"
 
 
 def _vn_date(value) -> str:
@@ -37,16 +38,29 @@ def render(name: str, /, **ctx) -> str:
     return environment().get_template(f"{name}.j2").render(**ctx).strip()
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _texts(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 def labels() -> dict:
-    return yaml.safe_load(LABELS.read_text(encoding="utf-8"))
+    return _texts(LABELS)
+
+
+def _text(path: Path, key: str, values: dict) -> str:
+    section, name = key.split(".", 1)
+    text = _texts(path)[section][name]
+    return text.format(**values) if values else text
 
 
 def label(key: str, /, **values) -> str:
     """A button label from content/vi/buttons.yml: "products.add"; {placeholders} filled from values."""
-    section, name = key.split(".", 1)
-    text = labels()[section][name]
-    return text.format(**values) if values else text
+    return _text(LABELS, key, values)
+
+
+def validation(key: str, /, **values) -> str:
+    """What was wrong with some input, from content/vi/validation.yml: "fairs.name_missing"."""
+    return _text(VALIDATION, key, values)
 
 
 def reply(name: str, /, buttons=None, *, file=None, request_contact: bool = False, **ctx) -> Reply:
@@ -59,4 +73,4 @@ def render_string(source: str, **ctx) -> str:
     return environment().from_string(source).render(**ctx).strip()
 
 
-__all__ = ["render", "reply", "label", "render_string", "environment", "Markup", "escape", "TEMPLATE_DIR", "Path"]
+__all__ = ["render", "reply", "label", "validation", "render_string", "environment", "Markup", "escape", "TEMPLATE_DIR", "Path"]

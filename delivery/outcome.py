@@ -4,11 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-# final statuses a channel can report besides 'sent'
-PERMANENT = {"blocked", "failed", "outside_window", "quota", "unreachable",
-             "refused", "template_error", "zns_paused", "opted_out"}
-
-
 @dataclass
 class SendResult:
     status: str                    # sent | retry | blocked | failed | outside_window | quota | unreachable

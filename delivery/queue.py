@@ -1,15 +1,44 @@
-"""Enqueue outgoing messages as delivery rows (idempotent on `key`)."""
+"""Enqueue outgoing messages as delivery rows (idempotent on `key`).
+
+Waking the worker happens here and only here: `enqueue_rows` marks its session, and when that
+session commits, every delivery worker of this process is woken (a worker in another process finds
+the rows at its next poll). Waking at commit, not at enqueue, means the worker never looks before
+the rows are visible.
+"""
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.messages import Reply
 from storage.models import Delivery, Identity, utcnow
+
+
+_WAKE = "delivery.wake"
+_workers: weakref.WeakSet = weakref.WeakSet()     # objects with an asyncio.Event `wakeup`
+
+
+def listen(worker) -> None:
+    """Wake `worker` whenever a session that queued rows commits."""
+    _workers.add(worker)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake(session: Session) -> None:
+    if session.info.pop(_WAKE, False):
+        for w in list(_workers):
+            w.wakeup.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_WAKE, None)
 
 
 def _insert(session: AsyncSession):
@@ -32,6 +61,8 @@ async def enqueue_rows(session: AsyncSession, rows: list[dict]) -> int:
         stmt = ins(Delivery).values(rows[i:i + 500]).on_conflict_do_nothing(index_elements=["key"])
         res = await session.execute(stmt)
         total += res.rowcount or 0
+    if total:
+        session.info[_WAKE] = True
     return total
 
 

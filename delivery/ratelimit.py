@@ -30,8 +30,18 @@ class Pacer:
     def chat_ready_in(self, chat: str) -> float:
         return max(0.0, self._chat_next.get(chat, 0.0) - self.clock())
 
-    async def acquire(self, chat: str) -> None:
-        """Wait for this chat's own gap, then for an overall slot (and any 429 pause)."""
+    async def acquire(self, chat: str, urgent: bool = False) -> None:
+        """Wait for this chat's own gap, then for an overall slot (and any 429 pause).
+
+        `urgent` (a reply to a person, sent beside a broadcast batch): not queued behind the batch's
+        waiting sends; its slot still counts against theirs, and gate() still caps every second."""
+        if urgent:
+            while (wait := max(self.chat_ready_in(chat), self._paused_until - self.clock())) > 0:
+                await asyncio.sleep(wait)
+            now = self.clock()
+            self._next_slot = max(self._next_slot, now) + 1.0 / self.rate
+            self._chat_next[chat] = now + self.per_chat
+            return
         while True:
             wait = self.chat_ready_in(chat)
             if wait > 0:
@@ -52,6 +62,11 @@ class Pacer:
                 if len(self._chat_next) > 50_000:
                     self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
                 return
+
+    def sent(self, chat: str) -> None:
+        """A call to `chat` just ended: its next one waits the gap from now (acquire() reserved the gap
+        from its own moment, but the commit before the call can delay the call past that)."""
+        self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), self.clock() + self.per_chat)
 
     async def gate(self) -> None:
         """Right before the network call: never more than ~`rate` calls in any 1-second window.

@@ -22,11 +22,12 @@ import random
 from datetime import timedelta, timezone
 from typing import Awaitable, Callable
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.messages import Reply
 from core.ops import metrics
+from delivery import queue
 from delivery.outcome import NO_SENDER, SendResult
 from delivery.ratelimit import Pacer
 from delivery.recovery import HOST, LEASE, owner_is_dead, recover_stale  # noqa: F401 (re-exported)
@@ -34,11 +35,6 @@ from delivery.senders import Senders
 from storage.models import Delivery, Identity, User, utcnow
 
 log = logging.getLogger("ocop.delivery")
-
-FINAL = {"sent", "failed", "blocked", "opted_out", "cancelled", "outside_window", "quota",
-         "unreachable", "unknown", "refused", "template_error", "zns_paused"}
-LIVE = ("queued", "claimed", "sending")
-
 
 # Claim order: replies to a person first, then reminders and notices, broadcasts last.
 PRIORITY = {"answer": 0, "reminder": 1, "notice": 1, "progress": 1, "broadcast": 2}
@@ -66,7 +62,8 @@ class DeliveryWorker:
         self.hook_interval = 3.0       # after_batch hooks also run this often while a batch sends
         self.express_interval = 1.0    # while a batch sends, rows of URGENT kinds are claimed this often
         self.worker_id = worker_id or f"{HOST}:{os.getpid()}:{id(self) & 0xffff:x}"
-        self.wakeup = asyncio.Event()
+        self.wakeup = asyncio.Event()  # set when rows are queued in this process (delivery.queue)
+        queue.listen(self)
         self.stopping = False          # graceful stop: finish calls in flight, release the rest
         self.after_batch: list[Callable[[], Awaitable[None]]] = []   # e.g. broadcast progress
         # called after a row ended without reaching the person (not 'unknown'): the reminder
@@ -79,14 +76,10 @@ class DeliveryWorker:
 
     # --- recovery -------------------------------------------------------------------------
     async def recover(self) -> dict[str, int]:
-        """Requeue 'claimed' rows of dead or expired workers; mark their 'sending' rows 'unknown'."""
-        return await recover_stale(self.sessionmaker, self.worker_id)
-
-    async def recover_own_and_dead(self) -> dict[str, int]:
-        """At start-up: rows of processes that are gone (or whose lease expired) are recovered.
+        """Requeue 'claimed' rows of dead or expired workers; mark their 'sending' rows 'unknown'.
 
         Rows held by another live worker (a second process on PostgreSQL) are left alone."""
-        return await self.recover()
+        return await recover_stale(self.sessionmaker, self.worker_id)
 
     # --- claiming -------------------------------------------------------------------------
     async def claim(self, limit: int | None = None, urgent_only: bool = False,
@@ -184,7 +177,7 @@ class DeliveryWorker:
             await self._finish(row, status="queued", claimed_by=None, last_error=f"{NO_SENDER}{row.channel}",
                                next_attempt_at=utcnow() + timedelta(seconds=60))
             return "no_sender"
-        await self.pacer.acquire(row.chat_id)
+        await self.pacer.acquire(row.chat_id, urgent=urgent)
         pace = getattr(sender, "pace", None)      # the channel's shared budget (Telegram: all processes)
         if pace is not None and not self.stopping:
             await pace(row.chat_id, personal=urgent)
@@ -205,6 +198,7 @@ class DeliveryWorker:
             except Exception as exc:  # a sender bug or an unexpected network error: retry later
                 log.exception("sender raised for delivery %s", row.id)
                 result = SendResult("retry", error=f"{type(exc).__name__}: {exc}"[:300])
+            self.pacer.sent(row.chat_id)
             return await self._record(row, result)
         finally:
             self.in_flight -= 1
@@ -286,8 +280,9 @@ class DeliveryWorker:
         return len(rows)
 
     async def _express(self, batch_done: asyncio.Event, kinds: tuple[str, ...]) -> None:
-        """While a (broadcast) batch sends: personal rows enqueued meanwhile go out within seconds,
-        not after the batch. Their sends run beside the batch's; the lane ends with the batch, after
+        """While a batch sends: rows of kinds more urgent than the batch's (`kinds`) enqueued meanwhile go
+        out at once when queued in this process (wake-up), within `express_interval` otherwise, not after
+        the batch. Their sends run beside the batch's (at most concurrency/4); the lane ends with the batch, after
         the rows it claimed are sent (or released on a stop)."""
         tasks: set[asyncio.Task] = set()
         lane = asyncio.Semaphore(max(1, self.concurrency // 4))
@@ -297,11 +292,9 @@ class DeliveryWorker:
                 return await self.send_one(r, urgent=True)
         try:
             while kinds and not self.stopping:
-                try:
-                    await asyncio.wait_for(batch_done.wait(), timeout=self.express_interval)
+                await self._nudged(batch_done, self.express_interval)
+                if batch_done.is_set():
                     break
-                except asyncio.TimeoutError:
-                    pass
                 try:
                     rows = await self.claim(limit=50, kinds=kinds)
                 except Exception:
@@ -315,17 +308,22 @@ class DeliveryWorker:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def _nudged(self, done: asyncio.Event, seconds: float) -> None:
+        """Wait until `done`, a wake-up (rows queued in this process) or `seconds`, whichever is first."""
+        self.wakeup.clear()
+        waits = [asyncio.ensure_future(done.wait()), asyncio.ensure_future(self.wakeup.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
     async def run_hooks(self) -> None:
         for hook in self.after_batch:
             try:
                 await hook()
             except Exception:
                 log.exception("after_batch hook failed")
-
-    async def pending(self) -> int:
-        async with self.sessionmaker() as s:
-            return await s.scalar(select(func.count()).select_from(Delivery)
-                                  .where(Delivery.status.in_(("queued", "claimed"))))
 
     async def drain(self, timeout: float | None = None, idle_exit: bool = True,
                     done: Callable[[], Awaitable[bool]] | None = None, recover_every: float = 5.0) -> None:

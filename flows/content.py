@@ -1,4 +1,5 @@
-"""Loads the dossier content (documents.yml, questions.yml) into plain objects, once."""
+"""Loads the dossier content (documents.yml, questions.yml) into plain objects, once; the sub-groups
+(content/data/subgroups.yml) come from core.reference."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -6,10 +7,10 @@ from functools import lru_cache
 import yaml
 
 from core.config import ROOT
+from core.reference import SubGroup, all_subgroups, ministry_name, subgroup_by_id
 from rules.dossier import CONDITION_KEYS, Document
 
 CONTENT = ROOT / "content" / "vi" / "dossier"
-SUBGROUPS = ROOT / "content" / "data" / "subgroups.yml"
 
 
 def _conds(raw: dict | None, where: str) -> dict[str, tuple[str, ...]]:
@@ -49,36 +50,30 @@ def questions() -> dict:
     return yaml.safe_load((CONTENT / "questions.yml").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
-def subgroup_data() -> dict:
-    """content/data/subgroups.yml: the 26 phân nhóm of Decision 26/2026, Phụ lục I (shared data)."""
-    return yaml.safe_load(SUBGROUPS.read_text(encoding="utf-8"))
+def subgroups() -> tuple[SubGroup, ...]:
+    return all_subgroups()
 
 
-def subgroups() -> list[dict]:
-    return list(subgroup_data()["subgroups"])
-
-
-def subgroup(sub_id: str) -> dict | None:
-    return next((s for s in subgroups() if s["id"] == sub_id), None)
+def subgroup(sub_id: str) -> SubGroup | None:
+    return subgroup_by_id(sub_id)
 
 
 def categories(group: str | None = None) -> list[str]:
     """Category ids ("nhóm" of Phụ lục I) in annex order, optionally of one product group."""
     out: list[str] = []
-    for s in subgroups():
-        if (group is None or s["group"] == group) and s["category_id"] not in out:
-            out.append(s["category_id"])
+    for s in all_subgroups():
+        if (group is None or s.group == group) and s.category_id not in out:
+            out.append(s.category_id)
     return out
 
 
 def subgroups_of(category: str) -> list[str]:
-    return [s["id"] for s in subgroups() if s["category_id"] == category]
+    return [s.id for s in all_subgroups() if s.category_id == category]
 
 
 def ministries(sub_id: str) -> list[str]:
-    names = subgroup_data()["ministries"]
-    return [names[m] for m in (subgroup(sub_id) or {}).get("ministry", [])]
+    sub = subgroup_by_id(sub_id)
+    return [ministry_name(m) for m in sub.ministry] if sub else []
 
 
 def title(node: str) -> str:
@@ -91,9 +86,9 @@ def label(node: str, option: str) -> str:
     if option in options:
         return options[option]
     if node == "category":
-        return next(s["category"] for s in subgroups() if s["category_id"] == option)
+        return next(s.category for s in all_subgroups() if s.category_id == option)
     if node == "subgroup":
-        return subgroup(option)["name"]
+        return subgroup_by_id(option).name
     raise KeyError(f"{node}:{option}")
 
 

@@ -99,8 +99,8 @@ NODES: dict[str, Node] = {n.id: n for n in (
     Node("category", "question", tuple(c for g in ("thuc_pham", "do_uong", "duoc_lieu", "thu_cong", "sinh_vat_canh",
                                                    "du_lich") if len(content.categories(g)) > 1
                                        for c in content.categories(g)), after_category, allowed=category_options),
-    Node("subgroup", "question", tuple(s["id"] for s in content.subgroups()
-                                       if len(content.subgroups_of(s["category_id"])) > 1),
+    Node("subgroup", "question", tuple(s.id for s in content.subgroups()
+                                       if len(content.subgroups_of(s.category_id)) > 1),
          after_subgroup, allowed=subgroup_options),
 )}
 
@@ -125,10 +125,10 @@ def propose_subgroup(text: str) -> str | None:
 def answers_for_subgroup(sub_id: str) -> dict[str, str]:
     """The group / category / sub-group answers that select one sub-group (for the confirm button)."""
     s = content.subgroup(sub_id)
-    out = {"group": s["group"]}
-    if len(content.categories(s["group"])) > 1:
-        out["category"] = s["category_id"]
-    if len(content.subgroups_of(s["category_id"])) > 1:
+    out = {"group": s.group}
+    if len(content.categories(s.group)) > 1:
+        out["category"] = s.category_id
+    if len(content.subgroups_of(s.category_id)) > 1:
         out["subgroup"] = sub_id
     return out
 

@@ -41,7 +41,7 @@ def node_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
 def proposal_reply(sub_id: str, walk: flow.Walk, answers: dict[str, str]) -> Reply:
     """'Gõ tên sản phẩm': the sub-group the gazetteer proposes, to confirm with one tap (d:sg:<id>)."""
     sub = content.subgroup(sub_id)
-    text = render("dossier/proposal", subgroup=sub, group=content.label("group", sub["group"]),
+    text = render("dossier/proposal", subgroup=sub, group=content.label("group", sub.group),
                   ministries=content.ministries(sub_id))
     rows = [[Button(content.button("confirm"), f"d:sg:{sub_id}")]]
     return Reply(text, rows + [[Button(content.button("cont"), "d:cont")]])
@@ -57,7 +57,7 @@ def outcome_reply(walk: flow.Walk, *, next_round: rules.NextRound | None = None,
     prof = flow.profile(walk.given)
     sub = content.subgroup(prof["subgroup"]) if prof["subgroup"] else None
     text = render("dossier/outcome", answers=answer_summary(walk), list=flow.checklist(walk),
-                  subgroup=sub, ministries=content.ministries(sub["id"]) if sub else [],
+                  subgroup=sub, ministries=content.ministries(sub.id) if sub else [],
                   goal=prof["goal"], no_samples=prof["group"] == "du_lich",
                   round=next_round, province=province, today=today or (next_round and next_round.deadline))
     rows = [[Button(content.button("pdf"), "d:pdf")],

@@ -19,6 +19,23 @@ refuses) fails only itself.
 Nothing is cached: every update reads what the database holds at that moment (so a second instance
 or a restart changes nothing), and the interaction is committed before the handler runs, so it is
 recorded even when the handler fails. An idle bot pays one event-loop turn of latency at most.
+
+Durability on PostgreSQL (decided): the connection runs with synchronous_commit=off, so a batch's
+COMMIT does not wait for the WAL flush (batches are serialised: that wait would be paid by every
+update). A server crash (not a bot crash) can lose the last ~0.6 s (3 × wal_writer_delay) of such
+commits, and only commits not followed by a synchronous one (WAL is flushed in order: any later
+handler transaction, delivery row or sweep makes every earlier batch durable). What such a loss can
+contain, and why it costs no reminder:
+- event-id claims: the update was not answered either (the handler needs the database that crashed),
+  and a webhook re-delivery is then processed, as it should be; a polled update is not re-fetched;
+- "last interaction" times and FAQ log rows: statistics; a stale last-interaction time at most
+  makes the reach chain pick the next route (ZNS, call list) for a Zalo OA reminder outside its
+  window, it never drops the reminder.
+Reminders and every delivery row are written by their own transactions (sweep, handlers, worker),
+which commit synchronously; the sweep recreates a missing reminder row idempotently on its key.
+The two batch changes a reminder depends on, creating a person and reactivating a person who had
+blocked the bot (`active` decides whether a queued reminder is sent), make their batch commit
+synchronously (SET LOCAL synchronous_commit TO on).
 """
 from __future__ import annotations
 
@@ -140,9 +157,7 @@ class GroupCommit:
     async def _connect(self) -> AsyncConnection:
         conn = await self.engine.connect()
         if conn.dialect.name == "postgresql":
-            # the durability SQLite has with synchronous=NORMAL: COMMIT does not wait for the WAL
-            # flush, so a server crash can lose the last fraction of a second of interaction records
-            # (never a handler's own transaction, which commits normally)
+            # the durability SQLite has with synchronous=NORMAL (see the module docstring)
             await conn.execute(text("SET synchronous_commit TO off"))
             await conn.commit()
         return conn
@@ -150,7 +165,8 @@ class GroupCommit:
     async def _release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            try:                            # not back to the pool with synchronous_commit=off
+                await conn.invalidate()
                 await conn.close()
             except Exception:               # a connection the database dropped already
                 log.debug("closing the group-commit connection failed", exc_info=True)
@@ -266,9 +282,11 @@ def _touch(conn: Connection, msgs: list[Incoming]) -> list[Snapshot]:
         conv = {c.key: r[f"c_{c.key}"] for c in _C.c} if r["c_user_id"] is not None else None
         found[(ident["channel"], ident["external_id"])] = Snapshot(ident, user, conv)
     seen: dict[int, dict] = {}
+    durable = False
     for m in msgs:                          # in arrival order: a person's last message wins
         snap = found.get((m.channel, m.user_key))
         if snap is None:                    # a first message: create the person
+            durable = True
             user, ident = users.create(conn, m, now)
             found[(m.channel, m.user_key)] = Snapshot(ident, user, None)
             continue
@@ -279,16 +297,20 @@ def _touch(conn: Connection, msgs: list[Incoming]) -> list[Snapshot]:
             ident["last_message_id"] = m.message_id[:64]
         seen[ident["id"]] = {"_id": ident["id"], "_at": now, "_chat": ident["chat_id"],
                              "_mid": ident["last_message_id"]}
-        _rarer_changes(conn, snap, m, now)
+        durable = _rarer_changes(conn, snap, m, now) or durable
     if seen:
         conn.execute(_SET_SEEN, list(seen.values()))
+    if durable and conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL synchronous_commit TO on"))     # see the module docstring
     return [found[(m.channel, m.user_key)] for m in msgs]
 
 
-def _rarer_changes(conn: Connection, snap: Snapshot, m: Incoming, now) -> None:
-    """Reactivation, the once-a-minute last-seen refresh, a first display name: row by row."""
+def _rarer_changes(conn: Connection, snap: Snapshot, m: Incoming, now) -> bool:
+    """Reactivation, the once-a-minute last-seen refresh, a first display name: row by row.
+    -> whether the person was reactivated."""
     ident, user = snap.identity, snap.user
-    if not ident["active"]:                 # the person came back: they can be messaged again
+    reactivated = not ident["active"]
+    if reactivated:                         # the person came back: they can be messaged again
         ident["active"], ident["inactive_reason"] = True, None
         conn.execute(update(_I).where(_I.c.id == ident["id"])
                      .values(active=True, inactive_reason=None))
@@ -301,3 +323,4 @@ def _rarer_changes(conn: Connection, snap: Snapshot, m: Incoming, now) -> None:
     if values:
         user.update(values)
         conn.execute(update(_U).where(_U.c.id == user["id"]).values(**values))
+    return reactivated

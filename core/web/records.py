@@ -58,6 +58,7 @@ class Records:
     key: Callable[[Any], tuple]                 # values -> what makes two rows the same (duplicates in a file)
     order: str                                  # the model column the list is sorted by, newest first
     clash: str = "đã có mục trùng"
+    outside_scope: Callable[[str], str] = lambda province: f"tỉnh {province} ngoài phạm vi của bạn"
     dates: set[str] = field(default_factory=set)
     long_text: set[str] = field(default_factory=set)
 
@@ -85,8 +86,7 @@ def stored_values(viewer) -> list[str]:
 
 def _scope_error(viewer, kind: Records, checked: Checked) -> None:
     if checked.values is not None and not checked.errors and not in_scope(viewer, kind.province_of(checked.values)):
-        checked.errors["province"] = f"tỉnh {province_name(province_id_of(kind.province_of(checked.values)))} " \
-                                     "ngoài phạm vi của bạn"
+        checked.errors["province"] = kind.outside_scope(province_name(province_id_of(kind.province_of(checked.values))))
 
 
 class Pages:

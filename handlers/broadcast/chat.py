@@ -207,9 +207,6 @@ async def _send(ctx: Ctx, data: dict, scope, when):
     if errors:
         return ctx.reply("broadcast/refused", errors=errors)
     await ctx.clear_flow()
-    worker = ctx.services.get("worker")
-    if worker is not None:
-        worker.wakeup.set()
     local = when.astimezone(ctx.settings.tz) if when else None
     return ctx.reply("broadcast/started", [[Button(label("broadcast.cancel", id=bc.id), f"bc:cancel:{bc.id}")]],
                      id=bc.id, total=bc.total, when=local)

@@ -270,14 +270,7 @@ async def compose(request):
         return _form_page(request, c, status=400, draft=draft)
     if draft is not None:
         await db.delete(draft)
-    _wake(core)
     return redirect(f"{BASE}/{bc.id}")
-
-
-def _wake(core) -> None:
-    worker = core.services.get("worker")
-    if worker is not None:
-        worker.wakeup.set()
 
 
 async def _test(request, c: Composed, draft):
@@ -293,7 +286,6 @@ async def _test(request, c: Composed, draft):
     if not queued:
         c.errors["test"] = "Bạn chưa có kênh chat nào nhận được tin (hãy nhắn cho bot trước)."
         return _form_page(request, c, status=400, draft=draft)
-    _wake(request.app[CORE])
     return _form_page(request, c, draft=draft, notice="Đã gửi thử vào chat của bạn với bot. Kiểm tra rồi gửi thật.")
 
 

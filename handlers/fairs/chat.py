@@ -11,7 +11,7 @@ from datetime import date
 
 from core.context import Ctx
 from core.messages import Button, Incoming, OutFile, Reply
-from core.templates import label
+from core.templates import label, validation
 from core.reference import group_by_id, match_province, province_by_id
 from core.text import fold, parse_id
 from handlers.fairs import reminders
@@ -162,7 +162,7 @@ async def on_text(ctx: Ctx, msg: Incoming):
     if step == "province" and value:
         m = match_province(value)
         if m is None:
-            return ctx.reply("fairs/bad_value", error=f"không nhận ra tỉnh «{value[:40]}»")
+            return ctx.reply("fairs/bad_value", error=validation("fairs.province_unknown", value=value[:40]))
         if not scope.allows(m.province.id):
             return refuse_province(m.province.id)
         value = m.province.name

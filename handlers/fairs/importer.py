@@ -7,6 +7,7 @@ from datetime import date
 from handlers.fairs import repo as fairs_mod
 from core.audit import audit
 from core.tabular import read_table
+from core.templates import validation
 
 
 @dataclass
@@ -38,13 +39,13 @@ async def import_fairs(session, source, filename: str, *, today: date, skip_inva
         v = checked.values
         key = (v["name"], v["start_date"], v["province"])
         if not checked.errors and key in seen:
-            checked.errors.append(f"trùng với dòng {seen[key]}")
+            checked.errors.append(validation("tables.duplicate_line", line=seen[key]))
         if checked.errors:
             rep.invalid += 1
-            rep.errors.append(f"Dòng {row.line}: " + "; ".join(checked.errors))
+            rep.errors.append(validation("tables.line", line=row.line, message="; ".join(checked.errors)))
             continue
         seen[key] = row.line
-        rep.notes += [f"Dòng {row.line}: {n}" for n in checked.notes]
+        rep.notes += [validation("tables.line", line=row.line, message=n) for n in checked.notes]
         good.append(v)
     if (rep.errors and not skip_invalid) or dry_run:
         return rep

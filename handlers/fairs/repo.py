@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import clock
 from core.dates import DateError, parse_vn_date
 from core.reference import match_group, match_province
+from core.templates import validation
 from storage.models import Fair
 
 FIELDS = ["name", "organiser", "place", "province", "start_date", "end_date", "registration_deadline",
@@ -44,13 +45,13 @@ class FairData:
         self.by_field.setdefault(name, error)
 
 
-def _date(out: FairData, raw, name: str, label: str) -> date | None:
+def _date(out: FairData, raw, name: str, what: str) -> date | None:
     if raw in ("", None):
         return None
     try:
         return parse_vn_date(raw)
     except DateError as exc:
-        out.fail(name, f"{label}: {exc}")
+        out.fail(name, validation("dates.field", what=validation(what), error=exc))
         return None
 
 
@@ -62,39 +63,39 @@ def check_fair(raw: dict, today: date) -> FairData:
     out = FairData()
     name = str(raw.get("name") or "").strip()
     if not name:
-        out.fail("name", "thiếu tên hội chợ")
+        out.fail("name", validation("fairs.name_missing"))
     elif len(name) > NAME_MAX:
-        out.fail("name", f"tên hội chợ dài quá {NAME_MAX} ký tự")
+        out.fail("name", validation("fairs.name_long", max=NAME_MAX))
     prov_text = str(raw.get("province") or "").strip()
     m = match_province(prov_text) if prov_text else None
     if not prov_text:
-        out.fail("province", "thiếu tỉnh")
+        out.fail("province", validation("fairs.province_missing"))
     elif m is None:
-        out.fail("province", f"không nhận ra tỉnh «{prov_text[:40]}»")
+        out.fail("province", validation("fairs.province_unknown", value=prov_text[:40]))
     elif m.note:
         out.notes.append(m.note)
-    start = _date(out, raw.get("start_date"), "start_date", "ngày bắt đầu")
+    start = _date(out, raw.get("start_date"), "start_date", "fairs.start")
     if raw.get("start_date") in ("", None):
-        out.fail("start_date", "thiếu ngày bắt đầu")
-    end = _date(out, raw.get("end_date"), "end_date", "ngày kết thúc") or start
-    deadline = _date(out, raw.get("registration_deadline"), "registration_deadline", "hạn đăng ký")
+        out.fail("start_date", validation("fairs.start_missing"))
+    end = _date(out, raw.get("end_date"), "end_date", "fairs.end") or start
+    deadline = _date(out, raw.get("registration_deadline"), "registration_deadline", "fairs.deadline")
     if start and end and end < start:
-        out.fail("end_date", "ngày kết thúc trước ngày bắt đầu")
+        out.fail("end_date", validation("fairs.end_before_start"))
     if start and deadline and deadline > start:
-        out.fail("registration_deadline", "hạn đăng ký sau ngày bắt đầu")
+        out.fail("registration_deadline", validation("fairs.deadline_after_start"))
     if start and end and end < today - timedelta(days=366):
-        out.fail("end_date" if raw.get("end_date") else "start_date", "hội chợ đã qua hơn một năm")
+        out.fail("end_date" if raw.get("end_date") else "start_date", validation("fairs.too_old"))
     link = str(raw.get("link") or "").strip()
     if link and not link.startswith(("http://", "https://")):
-        out.fail("link", "đường dẫn phải bắt đầu bằng http:// hoặc https://")
+        out.fail("link", validation("fairs.link_scheme"))
     elif len(link) > 500:
-        out.fail("link", "đường dẫn dài quá 500 ký tự")
+        out.fail("link", validation("fairs.link_long"))
     groups = []
     for part in str(raw.get("target_groups") or "").replace(";", ",").split(","):
         if part.strip():
             g = match_group(part)
             if g is None:
-                out.fail("target_groups", f"không nhận ra nhóm sản phẩm «{part.strip()[:40]}»")
+                out.fail("target_groups", validation("fairs.group_unknown", value=part.strip()[:40]))
             elif g.id not in groups:
                 groups.append(g.id)
     out.values = dict(name=name, province=m.province.id if m else None, start_date=start, end_date=end,

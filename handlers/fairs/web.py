@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from core.templates import validation
 from core.web.records import Checked, Records, register
 from handlers.fairs.repo import COLUMNS, REQUIRED, check_fair, save_fair
 from storage.models import Fair
@@ -50,7 +51,8 @@ FAIRS = Records(
     list_template="web/fairs", audit_prefix="fair", check=check, province_of=lambda v: v["province"],
     find=find, create=create, update=update, to_form=to_form, columns=COLUMNS, required=REQUIRED,
     key=lambda v: (v["name"], v["start_date"], v["province"]), order="start_date",
-    clash="đã có hội chợ cùng tên, ngày bắt đầu và tỉnh", dates=DATES, long_text={"description"})
+    clash=validation("fairs.duplicate"),
+    outside_scope=lambda province: validation("fairs.outside_scope", province=province), dates=DATES, long_text={"description"})
 
 
 def routes(r) -> None:

@@ -111,12 +111,12 @@ async def on_text(ctx: Ctx, msg: Incoming):
     if len(answer) < MIN_ANSWER:
         await ctx.set_flow(FLOW, "answer", conv.data)
         return ctx.reply("officer/ask_answer", q=q)
-    queued = await answer_question(ctx.session, q, ctx.user.id, answer, ctx.services)
+    queued = await answer_question(ctx.session, q, ctx.user.id, answer)
     return ctx.reply("officer/answered", [[Button(label("officer.to_faq"), f"q:faq:{q.id}")],
                   [Button(label("officer.not_faq"), f"q:nofaq:{q.id}")]], id=q.id, queued=queued)
 
 
-async def answer_question(session, q: OfficerQuestion, officer_id: int, answer: str, services=None) -> bool:
+async def answer_question(session, q: OfficerQuestion, officer_id: int, answer: str) -> bool:
     """Record the answer and queue it to the producer (delivery key "answer:<id>"); used by /cauhoi and
     the console's «Câu hỏi» page. -> whether a delivery was queued (False: no reachable channel)."""
     from delivery.queue import enqueue_user
@@ -124,9 +124,6 @@ async def answer_question(session, q: OfficerQuestion, officer_id: int, answer: 
     queued = await enqueue_user(session, q.user_id, Reply(render("officer/answer_to_producer", q=q)),
                                 key=f"answer:{q.id}", kind="answer")
     await audit(session, officer_id, "question.answer", question_id=q.id, delivered=queued)
-    worker = (services or {}).get("worker")
-    if worker is not None:
-        worker.wakeup.set()
     return queued
 
 

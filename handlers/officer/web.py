@@ -14,7 +14,7 @@ from core import clock
 
 from core.permissions import province_id_of, province_name, province_values
 from core.text import parse_id
-from core.web.keys import CORE, DB, VIEWER
+from core.web.keys import DB, VIEWER
 from core.web.render import bad_request, not_found, page, redirect
 from handlers.console.product import DELIVERY_TEXT
 from handlers.console.report_data import _variants as _values
@@ -89,7 +89,7 @@ async def answer(request):
         why = (f"Câu trả lời cần ít nhất {MIN_ANSWER} ký tự." if len(text) < MIN_ANSWER
                else f"Câu trả lời dài quá {MAX_ANSWER} ký tự.")
         return await inbox(request, error=why + " Chưa gửi gì cho chủ thể.", draft={q.id: text}, http_status=400)
-    await answer_question(request[DB], q, request[VIEWER].user_id, text, request.app[CORE].services)
+    await answer_question(request[DB], q, request[VIEWER].user_id, text)
     return redirect(f"/quantri/cau-hoi?tt=da-tra-loi#q{q.id}")
 
 

@@ -12,7 +12,7 @@ from handlers.products import fields
 from handlers.products.repo import find_by_register_key, province_name, view
 from core.dates import expiry_date
 from core.messages import Button, Incoming, Reply
-from core.templates import label
+from core.templates import label, validation
 from core.reference import all_groups, province_by_id, province_by_name
 from storage.models import Certificate, utcnow
 
@@ -68,7 +68,7 @@ def _check(step: str, text: str, today: date):
     if step == "decision":
         return fields.check_decision(text)
     if step == "authority":
-        return None, "Bạn chọn cơ quan bằng các nút bên dưới giúp."
+        return None, validation("products.authority_button")
     if step == "province":
         return fields.check_province(text)
     return fields.check_date(text, today)

@@ -11,7 +11,7 @@ from handlers.products.importer import allowed_from_scope, import_certificates
 from core.permissions import officer_scope
 from handlers.products.repo import view
 from core.messages import Button, Incoming, Reply
-from core.templates import label
+from core.templates import label, validation
 from core.text import fold
 from storage.models import AuditLog
 from core.tabular import MAX_BYTES
@@ -37,7 +37,7 @@ async def _redeem(ctx, text: str) -> Reply:
     code = normalise_code(text)
     res = await redeem_code(ctx.session, ctx.user.id, code, ctx.now())
     if res.status == "unknown" and (await ctx.get_flow()) is not None:
-        return ctx.reply("products/ask_code", error=f"Mã «{code[:12]}» không đúng, bạn kiểm tra lại.")
+        return ctx.reply("products/ask_code", error=validation("products.bad_code", code=code[:12]))
     await ctx.clear_flow()
     return _claimed(ctx, res.status, res.certs, code=code[:12])
 

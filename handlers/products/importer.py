@@ -21,6 +21,7 @@ from core.text import fold
 from flows.content import subgroups
 from storage.models import Certificate, utcnow
 from core.tabular import TableError, read_table
+from core.templates import validation
 
 EARLIEST = date(2018, 1, 1)      # the OCOP programme started with QĐ 490/QĐ-TTg (2018)
 
@@ -141,55 +142,54 @@ def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, li
     v, errs = row.values, []
     product = _text(v.get("product"), 200)
     if not product:
-        errs.append(("product", "thiếu tên sản phẩm"))
+        errs.append(("product", validation("products.product_missing")))
     decision_no = _text(v.get("decision_no"), 64)
     if not decision_no:
-        errs.append(("decision_no", "thiếu số quyết định"))
+        errs.append(("decision_no", validation("products.decision_missing")))
     pm = match_province(str(v.get("province") or "")) if v.get("province") else None
     if pm is None:
-        errs.append(("province", f"không nhận ra tỉnh/thành «{_text(v.get('province'), 40)}»" if v.get("province")
-                     else "thiếu tỉnh/thành"))
+        errs.append(("province", validation("products.province_unknown", value=_text(v.get("province"), 40))
+                     if v.get("province") else validation("products.province_missing")))
     group = group_of(str(v.get("group") or ""))        # a group, or a product name ("Nước mắm" -> Thực phẩm)
     if group is None:
-        errs.append(("group", f"nhóm «{_text(v.get('group'), 40)}» không thuộc 6 nhóm sản phẩm OCOP"))
+        errs.append(("group", validation("products.group_unknown", value=_text(v.get("group"), 40))))
     stars = parse_stars(v.get("stars"))
     if stars is None:
-        errs.append(("stars", f"số sao «{_text(v.get('stars'), 10)}» không hợp lệ (chỉ 3, 4 hoặc 5 sao)"))
+        errs.append(("stars", validation("products.stars_bad", value=_text(v.get("stars"), 10))))
     phone = None
     if v.get("phone"):
         phone = normalise_phone(str(v.get("phone")))
         if phone is None:
-            errs.append(("phone", f"số điện thoại «{_text(v.get('phone'), 20)}» không hợp lệ"))
+            errs.append(("phone", validation("products.phone_bad", value=_text(v.get("phone"), 20))))
     recognized = None
     try:
         recognized = parse_past_date(v.get("recognized_on"), today, EARLIEST)
     except DateError as exc:
-        errs.append(("recognized_on", f"ngày công nhận: {exc}"))
+        errs.append(("recognized_on", validation("products.recognized_on", error=exc)))
     ptype = _classify(v.get("producer_type"), PRODUCER_TYPE_WORDS) if v.get("producer_type") else None
     if v.get("producer_type") and ptype is None:
-        errs.append(("producer_type", f"loại hình «{_text(v.get('producer_type'), 30)}» không rõ (HTX, tổ hợp tác, "
-                                      "doanh nghiệp hoặc hộ kinh doanh)"))
+        errs.append(("producer_type", validation("products.producer_type", value=_text(v.get("producer_type"), 30))))
     kind = _classify(v.get("recognition_kind"), KIND_WORDS) if v.get("recognition_kind") else None
     if v.get("recognition_kind") and kind is None:
-        errs.append(("recognition_kind", f"hình thức «{_text(v.get('recognition_kind'), 30)}» không rõ (mới, "
-                                         "đánh giá lại hoặc nâng hạng)"))
+        errs.append(("recognition_kind", validation("products.recognition_kind",
+                                                    value=_text(v.get("recognition_kind"), 30))))
     sub = match_subgroup(v.get("subgroup")) if v.get("subgroup") else None
     if v.get("subgroup") and sub is None:
-        errs.append(("subgroup", f"phân nhóm «{_text(v.get('subgroup'), 40)}» không có trong QĐ 26 (xem tệp mẫu)"))
+        errs.append(("subgroup", validation("products.subgroup_unknown", value=_text(v.get("subgroup"), 40))))
     elif sub and group and sub["group"] != group.id:
-        errs.append(("subgroup", f"phân nhóm «{sub['name'][:40]}» không thuộc nhóm {group.name}"))
+        errs.append(("subgroup", validation("products.subgroup_other_group", value=sub["name"][:40], group=group.name)))
     revoked = None
     if v.get("revoked_on"):
         try:
             revoked = parse_past_date(v.get("revoked_on"), today, EARLIEST)
             if recognized and revoked < recognized:
-                errs.append(("revoked_on", "ngày thu hồi trước ngày công nhận"))
+                errs.append(("revoked_on", validation("products.revoked_before")))
         except DateError as exc:
-            errs.append(("revoked_on", f"ngày thu hồi: {exc}"))
+            errs.append(("revoked_on", validation("products.revoked_on", error=exc)))
     if errs:
         return None, errs
     if pm.note:
-        notes.append(f"Dòng {row.line}: {pm.note}.")
+        notes.append(validation("tables.line", line=row.line, message=f"{pm.note}."))
     return CertRow(row.line, product, _text(v.get("producer"), 200), phone,
                    _text(v.get("commune"), 100) or None, pm.province.name, group.id, stars, decision_no,
                    "ministry" if stars == 5 else "province", recognized, expiry_date(recognized),
@@ -204,9 +204,9 @@ def validate(rows, today: date, allowed_provinces: set[str] | None = None):
         if cert is not None:
             fkey = (cert.province, fold(cert.decision_no), fold(cert.product))
             if fkey in seen:
-                errs = [("product", f"trùng với dòng {seen[fkey]} (cùng tỉnh, số quyết định và tên sản phẩm)")]
+                errs = [("product", validation("products.duplicate_line", line=seen[fkey]))]
             elif allowed_provinces is not None and cert.province not in allowed_provinces:
-                errs = [("province", f"tỉnh {cert.province} ngoài phạm vi bạn được giao")]
+                errs = [("province", validation("products.outside_scope", province=cert.province))]
             else:
                 seen[fkey] = row.line
                 good.append(cert)

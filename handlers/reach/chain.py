@@ -205,9 +205,7 @@ def install(worker, settings) -> None:
         if row.kind != "reminder" or not (row.payload or {}).get("reach"):
             return
         async with worker.sessionmaker() as s, s.begin():
-            done = await advance(s, settings, row.key.split(">", 1)[0])
-        if done == "next":
-            worker.wakeup.set()
+            await advance(s, settings, row.key.split(">", 1)[0])
     if not any(getattr(h, "reach_chain", False) for h in worker.on_undelivered):
         hook.reach_chain = True
         worker.on_undelivered.append(hook)

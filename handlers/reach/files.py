@@ -21,7 +21,7 @@ async def share_link(session, settings, identity_id: int | None, file) -> str:
                            mime=file.mime or "application/octet-stream", content=file.content,
                            expires_at=utcnow() + timedelta(days=FILE_DAYS)))
     await session.flush()
-    return f"{settings.public_root}/tep/{token}"
+    return f"{settings.base_url}/tep/{token}"
 
 
 async def fetch(session, token: str) -> SharedFile | None:

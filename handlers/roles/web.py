@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core.dates import DateError, parse_vn_date
 from core.permissions import province_id_of, province_name
 from core.reference import all_provinces
+from core.templates import validation
 from core.text import parse_id
 from core.web.exports import csv_bytes, download
 from core.web.keys import CORE, DB, VIEWER
@@ -46,7 +47,7 @@ async def officers(request, *, error: str = "", values: dict | None = None, stat
 def _admin_only(request):
     if not request[VIEWER].admin:
         return error_page(request, 403, "Không được phép",
-                          "Chỉ quản trị viên mới cấp hoặc thu hồi quyền cán bộ. Không có gì thay đổi.")
+                          validation("roles.admins_only"))
     return None
 
 
@@ -58,14 +59,13 @@ async def grant(request):
     values = {"who": who, "scope": scope}
     target = await find_user(request[DB], who, "telegram") if who else None
     if target is None:
-        return await officers(request, error=f"Không tìm thấy người dùng «{who[:40]}». Người đó cần nhắn bot "
-                              "trước, rồi gửi /maso để lấy mã.", values=values, status=400)
+        return await officers(request, error=validation("roles.unknown_user", who=who[:40]), values=values, status=400)
     if scope != "toan-quoc" and (not scope or province_name(scope) == scope):
-        return await officers(request, error="Hãy chọn một tỉnh/thành hoặc «Toàn quốc».", values=values, status=400)
+        return await officers(request, error=validation("roles.pick_scope"), values=values, status=400)
     pid = None if scope == "toan-quoc" else scope
     role = await grant_role(request[DB], request[VIEWER].user_id, target.id, pid)
     if role is None:
-        return await officers(request, error=f"{target.display_name or target.id} đã có quyền này rồi.",
+        return await officers(request, error=validation("roles.has_role", name=target.display_name or target.id),
                               values=values, status=400)
     return redirect(f"/quantri/can-bo#r{role.id}")
 
@@ -106,7 +106,7 @@ def _log_filters(request):
         try:
             d = parse_vn_date(f[key])
         except DateError:
-            error = f"Ngày «{f[key][:20]}» không đúng (dd/mm/yyyy). Bộ lọc ngày này chưa áp dụng."
+            error = validation("roles.bad_filter_date", value=f[key][:20])
             f[key] = ""
             continue
         d = d + timedelta(days=1) if op == "lt" else d

@@ -13,7 +13,7 @@ from core.permissions import province_name as name_of
 from handlers.products.repo import province_name
 from core.dates import DateError, parse_vn_date
 from core.messages import Button, Incoming, Reply
-from core.templates import label
+from core.templates import label, validation
 from core.text import fold
 from handlers.rounds import reminders
 from handlers.rounds.repo import check_round, create_round, find_round, parse_future, upcoming_rounds
@@ -74,10 +74,10 @@ async def add_round(ctx, msg: Incoming):
     if msg.arg_text:
         parts = [p.strip() for p in msg.arg_text.split("|")]
         if len(parts) < 3:
-            return _ask(ctx, "province", "Cần ít nhất: Tỉnh | Tên đợt | Hạn đăng ký")
+            return _ask(ctx, "province", validation("rounds.at_least"))
         parts += [""] * (5 - len(parts))
         reply, error = await _save(ctx, scope, *parts[:5])
-        return reply or ctx.reply("reminders/round_ask", step="", error=f"Chưa thêm được: {error}.")
+        return reply or ctx.reply("reminders/round_ask", step="", error=validation("rounds.not_added", error=error))
     data, step = {}, "province"
     if not scope.national and len(scope.provinces) == 1:
         data, step = {"province": name_of(next(iter(scope.provinces)))}, "name"
@@ -94,15 +94,15 @@ async def on_text(ctx, msg: Incoming, skipped: bool = False):
     try:
         if step == "province":
             if province_name(text) is None:
-                raise ValueError(f"không nhận ra tỉnh/thành «{text[:40]}»")
+                raise ValueError(validation("rounds.province_unknown", value=text[:40]))
             text = province_name(text)
         elif step == "deadline":
-            parse_future(text, ctx.today(), "hạn đăng ký")
+            parse_future(text, ctx.today())
         elif step == "evaluation" and text:
             if parse_vn_date(text) < parse_vn_date(data["deadline"]):
-                raise ValueError("ngày đánh giá phải sau hạn đăng ký")
+                raise ValueError(validation("rounds.evaluation_before_deadline"))
         elif step == "name" and not 3 <= len(text) <= 200:
-            raise ValueError("tên đợt cần từ 3 đến 200 ký tự")
+            raise ValueError(validation("rounds.name_length"))
     except (DateError, ValueError) as exc:
         return _ask(ctx, step, f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     data[step] = text
@@ -118,7 +118,7 @@ async def on_text(ctx, msg: Incoming, skipped: bool = False):
                                data.get("evaluation"), data.get("where"))
     if error:
         await ctx.set_flow(FLOW, "deadline", data)
-        return _ask(ctx, "deadline", f"Chưa thêm được: {error}.")
+        return _ask(ctx, "deadline", validation("rounds.not_added", error=error))
     await ctx.clear_flow()
     return reply
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from handlers.products.repo import province_name, province_variants
 from core.dates import DateError, parse_vn_date
+from core.templates import validation
 from storage.models import EvaluationRound, utcnow
 
 
@@ -23,27 +24,43 @@ class RoundInput:
     where: str = ""
 
 
-def parse_future(text: str, today: date, what: str) -> date:
+class RoundError(ValueError):
+    """A field of a round that is not right: `field` (province, name, deadline, evaluation) and a
+    Vietnamese message (str(exc))."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def parse_future(text: str, today: date) -> date:
+    """A registration deadline: a real date, not past. Raises DateError."""
     d = parse_vn_date(text)
     if d < today:
-        raise DateError(f"{what} {d:%d/%m/%Y} đã qua")
+        raise DateError(validation("dates.past", what=validation("rounds.deadline"), date=f"{d:%d/%m/%Y}"))
     return d
 
 
 def check_round(province: str, name: str, deadline, evaluation_date, where: str, today: date) -> RoundInput:
-    """Validate officer input; raises DateError / ValueError with a Vietnamese message."""
+    """Validate officer input; raises RoundError naming the field, with a Vietnamese message."""
     prov = province_name(province)
     if prov is None:
-        raise ValueError(f"không nhận ra tỉnh/thành «{(province or '').strip()[:40]}»")
+        raise RoundError("province", validation("rounds.province_unknown", value=(province or "").strip()[:40]))
     name = " ".join((name or "").split())
     if not 3 <= len(name) <= 200:
-        raise ValueError("tên đợt cần từ 3 đến 200 ký tự")
-    dl = deadline if isinstance(deadline, date) else parse_future(deadline, today, "hạn đăng ký")
+        raise RoundError("name", validation("rounds.name_length"))
+    try:
+        dl = deadline if isinstance(deadline, date) else parse_future(deadline, today)
+    except DateError as exc:
+        raise RoundError("deadline", str(exc)) from None
     ev = None
     if evaluation_date and str(evaluation_date).strip() not in ("-", ""):
-        ev = evaluation_date if isinstance(evaluation_date, date) else parse_vn_date(evaluation_date)
+        try:
+            ev = evaluation_date if isinstance(evaluation_date, date) else parse_vn_date(evaluation_date)
+        except DateError as exc:
+            raise RoundError("evaluation", str(exc)) from None
         if ev < dl:
-            raise ValueError("ngày đánh giá phải sau hạn đăng ký")
+            raise RoundError("evaluation", validation("rounds.evaluation_before_deadline"))
     where = " ".join((where or "").split())
     if where == "-":
         where = ""

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from core.dates import DateError
+from core.templates import validation
 from core.web.records import Checked, Records, register
-from handlers.rounds.repo import RoundInput, check_round, create_round, find_round, parse_future
+from handlers.rounds.repo import RoundError, RoundInput, check_round, create_round, find_round
 from storage.models import EvaluationRound
 
 FORM = ["province", "name", "deadline", "evaluation", "where"]
@@ -21,27 +22,15 @@ COLUMNS = {"province": ["Tỉnh", "Tỉnh/thành phố", "Tỉnh thành", "provi
 REQUIRED = {"province", "name", "deadline"}
 
 
-def _field_of(error: str, raw: dict, today) -> str:
-    if "tỉnh" in error:
-        return "province"
-    if "tên đợt" in error:
-        return "name"
-    if "ngày đánh giá" in error:
-        return "evaluation"
-    try:
-        parse_future(raw.get("deadline") or "", today, "hạn đăng ký")
-    except (DateError, ValueError):
-        return "deadline"
-    return "evaluation"
-
-
 def check(raw: dict, today) -> Checked:
     raw = {k: f"{v:%d/%m/%Y}" if isinstance(v, date) else v for k, v in raw.items()}   # file cells: past dates too
     try:
         return Checked(check_round(raw.get("province") or "", raw.get("name") or "", raw.get("deadline") or "",
                                    raw.get("evaluation") or "", raw.get("where") or "", today))
+    except RoundError as exc:
+        return Checked(None, {exc.field: str(exc)})
     except (DateError, ValueError) as exc:
-        return Checked(None, {_field_of(str(exc), raw, today): str(exc)})
+        return Checked(None, {"deadline": str(exc)})
 
 
 async def create(db, data: RoundInput, uid: int):
@@ -64,7 +53,8 @@ ROUNDS = Records(
     list_template="web/rounds", audit_prefix="round", check=check, province_of=lambda d: d.province,
     find=find_round, create=create, update=update, to_form=to_form, columns=COLUMNS, required=REQUIRED,
     key=lambda d: (d.province, d.name, d.deadline), order="registration_deadline",
-    clash="đã có đợt cùng tên và hạn đăng ký ở tỉnh này", dates={"deadline", "evaluation"})
+    clash=validation("rounds.duplicate"),
+    outside_scope=lambda province: validation("rounds.outside_scope", province=province), dates={"deadline", "evaluation"})
 
 
 def routes(r) -> None:

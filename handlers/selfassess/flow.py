@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from core import reference
 from handlers.selfassess import rules
 from handlers.selfassess import sheets as data
 
@@ -21,15 +22,15 @@ Answers = Mapping[str, str]
 
 
 def group_options(a: Answers) -> tuple[str, ...]:
-    return tuple(g for g, _ in data.groups())
+    return tuple(g.id for g in reference.all_groups())
 
 
 def sub_options(a: Answers) -> tuple[str, ...]:
-    return tuple(s.id for s in data.subgroups() if s.group == a.get("group"))
+    return tuple(s.id for s in reference.all_subgroups() if s.group == a.get("group"))
 
 
 def sheet_of(a: Answers) -> data.Sheet | None:
-    sub = data.subgroup(a.get("sub", ""))
+    sub = reference.subgroup_by_id(a.get("sub", ""))
     return data.sheet(sub.sheet) if sub else None
 
 

@@ -1,4 +1,5 @@
-"""The 26 score sheets of Annex II (content/data/qd26_sheets/NN.yml) and the sub-groups, as plain objects."""
+"""The 26 score sheets of Annex II (content/data/qd26_sheets/NN.yml) as plain objects. The sub-groups that
+lead to them (content/data/subgroups.yml) and the product groups are core.reference's."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -80,16 +81,6 @@ class Sheet:
         return next(p for p in self.parts if p.id == pid)
 
 
-@dataclass(frozen=True)
-class SubGroup:
-    id: str
-    sheet: int
-    group: str
-    category: str
-    name: str
-    ministry: tuple[str, ...] = ()
-
-
 def parse_sheet(raw: dict) -> Sheet:
     crits = tuple(Criterion(
         id=str(c["id"]), part=c["part"], title=c["title"], max=int(c["max"]), assessed_by=c["assessed_by"],
@@ -116,20 +107,3 @@ def sheets() -> dict[int, Sheet]:
 
 def sheet(number: int) -> Sheet | None:
     return sheets().get(number)
-
-
-@lru_cache(maxsize=1)
-def subgroups() -> tuple[SubGroup, ...]:
-    raw = yaml.safe_load((DATA / "subgroups.yml").read_text(encoding="utf-8"))
-    return tuple(SubGroup(s["id"], int(s["sheet"]), s["group"], s["category"], s["name"],
-                          tuple(s.get("ministry") or ())) for s in raw["subgroups"])
-
-
-def subgroup(sid: str) -> SubGroup | None:
-    return next((s for s in subgroups() if s.id == sid), None)
-
-
-@lru_cache(maxsize=1)
-def groups() -> tuple[tuple[str, str], ...]:
-    raw = yaml.safe_load((DATA / "groups.yml").read_text(encoding="utf-8"))
-    return tuple((g["id"], g["name"]) for g in raw["groups"])

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import yaml
 
+from core import reference
 from core.config import ROOT
 from core.messages import Button, Reply
 from core.templates import render
@@ -42,9 +43,9 @@ def option_label(c: data.Criterion, index: int) -> str:
 def answer_label(node: str, value: str, given: dict[str, str]) -> str:
     """The words of one stored answer (for summaries, the PDF and the Zalo numbered list)."""
     if node == "group":
-        return dict(data.groups()).get(value, value)
+        return g.name if (g := reference.group_by_id(value)) else value
     if node == "sub":
-        sub = data.subgroup(value)
+        sub = reference.subgroup_by_id(value)
         return sub.name if sub else value
     if node == "case":
         sheet = flow.sheet_of(given)
@@ -66,7 +67,7 @@ def node_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
     sheet = walk.sheet
     if node == "group":
         text = render("selfassess/group", step=step, total=total)
-        rows = [[Button(name, f"sa:a:group:{gid}")] for gid, name in data.groups()]
+        rows = [[Button(name, f"sa:a:group:{gid}")] for gid, name in ((g.id, g.name) for g in reference.all_groups())]
     elif node == "sub":
         text = render("selfassess/sub", step=step, total=total, group=answer_label("group", given["group"], given))
         rows = [[Button(short(answer_label("sub", o, given)), f"sa:a:sub:{o}")] for o in opts]

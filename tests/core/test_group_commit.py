@@ -208,3 +208,26 @@ async def test_a_connection_the_database_dropped_costs_no_answer(pg_url, make_co
     assert "OCOP" in reply.text
     [ident] = await rows(core, Identity)
     assert ident.last_message_id == "after"
+
+
+async def test_postgresql_batches_commit_asynchronously_except_new_and_returning_people(pg_url, make_core):
+    """synchronous_commit=off loses at most the last fraction of a second of touches on a server
+    crash; a batch that creates a person or reactivates one (what reminders depend on) is durable."""
+    from sqlalchemy import text, update
+
+    from storage.group_commit import flush
+    core = make_core(pg_url)
+    await core.handle(msg(1))
+
+    async def level(m: Incoming) -> str:
+        async with core.engine.connect() as conn:
+            await conn.execute(text("SET synchronous_commit TO off"))
+            await conn.commit()
+            async with conn.begin():
+                await conn.run_sync(flush, [("touch", m)])
+                return await conn.scalar(text("SHOW synchronous_commit"))
+    assert await level(msg(1, mid="again")) == "off"                   # a known person: a touch
+    assert await level(msg(2)) == "on"                                 # a new person
+    async with core.sessionmaker() as s, s.begin():
+        await s.execute(update(Identity).where(Identity.external_id == "1").values(active=False))
+    assert await level(msg(1, mid="back")) == "on"                     # came back after blocking the bot

@@ -30,3 +30,22 @@ def test_every_label_used_in_code_exists_and_none_is_unused():
 def test_placeholders_are_filled():
     assert label("broadcast.cancel", id=12).endswith("#12")
     assert label("fairs.month", month="12", year="2026") == "Tháng 12/2026"
+
+
+VALIDATION_USE = re.compile(r'validation\(\s*"([a-z_]+)\.([a-z_]+)"')
+# a key passed on as a value, as the fairs' date checks do: _date(…, "fairs.start")
+VALIDATION_PASSED = re.compile(r'"((?:fairs|rounds|products|dates|tables|roles)\.[a-z_]+)"')
+
+
+def test_every_validation_message_used_in_code_exists_and_none_is_unused():
+    from core.templates import VALIDATION, _texts
+    defined = {f"{s}.{k}" for s, items in _texts(VALIDATION).items() for k in items}
+    used = set()
+    for folder in ("core", "handlers", "channels", "delivery", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            used |= {f"{s}.{n}" for s, n in VALIDATION_USE.findall(text)}
+            if "validation(" in text:
+                used |= set(VALIDATION_PASSED.findall(text)) & defined
+    assert used <= defined, used - defined
+    assert defined <= used, defined - used

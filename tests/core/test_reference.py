@@ -27,3 +27,24 @@ def test_six_groups():
     assert match_group("do uong").id == "do_uong"
     assert match_group("3").id == "duoc_lieu"
     assert match_group("homestay").id == "du_lich"
+
+
+def test_one_subgroup_loader_serves_dossier_and_self_assessment():
+    from core.reference import all_subgroups, ministry_name, subgroup_by_id
+    from flows import content
+    subs = all_subgroups()
+    assert len(subs) == 26 and {s.group for s in subs} == {g.id for g in all_groups()}
+    assert content.subgroups() is subs
+    sub = subgroup_by_id("nuoc_mam")
+    assert sub.sheet == 9 and content.ministries("nuoc_mam") == [ministry_name(m) for m in sub.ministry]
+    assert subgroup_by_id("khong_co") is None
+
+
+def test_base_url_falls_back_to_the_webhook_origin_then_this_machine(make_settings):
+    url = "sqlite+aiosqlite:///:memory:"
+    local = make_settings(url, http_port=8099)
+    assert local.base_url == "http://127.0.0.1:8099" and not local.has_public_url
+    hook = make_settings(url, webhook_url="https://bot.example.vn/telegram")
+    assert hook.base_url == "https://bot.example.vn" and hook.has_public_url
+    pub = make_settings(url, public_url="https://ocop.example.gov.vn/", webhook_url="https://bot.example.vn/t")
+    assert pub.base_url == "https://ocop.example.gov.vn" and pub.has_public_url

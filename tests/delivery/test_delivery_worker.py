@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from core.messages import Reply
@@ -74,7 +75,7 @@ async def test_recovery_requeues_dead_claims_and_marks_in_flight_unknown(db_url)
                                                  ("claimed", "otherhost:1:1", old)]):
             r.status, r.claimed_by, r.claimed_at = status, owner, at
     w = _worker(sm, RecordingSender())
-    assert await w.recover_own_and_dead() == {"requeued": 2, "unknown": 1}
+    assert await w.recover() == {"requeued": 2, "unknown": 1}
     assert await _statuses(sm) == {"queued": 2, "unknown": 1, "claimed": 1, "sending": 1}
     await engine.dispose()
 
@@ -178,3 +179,37 @@ async def test_pacer_rate_per_chat_and_no_head_of_line_blocking():
     assert max(v for k, v in stamps.items() if k.startswith("b")) < 0.2   # others not held up by A
     ordered = sorted(stamps.values())
     assert all(b - a >= 0.009 for a, b in zip(ordered, ordered[1:]))     # ≤ 100/s overall
+
+
+async def test_queueing_wakes_the_worker_when_the_rows_are_committed_only(sqlite_url):
+    """delivery.queue is the one place that wakes workers: at the commit of a session that queued
+    rows (the worker never looks before they are visible), not on rollback or a duplicate key."""
+    engine = make_engine(sqlite_url)
+    sm = make_sessionmaker(engine)
+    await add_producers(sm, 1)
+    w = _worker(sm, RecordingSender())
+    async with sm() as s:
+        ident = await s.scalar(select(Identity))
+    async with sm() as s:
+        async with s.begin():
+            assert await enqueue(s, ident, Reply("a"), key="wake:a", kind="notice")
+            assert not w.wakeup.is_set()                  # not committed yet
+        assert w.wakeup.is_set()
+        w.wakeup.clear()
+        with pytest.raises(RuntimeError):
+            async with s.begin():
+                await enqueue(s, ident, Reply("b"), key="wake:b", kind="notice")
+                raise RuntimeError("handler failed")
+        async with s.begin():
+            assert not await enqueue(s, ident, Reply("a"), key="wake:a", kind="notice")   # already queued
+        assert not w.wakeup.is_set()
+    await engine.dispose()
+
+
+async def test_an_urgent_send_is_not_queued_behind_a_batch_but_still_counted():
+    now = [0.0]
+    p = Pacer(rate=10, per_chat_interval=0, clock=lambda: now[0])
+    for i in range(5):                                    # five bulk slots: the next one is 0.5 s away
+        p._next_slot = max(p._next_slot, now[0]) + 0.1
+    await asyncio.wait_for(p.acquire("person", urgent=True), 0.1)
+    assert p._next_slot == pytest.approx(0.6)             # the batch's next slot moved back by one

@@ -102,7 +102,8 @@ async def test_pg_budget_holds_across_processes(pg_url):
         await asyncio.gather(*(sender(b, True, bulk_times) for b in budgets for _ in range(8)),
                              sender(budgets[0], False, reply_times), sender(budgets[1], False, reply_times))
     finally:
-        for e in engines:
+        for b, e in zip(budgets, engines):
+            await b.close()
             await e.dispose()
     everything = bulk_times + reply_times
     assert max_per_second(everything) <= 30          # SEND_RATE 25 + scheduling jitter: under Telegram's 30

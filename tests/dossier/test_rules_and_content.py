@@ -179,7 +179,7 @@ def test_documents_content_is_complete_and_consistent():
     assert len(ids) == len(set(ids))
     values = {"goal": set(flow.NODES["goal"].options), "producer": set(flow.NODES["producer"].options),
               "group": set(flow.NODES["group"].options),
-              "sub": set(flow.NODES["category"].options), "subgroup": {s["id"] for s in content.subgroups()}}
+              "sub": set(flow.NODES["category"].options), "subgroup": {s.id for s in content.subgroups()}}
     for d in docs:
         assert re.fullmatch(r"[a-z0-9_]+", d.id) and len(f"d:a:{flow.DOC}{d.id}:chua") <= 64
         assert d.name and d.description and d.why and d.issuer and d.source, d.id

@@ -44,7 +44,7 @@ async def test_a_pdf_goes_as_the_file_itself(sqlite_url, zalo_env):
 async def test_what_the_oa_does_not_take_goes_as_a_link(sqlite_url, zalo_env):
     h = await zalo_env("oa", sqlite_url)
     user = await _producer(h)
-    base = h.rt.settings.public_root
+    base = h.rt.settings.base_url
     # a calendar file: never uploaded, a link that serves the bytes
     ics = Reply(file=OutFile("hoi-cho-1.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar"))
     before = len(h.fake.texts_to(user))

@@ -24,10 +24,11 @@ async def test_the_same_update_twice_is_answered_once(tg, start_bot, db_url):
     assert await count(rt, ProcessedEvent) == 1
 
 
-async def test_two_polling_instances_answer_once_and_warn_once(tg, start_bot, db_url, caplog):
+async def test_two_polling_instances_answer_once_and_warn_once(tg, start_bot, sqlite_url, caplog):
+    """Two processes on one SQLite file (no poll lease there): both poll, conflict, warn once."""
     caplog.set_level(logging.DEBUG, logger="ocop")
     caplog.set_level(logging.DEBUG, logger="telegram")
-    a, _b = await start_bot(db_url), await start_bot(db_url)
+    a, _b = await start_bot(sqlite_url), await start_bot(sqlite_url)
     chats = list(range(600, 612))
     for chat in chats:
         tg.push_text(chat, "/start")
@@ -38,6 +39,24 @@ async def test_two_polling_instances_answer_once_and_warn_once(tg, start_bot, db
     conflicts = [r for r in caplog.records if "another bot instance is polling" in r.getMessage()]
     assert 1 <= len(conflicts) <= 2 and all(r.levelno == logging.WARNING for r in conflicts)
     assert not [r for r in caplog.records if r.exc_info and "poll" in r.getMessage().lower()]
+
+
+async def test_on_postgresql_one_instance_polls_and_the_other_takes_over(tg, start_bot, pg_url, caplog):
+    """channels/poll_lease.py: no 409 ping-pong (whose back-off grows to 30 s per update); when the
+    poller stops, the other process polls within seconds."""
+    caplog.set_level(logging.DEBUG, logger="ocop")
+    a, b = await start_bot(pg_url), await start_bot(pg_url)
+    assert [rt.channels[0].lease.polling for rt in (a, b)] == [True, False]
+    for chat in range(620, 626):
+        tg.push_text(chat, "/start")
+    await tg.wait_sent(6, timeout=30)
+    await asyncio.sleep(1.5)
+    assert sorted(s.chat_id for s in tg.sent) == list(range(620, 626))
+    assert not [r for r in caplog.records if "another bot instance is polling" in r.getMessage()]
+    await a.stop()
+    tg.push_text(630, "/start")
+    await tg.wait_sent(7, timeout=20)
+    assert tg.sent[-1].chat_id == 630 and b.channels[0].lease.polling
 
 
 async def test_an_unparsable_update_is_skipped_and_polling_goes_on(tg, start_bot, caplog):
