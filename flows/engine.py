@@ -111,6 +111,9 @@ class Walkthrough:
     async def answers(self, ctx: Ctx) -> dict[str, str]:
         return await store.load(ctx.session, ctx.user.id, self.flow.name)
 
+    async def walk(self, ctx: Ctx) -> Walk:
+        return self.flow.replay(await self.answers(ctx))
+
     async def save(self, ctx: Ctx, answers: dict[str, str], node: str, value: str) -> None:
         await store.save(ctx.session, ctx.user.id, self.flow.name, node, value)
         answers[node] = value

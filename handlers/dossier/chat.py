@@ -87,25 +87,21 @@ def _pdf_replies(ctx: Ctx, walk: flow.Walk) -> list[Reply]:
     return [Reply(file=OutFile(name, data, "application/pdf", ctx.render("dossier/pdf_caption")))]
 
 
-async def _walk(ctx: Ctx) -> flow.Walk:
-    return flow.replay(await WALK.answers(ctx))
-
-
 async def start_action(ctx: Ctx, rest: list[str]) -> list[Reply]:
     return await start_dossier(ctx, None, "danh_gia_lai" if rest == ["reeval"] else GOALS.get("".join(rest)))
 
 
 async def more(ctx: Ctx, rest: list[str]) -> list[Reply] | None:
     doc = content.document(rest[0]) if len(rest) == 1 else None
-    return [view.more_reply(doc, await _walk(ctx))] if doc else None
+    return [view.more_reply(doc, await WALK.walk(ctx))] if doc else None
 
 
 async def outcome(ctx: Ctx, rest: list[str]) -> list[Reply]:
-    return [await _outcome(ctx, await _walk(ctx))]
+    return [await _outcome(ctx, await WALK.walk(ctx))]
 
 
 async def pdf(ctx: Ctx, rest: list[str]) -> list[Reply]:
-    return _pdf_replies(ctx, await _walk(ctx))
+    return _pdf_replies(ctx, await WALK.walk(ctx))
 
 
 async def subgroup(ctx: Ctx, rest: list[str]) -> list[Reply] | None:

@@ -51,7 +51,7 @@ async def start_action(ctx: Ctx, rest: list[str]) -> list[Reply] | None:
 
 
 async def pdf_action(ctx: Ctx, rest: list[str]) -> list[Reply] | None:
-    walk = flow.replay(await WALK.answers(ctx))
+    walk = await WALK.walk(ctx)
     return _pdf_replies(ctx, walk) if walk.done and flow.sheet_of(walk.given) is not None else None
 
 
