@@ -1,7 +1,7 @@
 """The replay engine of the guided flows (dossier /hoso, self-assessment /tuchamdiem), GOV.UK Smart Answers' shape.
 
 A `Flow` is a start node, the options of each node and a next-node function. Answers are stored one row
-per node (table flow_answers, flows/store.py) and the current step is the first node of the replay that
+per node (table flow_answers) and the current step is the first node of the replay that
 has no valid answer: there is no other conversation state. A `Walkthrough` is the chat side shared by
 every flow: each tap or typed answer reloads the answers, replays them, applies the change and shows the
 new current step; a button of another step ("stale") changes nothing.
@@ -16,12 +16,15 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Awaitable, Callable, Mapping
 
+from sqlalchemy import delete, select
+
 from core.context import Ctx
 from core.messages import Button, Incoming, Reply
 from core.router import as_list
 from core.templates import render
 from core.text import fold
-from flows import store
+from storage.models import FlowAnswer, utcnow
+from storage.sql import upsert
 
 log = logging.getLogger("ocop.flows")
 
@@ -109,18 +112,24 @@ class Walkthrough:
 
     # --- stored answers -----------------------------------------------------------------------
     async def answers(self, ctx: Ctx) -> dict[str, str]:
-        return await store.load(ctx.session, ctx.user.id, self.flow.name)
+        rows = await ctx.session.execute(select(FlowAnswer.node, FlowAnswer.value).where(
+            FlowAnswer.user_id == ctx.user.id, FlowAnswer.flow == self.flow.name))
+        return {node: value for node, value in rows}
 
     async def walk(self, ctx: Ctx) -> Walk:
         return self.flow.replay(await self.answers(ctx))
 
     async def save(self, ctx: Ctx, answers: dict[str, str], node: str, value: str) -> None:
-        await store.save(ctx.session, ctx.user.id, self.flow.name, node, value)
+        """Insert or replace one answer (an upsert, so a double tap cannot violate the unique key)."""
+        await ctx.session.execute(upsert(ctx.session, FlowAnswer, dict(
+            user_id=ctx.user.id, flow=self.flow.name, node=node, value=value, updated_at=utcnow()),
+            key=["user_id", "flow", "node"], update={"value": value, "updated_at": utcnow()}))
         answers[node] = value
 
     async def forget(self, ctx: Ctx, answers: dict[str, str], node: str | None = None) -> None:
         """Forget one answer, or all of them (node None)."""
-        await store.forget(ctx.session, ctx.user.id, self.flow.name, node)
+        stmt = delete(FlowAnswer).where(FlowAnswer.user_id == ctx.user.id, FlowAnswer.flow == self.flow.name)
+        await ctx.session.execute(stmt if node is None else stmt.where(FlowAnswer.node == node))
         if node is None:
             answers.clear()
         else:
