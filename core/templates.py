@@ -14,6 +14,7 @@ from core.messages import Reply
 TEMPLATE_DIR = ROOT / "content" / "vi" / "templates"
 LABELS = ROOT / "content" / "vi" / "buttons.yml"
 VALIDATION = ROOT / "content" / "vi" / "validation.yml"
+WEB_ERRORS = ROOT / "content" / "vi" / "web_errors.yml"
 
 
 def _vn_date(value) -> str:
@@ -61,6 +62,11 @@ def label(key: str, /, **values) -> str:
 def validation(key: str, /, **values) -> str:
     """What was wrong with some input, from content/vi/validation.yml: "fairs.name_missing"."""
     return _text(VALIDATION, key, values)
+
+
+def web_error(key: str, /, **values) -> str:
+    """Heading or message of a console error page, from content/vi/web_errors.yml: "csrf.heading"."""
+    return _text(WEB_ERRORS, key, values)
 
 
 def reply(name: str, /, buttons=None, *, file=None, request_contact: bool = False, **ctx) -> Reply:

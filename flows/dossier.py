@@ -3,23 +3,22 @@
 Smart Answers split: this module only routes. Which documents apply is decided by
 rules/dossier.py; every node's text is a template in content/vi/templates/dossier/.
 Answers are stored per node id (table flow_answers, flow="dossier") and the current step is
-derived by replaying them through `next_node` — there is no other conversation state.
+derived by replaying them through `next_node` (flows/engine.py) — there is no other conversation state.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable
 
 from core.faq.products import subgroup_of as product_subgroup
-from flows import content
+from flows import content, engine
+from flows.engine import RESULT, Answers, Walk
 from rules import dossier as rules
 
 FLOW = "dossier"
 START = "goal"
-RESULT = "result"
 DOC = "doc."                       # document nodes are "doc.<document id>"
 DOC_OPTIONS = ("co", "chua")       # Đã có / Chưa có
-Answers = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -192,53 +191,8 @@ def next_node(node: str, a: Answers) -> str:
     return after_document(node, a) if is_document(node) else NODES[node].next(a)
 
 
-@dataclass(frozen=True)
-class Walk:
-    """The result of replaying stored answers: path so far, valid answers, the current node."""
-    path: tuple[str, ...]
-    given: dict[str, str]
-    current: str
-
-    @property
-    def done(self) -> bool:
-        return self.current == RESULT
-
-    @property
-    def step(self) -> int:
-        return len(self.path)
-
-    def previous(self) -> str | None:
-        """The answered node before the current one (the target of "Quay lại")."""
-        answered = self.path if self.done else self.path[:-1]
-        return answered[-1] if answered else None
-
-
-def replay(answers: Answers, *, fill: bool = False) -> Walk:
-    """Walk from START through the stored answers; stop at the first node without a valid answer.
-
-    fill=True answers every open question with its first option (used to predict the total).
-    """
-    given: dict[str, str] = {}
-    path: list[str] = []
-    node = START
-    while node != RESULT and len(path) < 200:
-        path.append(node)
-        allowed = options(node, given)
-        value = answers.get(node)
-        if value not in allowed:
-            if not fill:
-                return Walk(tuple(path), given, node)
-            value = allowed[0]
-        given[node] = value
-        node = next_node(node, given)
-    return Walk(tuple(path), given, RESULT)
-
-
-def progress(answers: Answers) -> tuple[int, int]:
-    """("Bước k/n"): k = position of the current question, n = questions on the expected path."""
-    walk = replay(answers)
-    total = len(replay(answers, fill=True).path)
-    return min(walk.step, total), total
+ROUTES = engine.Flow(FLOW, START, options, next_node)
+replay, progress = ROUTES.replay, ROUTES.progress
 
 
 def checklist(walk: Walk) -> rules.Checklist:

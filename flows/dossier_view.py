@@ -17,12 +17,8 @@ def answer_summary(walk: flow.Walk) -> list[tuple[str, str]]:
             if n in flow.NODES and flow.NODES[n].kind == "question"]
 
 
-def _back_row(walk: flow.Walk) -> list[list[Button]]:
-    return [[Button(content.button("back"), f"d:back:{walk.current}")]] if walk.previous() else []
-
-
 def node_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
-    """The current question or document, with its answer buttons."""
+    """The current question or document, with its answer buttons (the engine adds "Quay lại")."""
     step, total = flow.progress(answers)
     node = walk.current
     if flow.is_document(node):
@@ -31,14 +27,14 @@ def node_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
         text = render("dossier/document", step=step, total=total, doc=doc, required=required)
         rows = [[Button(content.label("document", o), f"d:a:{node}:{o}") for o in flow.DOC_OPTIONS],
                 [Button(content.button("more"), f"d:more:{doc.id}")]]
-        return Reply(text, rows + _back_row(walk))
+        return Reply(text, rows)
     text = render(f"dossier/{node}", step=step, total=total, can_type=flow.subgroup_lookup is not None,
                   given=walk.given)
     rows = [[Button(content.label(node, o), f"d:a:{node}:{o}")] for o in flow.options(node, walk.given)]
-    return Reply(text, rows + _back_row(walk))
+    return Reply(text, rows)
 
 
-def proposal_reply(sub_id: str, walk: flow.Walk, answers: dict[str, str]) -> Reply:
+def proposal_reply(sub_id: str) -> Reply:
     """'Gõ tên sản phẩm': the sub-group the gazetteer proposes, to confirm with one tap (d:sg:<id>)."""
     sub = content.subgroup(sub_id)
     text = render("dossier/proposal", subgroup=sub, group=content.label("group", sub.group),
@@ -98,14 +94,3 @@ def edit_reply(walk: flow.Walk) -> Reply:
                 answer_summary(walk))]
     rows.append([Button(content.button("cont"), "d:cont")])
     return Reply(render("dossier/edit"), rows)
-
-
-def digression_reply(answers: dict[str, str]) -> Reply:
-    step, total = flow.progress(answers)
-    return Reply(render("dossier/digression", step=step, total=total),
-                 [[Button(content.button("cont"), "d:cont")]])
-
-
-def reset_confirm_reply() -> Reply:
-    return Reply(render("dossier/reset_confirm"),
-                 [[Button(content.button("reset_ok"), "d:reset:ok"), Button(content.button("cont"), "d:cont")]])

@@ -94,13 +94,8 @@ async def headers_mw(request: web.Request, handler):
     return resp
 
 
-ERRORS = {
-    400: ("Yêu cầu không hợp lệ", "Địa chỉ hoặc dữ liệu gửi lên không đúng. Không có gì thay đổi."),
-    403: ("Không được phép", "Bạn không có quyền xem hoặc làm việc này. Không có gì thay đổi."),
-    404: ("Không tìm thấy trang", "Trang hoặc mục này không có (hoặc không thuộc phạm vi của bạn)."),
-    405: ("Không hỗ trợ", "Trang này không nhận kiểu yêu cầu đó."),
-    413: ("Tệp quá lớn", "Tệp gửi lên vượt quá 5 MB. Vui lòng chia nhỏ tệp rồi gửi lại."),
-}
+ERRORS = {400: "bad_request", 403: "forbidden", 404: "page_not_found", 405: "method_not_allowed",
+          413: "too_big"}      # aiohttp's HTTP errors -> content/vi/web_errors.yml
 
 
 @web.middleware
@@ -109,13 +104,11 @@ async def errors_mw(request: web.Request, handler):
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status in ERRORS and not exc.text.startswith("<!doctype"):
-            title, text = ERRORS[exc.status]
-            return error_page(request, exc.status, title, text)
+            return error_page(request, exc.status, ERRORS[exc.status])
         raise
     except Exception:
         log.exception("console page failed: %s %s", request.method, request.path)
-        return error_page(request, 500, "Có lỗi xảy ra",
-                          "Xin lỗi, trang gặp lỗi. Không có gì thay đổi; bạn thử lại sau ít phút.")
+        return error_page(request, 500, "server_error")
 
 
 @web.middleware
@@ -150,8 +143,7 @@ async def auth_mw(request: web.Request, handler):
     if request[VIEWER] is None and not _public(request):
         if request.method == "GET":
             return page(request, "web/signin_needed", http_status=401)
-        return error_page(request, 401, "Phiên đăng nhập đã hết",
-                          "Bạn cần đăng nhập lại (gửi /quantri cho bot). Không có gì thay đổi.")
+        return error_page(request, 401, "session_expired")
     request[COUNTS] = {}
     if request[VIEWER] is not None and request.method == "GET":
         for key, fn in request.app[BADGES].items():
@@ -178,8 +170,7 @@ async def csrf_mw(request: web.Request, handler):
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return await handler(request)
     if not origin_ok(request):
-        return error_page(request, 403, "Yêu cầu bị từ chối",
-                          "Yêu cầu này không đến từ trang quản trị. Không có gì thay đổi.")
+        return error_page(request, 403, "foreign_origin")
     viewer = request[VIEWER]
     if viewer is not None:
         sent = request.headers.get("X-CSRF-Token", "")
@@ -187,9 +178,7 @@ async def csrf_mw(request: web.Request, handler):
             form = await request.post()
             sent = str(form.get("csrf", ""))
         if not hmac.compare_digest(sent.encode(), viewer.csrf.encode()):
-            return error_page(request, 403, "Phiên làm việc không khớp",
-                              "Trang đã cũ hoặc yêu cầu không hợp lệ. Bạn tải lại trang rồi thử lại. "
-                              "Không có gì thay đổi.")
+            return error_page(request, 403, "csrf")
     return await handler(request)
 
 

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from core.templates import environment
+from core.templates import environment, web_error
 from core.web.keys import COUNTS, NAV as EXTRA_NAV, VIEWER
 
 NAV = [("tong-quan", "Tổng quan", "/quantri/"), ("san-pham", "Sản phẩm", "/quantri/san-pham"),
@@ -32,19 +32,20 @@ def page(request: web.Request, template: str, *, http_status: int = 200, **ctx) 
                         charset="utf-8")
 
 
-def error_page(request: web.Request, status: int, heading: str, message: str, *,
-               back: str = "") -> web.Response:
-    return page(request, "web/error", http_status=status, title=heading, heading=heading, message=message,
-                back=back)
+def error_page(request: web.Request, status: int, key: str, message: str = "", *, back: str = "",
+               **values) -> web.Response:
+    """An error page: heading and (unless `message` is given) message from content/vi/web_errors.yml <key>."""
+    heading = web_error(f"{key}.heading")
+    return page(request, "web/error", http_status=status, title=heading, heading=heading,
+                message=message or web_error(f"{key}.message", **values), back=back)
 
 
 def bad_request(request: web.Request, message: str, back: str = "") -> web.Response:
-    return error_page(request, 400, "Yêu cầu không hợp lệ", message, back=back)
+    return error_page(request, 400, "bad_request", message, back=back)
 
 
 def not_found(request: web.Request) -> web.Response:
-    return error_page(request, 404, "Không tìm thấy",
-                      "Mục này không có hoặc không thuộc phạm vi của bạn.", back="/quantri/san-pham")
+    return error_page(request, 404, "not_found", back="/quantri/san-pham")
 
 
 def redirect(location: str, status: int = 303) -> web.Response:

@@ -28,8 +28,7 @@ def _filters(request):
     except FilterError as exc:
         return None, bad_request(request, f"{exc} Không có gì thay đổi.", back="/quantri/san-pham")
     except PermissionError:
-        return None, error_page(request, 403, "Ngoài phạm vi",
-                                "Tỉnh/thành này không thuộc phạm vi bạn được giao.", back="/quantri/san-pham")
+        return None, error_page(request, 403, "out_of_scope", back="/quantri/san-pham")
 
 
 async def register(request):

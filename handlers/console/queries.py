@@ -12,9 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import and_, exists, false, or_, select
 
 from core.dates import SOON_DAYS, add_months
-from core.reference import all_groups, all_provinces, group_by_id
+from core.reference import all_groups, all_provinces, all_subgroups, group_by_id, subgroup_by_id
 from core.text import fold
-from flows.content import subgroup, subgroups
 from storage.models import Certificate, Identity
 
 STATUS = {"con-han": "còn hạn", "sap-het-han": "sắp hết hạn", "het-han": "hết hạn", "thu-hoi": "thu hồi"}
@@ -95,7 +94,7 @@ def parse_filters(query, viewer) -> Filters:
             raise FilterError("Nhóm sản phẩm không hợp lệ.")
         f.nhom = get("nhom")
     if get("pn"):
-        sub = subgroup(get("pn")) if get("pn") != "-" else None
+        sub = subgroup_by_id(get("pn")) if get("pn") != "-" else None
         if get("pn") != "-" and (sub is None or (f.nhom and sub.group != f.nhom)):
             raise FilterError("Phân nhóm sản phẩm không hợp lệ.")
         f.pn = get("pn")
@@ -173,13 +172,13 @@ def group_options():
 
 
 def subgroup_name(sid: str | None) -> str:
-    sub = subgroup(sid or "")
+    sub = subgroup_by_id(sid or "")
     return sub.name if sub else ""
 
 
 def subgroup_options(group: str | None = None) -> list[tuple[str, str, str]]:
     """(id, name, group id) of the QĐ 26 sub-groups (content/data/subgroups.yml), in annex order."""
-    return [(s.id, s.name, s.group) for s in subgroups() if group is None or s.group == group]
+    return [(s.id, s.name, s.group) for s in all_subgroups() if group is None or s.group == group]
 
 
 def province_options(viewer):

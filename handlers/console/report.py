@@ -103,8 +103,7 @@ async def add_target(request):
     viewer, db = request[VIEWER], request[DB]
     values, problem = _target_from_form(await request.post(), viewer)
     if problem:
-        return error_page(request, 400, "Chưa thêm được chỉ tiêu", problem + " Không có gì thay đổi.",
-                          back="/quantri/bao-cao#chi-tieu")
+        return error_page(request, 400, "target_not_added", back="/quantri/bao-cao#chi-tieu", problem=problem)
     t = PlanTarget(**values, created_by=viewer.user_id)
     db.add(t)
     await db.flush()

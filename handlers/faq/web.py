@@ -159,9 +159,7 @@ async def edit(request):
 
 
 def _refused(request):
-    return error_page(request, 403, "Không được phép",
-                      "Chỉ quản trị viên và cán bộ toàn quốc được sửa câu hỏi thường gặp. Không có gì thay đổi.",
-                      back="/quantri/faq")
+    return error_page(request, 403, "faq_forbidden", back="/quantri/faq")
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -204,8 +202,7 @@ async def undo(request):
     await repo.sync(lambda: db, _db_url(request))
     faq_id = request.match_info["id"]
     if not await repo.revert(db, faq_id, viewer.user_id):
-        return error_page(request, 400, "Không có gì để hoàn tác",
-                          "Mục này đang đúng như nội dung gốc. Không có gì thay đổi.", back=f"/quantri/faq/{faq_id}")
+        return error_page(request, 400, "nothing_to_revert", back=f"/quantri/faq/{faq_id}")
     await audit(db, viewer.user_id, "faq.revert", faq_id=faq_id, via="web")
     back = f"/quantri/faq/{faq_id}" if repo.in_force(faq_id) else "/quantri/faq"
     return redirect(back)

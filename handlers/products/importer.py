@@ -16,9 +16,8 @@ from handlers.products.claims import normalise_phone
 from handlers.products.repo import province_name
 from core.dates import DateError, expiry_date, parse_past_date
 from core.faq.products import group_of
-from core.reference import match_province
+from core.reference import SubGroup, all_subgroups, match_province
 from core.text import fold
-from flows.content import subgroups
 from storage.models import Certificate, utcnow
 from core.tabular import TableError, read_table
 from core.templates import validation
@@ -110,12 +109,12 @@ class ImportReport:
         return any(e.line == 0 for e in self.errors) or (self.errors and not self.total)
 
 
-def match_subgroup(value):
+def match_subgroup(value) -> SubGroup | None:
     """A QĐ 26 sub-group (content/data/subgroups.yml) from its id, name, score-sheet title or sheet number."""
     t = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(str(value or ""))).split())
     if not t:
         return None
-    for sub in subgroups():
+    for sub in all_subgroups():
         names = {sub.id.replace("_", " "), fold(sub.name), fold(sub.sheet_title)}
         if t in {" ".join(re.sub(r"[^a-z0-9]+", " ", n).split()) for n in names} or t in (
                 str(sub.sheet), f"phieu {sub.sheet}", f"bang {sub.sheet}"):

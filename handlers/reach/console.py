@@ -74,7 +74,7 @@ async def export(request):
     fmt = request.match_info["fmt"]
     asked = request.query.get("tinh", "")
     if asked and not request[VIEWER].allows(province_name(province_id_of(asked))):
-        return error_page(request, 403, "Không được phép", "Tỉnh này không thuộc phạm vi của bạn. Không có gì thay đổi.")
+        return error_page(request, 403, "province_forbidden")
     f = _filters(request)
     entries = await _entries(request, f)
     await audit(request[DB], request[VIEWER].user_id, "call_list.export", rows=len(entries), province=f["tinh"])

@@ -46,8 +46,7 @@ async def officers(request, *, error: str = "", values: dict | None = None, stat
 
 def _admin_only(request):
     if not request[VIEWER].admin:
-        return error_page(request, 403, "Không được phép",
-                          validation("roles.admins_only"))
+        return error_page(request, 403, "forbidden", validation("roles.admins_only"))
     return None
 
 

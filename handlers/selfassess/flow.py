@@ -3,22 +3,19 @@
 Smart Answers split: this module routes; handlers/selfassess/rules.py scores; templates in
 content/vi/templates/selfassess/ present. Answers live in flow_answers (flow="selfassess"), one row per
 node: "group", "sub", "case" (sheet 26 only), "ko<N>" (knock-out check of sheet N) and "s<N>_<criterion>"
-(e.g. "s1_2.3"), so answers given for one sheet never leak into another.
+(e.g. "s1_2.3"), so answers given for one sheet never leak into another. The replay is flows/engine.py's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
-
 from core import reference
+from flows import engine
+from flows.engine import RESULT, Answers, Walk
 from handlers.selfassess import rules
 from handlers.selfassess import sheets as data
 
 FLOW = "selfassess"
-RESULT = "result"
 NONE_VALUE = "x"
 KO_OPTIONS = ("khong", "co")
-Answers = Mapping[str, str]
 
 
 def group_options(a: Answers) -> tuple[str, ...]:
@@ -114,58 +111,11 @@ def next_node(node: str, a: Answers) -> str:
     return nodes[pos + 1] if 0 <= pos < len(nodes) - 1 else RESULT
 
 
-@dataclass(frozen=True)
-class Walk:
-    path: tuple[str, ...]
-    given: dict[str, str]
-    current: str
-
-    @property
-    def done(self) -> bool:
-        return self.current == RESULT
-
-    @property
-    def step(self) -> int:
-        return len(self.path)
-
-    def previous(self) -> str | None:
-        answered = self.path if self.done else self.path[:-1]
-        return answered[-1] if answered else None
-
-    @property
-    def sheet(self) -> data.Sheet | None:
-        return sheet_of(self.given)
-
-
-def replay(answers: Answers, *, fill: bool = False, start: Mapping[str, str] | None = None) -> Walk:
-    """Walk from "group" through the stored answers; stop at the first node without a valid answer.
-
-    fill=True answers every open question with its first option (to count the steps ahead).
-    """
-    given: dict[str, str] = {}
-    path: list[str] = []
-    node = "group"
-    while node != RESULT and len(path) < 200:
-        path.append(node)
-        allowed = options(node, given)
-        value = answers.get(node)
-        if value not in allowed:
-            if not fill or not allowed:
-                return Walk(tuple(path), given, node)
-            value = allowed[0]
-        given[node] = value
-        node = next_node(node, given)
-    return Walk(tuple(path), given, RESULT)
-
-
-def progress(answers: Answers) -> tuple[int, int]:
-    """("Bước k/n"): k = position of the current question, n = questions on the expected path."""
-    walk = replay(answers)
-    total = len(replay(answers, fill=True).path)
-    return min(walk.step, total), total
+ROUTES = engine.Flow(FLOW, "group", options, next_node)
+replay, progress = ROUTES.replay, ROUTES.progress
 
 
 def result(walk: Walk) -> rules.Result:
-    sheet = walk.sheet
+    sheet = sheet_of(walk.given)
     return rules.evaluate(sheet, picks(sheet, walk.given), case=case_of(walk.given),
                           knockout=walk.given.get(f"ko{sheet.number}") == "co")

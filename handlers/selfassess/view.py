@@ -56,15 +56,12 @@ def answer_label(node: str, value: str, given: dict[str, str]) -> str:
     return option_label(c, flow.index_of(value)) if c else value
 
 
-def _back_row(walk: flow.Walk) -> list[list[Button]]:
-    return [[Button(button("back"), f"sa:back:{walk.current}")]] if walk.previous() else []
-
-
 def node_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
+    """The current step with its answer buttons (the engine adds "Quay lại")."""
     step, total = flow.progress(answers)
     node, given = walk.current, walk.given
     opts = flow.options(node, given)
-    sheet = walk.sheet
+    sheet = flow.sheet_of(given)
     if node == "group":
         text = render("selfassess/group", step=step, total=total)
         rows = [[Button(name, f"sa:a:group:{gid}")] for gid, name in ((g.id, g.name) for g in reference.all_groups())]
@@ -87,7 +84,7 @@ def node_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
                       assessor=texts()["assessed_by"].get(c.assessed_by, ""))
         rows = [[Button(f"{short(lab)} · {pts}đ", f"sa:a:{node}:{flow.value_of(i)}")]
                 for (i, _), (lab, pts, _) in zip(listed, labels)]
-    return Reply(text, rows + _back_row(walk))
+    return Reply(text, rows)
 
 
 def result_reply(walk: flow.Walk) -> Reply:
@@ -101,17 +98,7 @@ def result_reply(walk: flow.Walk) -> Reply:
 def resume_reply(walk: flow.Walk, answers: dict[str, str]) -> Reply:
     step, total = flow.progress(answers)
     rows = [[Button(button("cont"), "sa:cont")], [Button(button("reset"), "sa:reset")]]
-    return Reply(render("selfassess/resume", step=step, total=total, sheet=walk.sheet), rows)
-
-
-def digression_reply(answers: dict[str, str]) -> Reply:
-    step, total = flow.progress(answers)
-    return Reply(render("selfassess/digression", step=step, total=total), [[Button(button("cont"), "sa:cont")]])
-
-
-def reset_confirm_reply() -> Reply:
-    return Reply(render("selfassess/reset_confirm"),
-                 [[Button(button("reset_ok"), "sa:reset:ok"), Button(button("cont"), "sa:cont")]])
+    return Reply(render("selfassess/resume", step=step, total=total, sheet=flow.sheet_of(walk.given)), rows)
 
 
 def entry_button(group: str = "") -> Button:

@@ -49,3 +49,15 @@ def test_every_validation_message_used_in_code_exists_and_none_is_unused():
                 used |= set(VALIDATION_PASSED.findall(text)) & defined
     assert used <= defined, used - defined
     assert defined <= used, defined - used
+
+
+def test_every_web_error_page_used_in_code_exists_and_none_is_unused():
+    from core.templates import WEB_ERRORS, _texts
+    from core.web.app import ERRORS
+    defined = _texts(WEB_ERRORS)
+    used = set(ERRORS.values())
+    for folder in ("core", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used |= set(re.findall(r'error_page\(request, \d+, "([a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert used == set(defined)
+    assert all(set(entry) == {"heading", "message"} for entry in defined.values())
