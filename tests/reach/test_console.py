@@ -214,3 +214,18 @@ async def test_pages_of_fifty_keep_the_filters_and_the_scope(console):
     body = await (await console.get("/quantri/goi-dien?trang=4")).text()
     assert "Trang 4/4" in body and len(shown_ids(body)) == 179 - 150
     assert set(shown_ids(await (await console.get("/quantri/goi-dien")).text())) <= foreign   # Đồng Tháp expires first
+
+
+async def test_listed_ids_are_the_rows_open_entries_lists(console):
+    """The page's id list (`calllist.listed`) and the export's rows (`open_entries`) agree, called ones too."""
+    core = console.core
+    ids = await seed(core)
+    async with core.sessionmaker() as s, s.begin():
+        await calllist.mark_called(s, ids[("Trà Giảo", "no_route")], None)
+    async with core.sessionmaker() as s:
+        for scope in (None, {"Cao Bằng"}, {"Đồng Tháp"}, {"Hà Nội"}):
+            for called in (False, True):
+                full = await calllist.open_entries(s, scope, include_called=called)
+                assert [(r.id, r.reason, r.called) for r in await calllist.listed(s, scope, include_called=called)] \
+                    == [(e.id, e.reason, e.called_at is not None) for e in full]
+                assert await calllist.by_ids(s, [e.id for e in full]) == full
