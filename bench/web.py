@@ -2,7 +2,8 @@
 """Officers' console at national size: 20,000 certificates, 10,000 producers, 1,000,000 delivery rows,
 200,000 FAQ questions (10 % fallbacks over 18,000 distinct wordings, askers of every province) and 5,000
 votes, half of them 👎; for part 2: 3,000 officers' questions, 600 fairs, 300 rounds, 200 officers,
-100,000 audit rows, and the /hoso answers of 5,000 producers (about 80,000 flow_answers rows).
+100,000 audit rows, the /hoso answers of 5,000 producers (about 80,000 flow_answers rows) and 6,000 call-list
+rows (one in six already called).
 
     .venv/bin/python bench/web.py [--only sqlite|postgresql] [--requests 20] [--deliveries 1000000] [--page /quantri/faq]
 
@@ -123,7 +124,7 @@ def part2_rows(rnd: random.Random, n_producers: int) -> dict:
     """Console part 2: officers' questions, fairs, rounds, officers, the audit log, dossier walks."""
     from flows import dossier as flow
     provinces = all_provinces()
-    questions, fairs, rounds, roles, audit, answers = [], [], [], [], [], []
+    questions, fairs, rounds, roles, audit, answers, calls = [], [], [], [], [], [], []
     for q in range(1, 3001):
         p = provinces[q % len(provinces)]
         done = q % 2 == 0
@@ -154,8 +155,16 @@ def part2_rows(rnd: random.Random, n_producers: int) -> dict:
         for node, value in dossier_answers(rnd, profiles).items():
             answers.append(dict(id=len(answers) + 1, user_id=u, flow="dossier", node=node, value=value,
                                 updated_at=NOW))
+    reasons = ("no_route", "phone_only", "no_zalo", "refused")
+    for c in range(1, 6001):
+        p = provinces[c % len(provinces)]
+        calls.append(dict(id=c, reminder_key=f"cert:{c}:2026-12-01:90", kind="cert", cert_id=c, user_id=None,
+                          province=p.name, product=f"Sản phẩm {c}", producer=f"HTX số {c}", phone=f"09{c:08d}",
+                          commune=f"Xã {c % 40}", expires_on=TODAY + timedelta(days=c % 365),
+                          due_on=TODAY - timedelta(days=c % 30), reason=reasons[c % 4], detail="", created_at=NOW,
+                          called_at=NOW if c % 6 == 0 else None, called_by=None, note=""))
     return dict(officer_questions=questions, fairs=fairs, evaluation_rounds=rounds, roles=roles, audit_log=audit,
-                flow_answers=answers)
+                flow_answers=answers, call_list=calls)
 
 
 def seed_sqlite(path: str, data: dict) -> None:
@@ -209,7 +218,8 @@ PAGES = ["/quantri/", "/quantri/san-pham", "/quantri/san-pham?q=mat ong&sao=4",
          "/quantri/san-pham?tt=sap-het-han&lienhe=khong", "/quantri/san-pham?trang=40",
          "/quantri/san-pham/123", "/quantri/bao-cao", "/quantri/bao-cao?tu=2024-01-01&den=2026-12-31",
          "/quantri/nhap", "/quantri/faq", "/quantri/faq/thoi_han_gcn",
-         "/quantri/thong-bao", "/quantri/thong-bao/3", "/quantri/thong-bao/moi", "/quantri/goi-dien", *PART2]
+         "/quantri/thong-bao", "/quantri/thong-bao/3", "/quantri/thong-bao/moi", "/quantri/goi-dien", "/quantri/goi-dien?trang=40&ly-do=no_route",
+         *PART2]
 
 
 async def measure(url: str, label: str, n_requests: int, only_pages: list[str] | None = None) -> dict:

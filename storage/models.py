@@ -330,6 +330,10 @@ class Broadcast(Base):
     progress_identity_id: Mapped[int | None] = mapped_column(Integer)
     progress_message_id: Mapped[str | None] = mapped_column(String(64))
     total: Mapped[int] = mapped_column(Integer, default=0)
+    # a finished broadcast's final delivery counts (no row pending: they no longer change), per status and
+    # per channel and status; NULL until then, filled at 'done' or by the console (handlers/broadcast/web.py)
+    counts: Mapped[dict | None] = mapped_column(JSON)
+    channel_counts: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
 

@@ -49,16 +49,16 @@ class Progress:
         finished = summ["pending"] == 0
         if finished:
             async with self.sessionmaker() as s, s.begin():
+                per_channel = await sending.channel_status_counts(s, bc.id)
                 res = await s.execute(update(Broadcast).where(Broadcast.id == bc.id, Broadcast.status == "running")
-                                      .values(status="done", finished_at=utcnow())
+                                      .values(status="done", finished_at=utcnow(), counts=c, channel_counts=per_channel)
                                       .execution_options(synchronize_session=False))
                 if not res.rowcount:
                     return
                 bc.status = "done"
                 if bc.created_by:
-                    per_channel = await sending.channel_counts(s, bc.id)
-                    await enqueue_user(s, bc.created_by, report(bc, summ, per_channel), key=f"bc:{bc.id}:report",
-                                       kind="notice")
+                    await enqueue_user(s, bc.created_by, report(bc, summ, sending.channel_outcomes(per_channel)),
+                                       key=f"bc:{bc.id}:report", kind="notice")
         await self.edit(bc, c, force=finished)
 
     async def edit(self, bc: Broadcast, c: dict, force: bool = False) -> None:

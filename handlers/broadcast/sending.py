@@ -132,17 +132,32 @@ def outcomes(c: dict[str, int]) -> dict[str, int]:
     return out
 
 
-async def channel_counts(session, broadcast_id: int) -> dict[str, dict[str, int]]:
-    """Per channel ("none" for the people with no route): the report outcomes (see `outcomes`).
-    Broadcasts never use paid ZNS (channels.md §C7): the unreached CSV lets officers forward by other means."""
+async def channel_status_counts(session, broadcast_id: int) -> dict[str, dict[str, int]]:
+    """Per channel ("none" for the people with no route): the delivery counts per status."""
     rows = await session.execute(select(Delivery.channel, Delivery.status, func.count())
                                  .where(Delivery.broadcast_id == broadcast_id)
                                  .group_by(Delivery.channel, Delivery.status))
     per: dict[str, dict[str, int]] = {}
     for channel, status, n in rows:
         per.setdefault(channel, {})[status] = n
+    return per
+
+
+def channel_outcomes(per: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per channel: the report outcomes (see `outcomes`); channels with none left out.
+    Broadcasts never use paid ZNS (channels.md §C7): the unreached CSV lets officers forward by other means."""
     out = {ch: outcomes(c) for ch, c in per.items()}
     return {ch: o for ch, o in out.items() if any(o.values())}
+
+
+async def channel_counts(session, broadcast_id: int) -> dict[str, dict[str, int]]:
+    return channel_outcomes(await channel_status_counts(session, broadcast_id))
+
+
+def final(bc: Broadcast, c: dict[str, int]) -> bool:
+    """Done (the progress job saw no row pending): its counts no longer change, so they are kept on the row.
+    A cancelled one is always counted afresh: a row a worker had claimed may still end after the cancel."""
+    return bc.status == "done" and not summary(c)["pending"]
 
 
 def progress_text(bc: Broadcast, c: dict[str, int]) -> str:

@@ -177,14 +177,27 @@ async def listing(request):
     if tt in STATUS:
         q = q.where(Broadcast.status == tt)
     items = [b for b in await db.scalars(q) if visible(viewer, b)][:200]
-    counts: dict[int, dict[str, int]] = {b.id: {} for b in items}
-    if items:
-        for bid, status, n in await db.execute(select(Delivery.broadcast_id, Delivery.status, func.count()).where(
-                Delivery.broadcast_id.in_(list(counts))).group_by(Delivery.broadcast_id, Delivery.status)):
-            counts[bid][status] = n
+    counts = await list_counts(db, items)
     return page(request, "web/broadcasts", active="thong-bao", title="Thông báo", items=items, statuses=STATUS, tt=tt,
                 summaries={b: sending.summary(c) for b, c in counts.items()}, describe=describe,
                 local=lambda d: _local(request, d))
+
+
+async def list_counts(db, items: list[Broadcast]) -> dict[int, dict[str, int]]:
+    """Delivery counts per status of the broadcasts shown: a finished one's from its row (`counts`, written at
+    'done'), the others in one grouped query (index ix_deliveries_broadcast on (broadcast_id, status)). A done
+    broadcast without them (finished before migration 0011) gets them stored here once."""
+    out: dict[int, dict[str, int]] = {b.id: dict(b.counts) for b in items if b.counts is not None}
+    live = [b.id for b in items if b.counts is None]
+    for i in range(0, len(live), 500):
+        for bid, status, n in await db.execute(select(Delivery.broadcast_id, Delivery.status, func.count()).where(
+                Delivery.broadcast_id.in_(live[i:i + 500])).group_by(Delivery.broadcast_id, Delivery.status)):
+            out.setdefault(bid, {})[status] = n
+    for b in items:
+        out.setdefault(b.id, {})
+        if b.counts is None and sending.final(b, out[b.id]):
+            b.counts = out[b.id]
+    return out
 
 
 def _local(request, d: datetime | None) -> str:
@@ -303,7 +316,9 @@ async def _save_draft(request, c: Composed, draft):
 
 
 async def _report(db, bc: Broadcast) -> dict:
-    c = await sending.counts(db, bc.id)
+    c = dict(bc.counts) if bc.counts is not None else await sending.counts(db, bc.id)
+    if bc.counts is None and sending.final(bc, c):
+        bc.counts = c
     summ = sending.summary(c)
     total = bc.total
     done = total - summ["pending"] if bc.status != "scheduled" else 0
@@ -321,7 +336,12 @@ async def detail(request):
         return redirect(f"{BASE}/moi?nhap={bc.id}") if may_manage(request[VIEWER], bc) else not_found(request)
     db = request[DB]
     rep = await _report(db, bc)
-    per_channel = await sending.channel_counts(db, bc.id)
+    per_channel = bc.channel_counts
+    if per_channel is None:
+        per_channel = await sending.channel_status_counts(db, bc.id)
+        if bc.counts is not None:                    # final (see _report): kept on the row
+            bc.channel_counts = per_channel
+    per_channel = sending.channel_outcomes(per_channel)
     top = sum(rep["outcomes"].values())
     return page(request, "web/broadcast", active="thong-bao", title=f"Thông báo #{bc.id}", bc=bc, r=rep,
                 channels=per_channel, channel_names=CHANNELS, outcome_names=OUTCOME, top=top,

@@ -1,6 +1,7 @@
 """The officers' call list: reminders whose routes all failed or that had no route.
 
-Repository functions (also for the web console): `open_entries`, `mark_called`, `export`.
+Repository functions (also for the web console): `open_entries`, `listed` + `by_ids` (a page of it),
+`mark_called`, `export`.
 One row per reminder (unique reminder key); the list shows each certificate once (its latest open
 row) and "đã gọi" closes every open row of that certificate.
 """
@@ -120,6 +121,39 @@ async def open_entries(session, provinces: set[str] | None = None, *, include_ca
         if limit and len(out) >= limit:
             break
     return out
+
+
+@dataclass
+class Listed:
+    """One row of the list, before its page is read: enough to filter, count and page."""
+    id: int
+    reason: str
+    called: bool
+
+
+async def listed(session, provinces: set[str] | None = None, *, include_called: bool = False) -> list[Listed]:
+    """What `open_entries` lists, in its order, as (id, reason, called) only: a page reads its 50 rows with
+    `by_ids` instead of building every row."""
+    q = select(CallListEntry.id, CallListEntry.kind, CallListEntry.cert_id, CallListEntry.reminder_key,
+               CallListEntry.reason, CallListEntry.called_at)
+    if not include_called:
+        q = q.where(CallListEntry.called_at.is_(None))
+    if provinces is not None:
+        q = q.where(CallListEntry.province.in_(_names(provinces)))
+    q = q.order_by(CallListEntry.expires_on, CallListEntry.id.desc())
+    seen, out = set(), []
+    for rid, kind, cert_id, key, reason, called_at in await session.execute(q):
+        group = (kind, cert_id) if cert_id else (kind, key)
+        if group not in seen:
+            seen.add(group)
+            out.append(Listed(rid, reason, called_at is not None))
+    return out
+
+
+async def by_ids(session, ids: list[int]) -> list[Entry]:
+    """These rows, in this order."""
+    rows = {e.id: e for e in await session.scalars(select(CallListEntry).where(CallListEntry.id.in_(ids)))} if ids else {}
+    return [_view(rows[i]) for i in ids if i in rows]
 
 
 async def mark_called(session, entry_id: int, officer_user_id: int | None, provinces: set[str] | None = None,

@@ -1,7 +1,8 @@
 """«Gọi điện» /quantri/goi-dien: the call list on the web console (the rows /canlienhe shows).
 
 Producers no route reached (no_route, phone_only, refused, no_zalo…), soonest expiry first, filtered
-by province (within the officer's scope) and reason. «Đã gọi» with an outcome note closes the row
+by province (within the officer's scope) and reason, 50 a page (`?trang=N`: a page that is not a number
+shows the first, one past the end the last; the filters stay in the page links). «Đã gọi» with an outcome note closes the row
 (and the other open rows of that certificate) through `calllist.mark_called`; the CSV/XLSX download is
 `calllist.export` (another province asked for: refused). Another province's row answers «không tìm
 thấy» and is never changed; the list ignores a province filter outside the scope. The number of
@@ -9,6 +10,9 @@ open rows shows beside «Gọi điện» in the menu.
 """
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
+from multidict import MultiDict
 from sqlalchemy import select
 
 from core.audit import audit
@@ -22,7 +26,8 @@ from storage.models import CallListEntry
 
 BASE = "/quantri/goi-dien"
 MAX_NOTE = 300
-SHOWN = 300
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
 VIEWS = {"mo": "Chưa gọi", "da-goi": "Đã gọi"}
 
 
@@ -34,8 +39,8 @@ async def open_count(db, viewer) -> int:
     return await calllist.open_count(db, scope(viewer))
 
 
-def _filters(request) -> dict:
-    viewer, p = request[VIEWER], request.query
+def _filters(request, query=None) -> dict:
+    viewer, p = request[VIEWER], request.query if query is None else query
     tinh = province_name(province_id_of(p.get("tinh", ""))) if p.get("tinh") else ""
     if tinh and not viewer.allows(tinh):
         tinh = ""                                    # outside the scope: ignored, never widened
@@ -44,13 +49,35 @@ def _filters(request) -> dict:
     return dict(tinh=tinh, ly_do=reason, tt=view)
 
 
+def _params(f: dict) -> dict:
+    """The filters as query parameters (what the page links, the exports and «đã gọi» carry)."""
+    return {"tinh": f["tinh"], "ly-do": f["ly_do"], "tt": f["tt"] if f["tt"] != "mo" else ""}
+
+
+def _page_number(value) -> int:
+    """?trang=N: anything but a whole number from 1 on is the first page."""
+    value = str(value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_PAGE else 1
+
+
+def _provinces_of(request, f: dict) -> set[str] | None:
+    return {f["tinh"]} if f["tinh"] else scope(request[VIEWER])
+
+
 async def _entries(request, f: dict) -> list[calllist.Entry]:
-    provinces = {f["tinh"]} if f["tinh"] else scope(request[VIEWER])
+    """Every row of the filters (the exports)."""
+    provinces = _provinces_of(request, f)
     if f["tt"] == "mo":
         rows = await calllist.open_entries(request[DB], provinces)
     else:
         rows = [e for e in await calllist.open_entries(request[DB], provinces, include_called=True) if e.called_at]
     return [e for e in rows if not f["ly_do"] or e.reason == f["ly_do"]]
+
+
+async def _listed_ids(request, f: dict) -> list[int]:
+    """The same rows as `_entries`, as ids only (the page reads its 50)."""
+    rows = await calllist.listed(request[DB], _provinces_of(request, f), include_called=f["tt"] != "mo")
+    return [r.id for r in rows if (r.called == (f["tt"] != "mo")) and (not f["ly_do"] or r.reason == f["ly_do"])]
 
 
 async def _provinces(request) -> list[str]:
@@ -61,13 +88,20 @@ async def _provinces(request) -> list[str]:
     return sorted({province_name(province_id_of(v)) or v for v in stored if v})
 
 
-async def listing(request, *, error: str = "", draft: dict | None = None, http_status: int = 200):
-    f = _filters(request)
-    entries = await _entries(request, f)
+async def listing(request, *, error: str = "", draft: dict | None = None, http_status: int = 200, query=None):
+    query = request.query if query is None else query
+    f = _filters(request, query)
+    ids = await _listed_ids(request, f)
+    total = len(ids)
+    pages = max(1, -(-total // PAGE_SIZE))
+    trang = min(_page_number(query.get("trang")), pages)
+    params = _params(f)
+    entries = await calllist.by_ids(request[DB], ids[(trang - 1) * PAGE_SIZE:trang * PAGE_SIZE])
     return page(request, "web/call_list", active="goi-dien", title="Gọi điện cho chủ thể",
-                entries=entries[:SHOWN], total=len(entries), f=f, views=VIEWS, reasons=calllist.REASONS,
-                provinces=await _provinces(request), error=error, draft=draft or {},
-                query=qs({"tinh": f["tinh"], "ly-do": f["ly_do"], "tt": f["tt"] if f["tt"] != "mo" else ""}), http_status=http_status)
+                entries=entries, total=total, f=f, views=VIEWS,
+                reasons=calllist.REASONS, provinces=await _provinces(request), error=error, draft=draft or {},
+                params=params, trang=trang, pages=pages, first=(trang - 1) * PAGE_SIZE + 1, query=qs(params),
+                back=qs(params, trang=trang if trang > 1 else None), http_status=http_status)
 
 
 async def export(request):
@@ -94,9 +128,10 @@ async def mark(request):
     back = BASE + sent if sent.startswith("?") and sent.isprintable() and " " not in sent else BASE
     if entry.called_at is not None:
         return bad_request(request, f"Mục #{entry.id} đã được ghi nhận là đã gọi. Không có gì thay đổi.", back=back)
-    if len(note) > MAX_NOTE:
+    if len(note) > MAX_NOTE:                         # the same page and filters again, the note kept
         return await listing(request, error=f"Ghi chú kết quả dài quá {MAX_NOTE} ký tự. Chưa ghi nhận gì.",
-                             draft={entry.id: note}, http_status=400)
+                             draft={entry.id: note}, http_status=400,
+                             query=MultiDict(parse_qsl(back[len(BASE) + 1:])))
     n = await calllist.mark_called(request[DB], entry.id, viewer.user_id, scope(viewer), note)
     if not n:                                        # closed meanwhile by someone else
         return bad_request(request, f"Mục #{entry.id} đã được ghi nhận là đã gọi. Không có gì thay đổi.", back=back)

@@ -249,3 +249,59 @@ async def test_live_count_agrees_with_the_recipients_sent_to(console):
                                  ({"expiring_before": "2028-01-31"}, None, (1, 0))):
             got = (len(await recipients(s, seg, scope)), len(await unreached(s, seg, scope)))
             assert got == want == await count(s, seg, scope), seg
+
+
+def _list_row(body: str, bid: int) -> str:
+    start = body.index(f'<tr id="b{bid}">')
+    return body[start:body.index("</tr>", start)]
+
+
+async def test_finished_broadcast_counts_are_kept_on_its_row(console, sender, make_worker):
+    """At 'done' the final counts go on the broadcast row and the list and the report read them there; a done
+    broadcast without them (older than migration 0011) gets them on the first visit; running ones and cancelled
+    ones are always counted from the deliveries."""
+    core = console.core
+    await _world(core)
+    await console.as_("national")
+    assert (await console.post(NEW, dict(text="Chào {{ ten }}", action="gui-ngay", tinh="cao_bang"))).status == 303
+    async with core.sessionmaker() as s:
+        assert (await s.get(Broadcast, 1)).counts is None
+    running = _list_row(await (await console.get("/quantri/thong-bao")).text(), 1)
+    assert '<td class="num">2</td>' in running                                   # 2 pending, counted live
+    async with core.sessionmaker() as s:
+        assert (await s.get(Broadcast, 1)).counts is None                        # not final: not kept
+    worker = make_worker(core, sender)
+    worker.after_batch.append(Progress(core.sessionmaker, worker.senders).tick)
+    await worker.drain(timeout=5)
+    async with core.sessionmaker() as s:
+        bc = await s.get(Broadcast, 1)
+        assert bc.status == "done" and bc.counts == {"sent": 2, "no_route": 2}
+        assert bc.channel_counts == {"console": {"sent": 2}, "none": {"no_route": 2}}
+    done_row = _list_row(await (await console.get("/quantri/thong-bao")).text(), 1)
+    report = await (await console.get("/quantri/thong-bao/1")).text()
+    prog = await (await console.get("/quantri/thong-bao/1/tien-do")).json()
+    assert prog["outcomes"]["delivered"] == 2 and prog["outcomes"]["no_route"] == 2
+    # the pages read the row, not the deliveries: a stand-in count on the row is what they show
+    async with core.sessionmaker() as s, s.begin():
+        bc = await s.get(Broadcast, 1)
+        bc.counts, bc.channel_counts = {"sent": 7, "no_route": 2}, {"console": {"sent": 7}, "none": {"no_route": 2}}
+    assert '<td class="num">7</td>' in _list_row(await (await console.get("/quantri/thong-bao")).text(), 1)
+    assert (await (await console.get("/quantri/thong-bao/1/tien-do")).json())["outcomes"]["delivered"] == 7
+    # a done broadcast from before 0011: counted once, then kept; the pages look the same as before
+    async with core.sessionmaker() as s, s.begin():
+        bc = await s.get(Broadcast, 1)
+        bc.counts = bc.channel_counts = None
+    assert _list_row(await (await console.get("/quantri/thong-bao")).text(), 1) == done_row
+    assert await (await console.get("/quantri/thong-bao/1")).text() == report
+    async with core.sessionmaker() as s:
+        bc = await s.get(Broadcast, 1)
+        assert bc.counts == {"sent": 2, "no_route": 2}
+        assert bc.channel_counts == {"console": {"sent": 2}, "none": {"no_route": 2}}
+    # cancelled: never kept (a claimed row may still end after the cancel)
+    assert (await console.post(NEW, dict(text="Chào lần hai", action="gui-ngay", tinh="cao_bang"))).status == 303
+    assert (await console.post("/quantri/thong-bao/2/huy", {})).status == 303
+    await console.get("/quantri/thong-bao")
+    await console.get("/quantri/thong-bao/2")
+    async with core.sessionmaker() as s:
+        bc = await s.get(Broadcast, 2)
+        assert bc.status == "cancelled" and bc.counts is None and bc.channel_counts is None

@@ -2,7 +2,8 @@
 note, CSV/XLSX, CSRF and bad input."""
 import csv
 import io
-from datetime import date
+import re
+from datetime import date, timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -142,3 +143,89 @@ async def test_open_count_matches_the_list(console):
     async with core.sessionmaker() as s:
         for scope in (None, {"Cao Bằng"}, {"Đồng Tháp"}, {"Hà Nội"}):
             assert await calllist.open_count(s, scope) == len(await calllist.open_entries(s, scope))
+
+
+def shown_ids(body: str) -> list[int]:
+    return [int(x) for x in re.findall(r'<tr id="e(\d+)">', body)]
+
+
+async def test_pages_of_fifty_keep_the_filters_and_the_scope(console):
+    """120 Cao Bằng rows (90 phone_only, 30 no_route) and 60 of Đồng Tháp: 50 a page, soonest expiry first,
+    the filters in the page links and in «đã gọi»'s way back; a bad page number is the first page, one past
+    the end the last; the exports keep every row; another province's rows are on no page."""
+    core = console.core
+    rows = [row(f"cert:{i}:90", "Cao Bằng", f"Sản phẩm {i:03d}", "phone_only" if i % 4 else "no_route",
+                cert_id=i, phone=f"09{i:08d}", expires=date(2027, 1, 1) + timedelta(days=i)) for i in range(1, 121)]
+    rows += [row(f"cert:{i}:90", "Đồng Tháp", f"Mắm {i}", cert_id=i, expires=date(2026, 12, 1))
+             for i in range(201, 261)]
+    async with core.sessionmaker() as s, s.begin():
+        await calllist.add(s, rows)
+    async with core.sessionmaker() as s:
+        by_cert = {e.cert_id: e.id for e in await s.scalars(select(CallListEntry))}
+        foreign = {e.id for e in await s.scalars(select(CallListEntry).where(CallListEntry.province == "Đồng Tháp"))}
+    order = [by_cert[i] for i in range(1, 121)]                         # soonest expiry first
+    await console.as_("officer", "cao_bang")
+    pages = {}
+    for n in (1, 2, 3):
+        r = await console.get(f"/quantri/goi-dien?trang={n}")
+        assert r.status == 200
+        pages[n] = await r.text()
+    assert [shown_ids(pages[n]) for n in (1, 2, 3)] == [order[:50], order[50:100], order[100:]]
+    assert "Trang 1/3" in pages[1] and 'href="/quantri/goi-dien?trang=2"' in pages[1] and 'rel="prev"' not in pages[1]
+    assert 'href="/quantri/goi-dien"' in pages[2] and 'href="/quantri/goi-dien?trang=3"' in pages[2]
+    assert "Trang 3/3" in pages[3] and 'rel="next"' not in pages[3]
+    assert '<strong id="total">120 chủ thể</strong>' in pages[1]
+    # «đã gọi» on page 3 comes back to page 3
+    assert 'name="back" value="?trang=3"' in pages[3]
+    # bad page numbers: the first page; past the end: the last; never an error
+    for bad in ("abc", "0", "-2", "1.5", "", "%00", "9" * 30, "２"):
+        r = await console.get(f"/quantri/goi-dien?trang={bad}")
+        assert r.status == 200 and shown_ids(await r.text()) == order[:50], bad
+    r = await console.get("/quantri/goi-dien?trang=99")
+    assert r.status == 200 and shown_ids(await r.text()) == order[100:]
+    # a filter stays across pages: 90 phone_only rows = 2 pages
+    phone_only = [by_cert[i] for i in range(1, 121) if i % 4]
+    body = await (await console.get("/quantri/goi-dien?ly-do=phone_only")).text()
+    assert shown_ids(body) == phone_only[:50] and "Trang 1/2" in body
+    assert 'href="/quantri/goi-dien?ly-do=phone_only&amp;trang=2"' in body
+    body = await (await console.get("/quantri/goi-dien?ly-do=phone_only&trang=2")).text()
+    assert shown_ids(body) == phone_only[50:] and 'href="/quantri/goi-dien?ly-do=phone_only"' in body
+    assert 'name="back" value="?ly-do=phone_only&amp;trang=2"' in body
+    # a province outside the scope asked for on any page: ignored, never widened
+    for n in (1, 2, 3, 4):
+        ids = shown_ids(await (await console.get(f"/quantri/goi-dien?tinh=Đồng Tháp&trang={n}")).text())
+        assert ids and not set(ids) & foreign
+    # «đã gọi» from page 2 of a filter: back to that page; a too-long note there shows that page with the draft
+    target = phone_only[60]
+    r = await console.post(f"/quantri/goi-dien/{target}/da-goi", {"note": "dài " * 120,
+                                                                   "back": "?ly-do=phone_only&trang=2"})
+    body = await r.text()
+    assert r.status == 400 and target in shown_ids(body) and "dài dài" in body
+    r = await console.post(f"/quantri/goi-dien/{target}/da-goi", {"note": "ok", "back": "?ly-do=phone_only&trang=2"})
+    assert r.status == 303 and r.headers["Location"] == "/quantri/goi-dien?ly-do=phone_only&trang=2"
+    # the exports keep every row of the filter, whatever the page
+    lines = list(csv.reader(io.StringIO((await (await console.get("/quantri/goi-dien.csv?trang=2")).read())
+                                        .decode("utf-8-sig"))))
+    assert [int(x[0]) for x in lines[1:]] == [i for i in order if i != target]
+    ws = load_workbook(io.BytesIO(await (await console.get("/quantri/goi-dien.xlsx?ly-do=no_route")).read())).active
+    assert ws.max_row - 1 == 30
+    # the national officer pages through every province: 179 open rows, 4 pages
+    await console.as_("national")
+    body = await (await console.get("/quantri/goi-dien?trang=4")).text()
+    assert "Trang 4/4" in body and len(shown_ids(body)) == 179 - 150
+    assert set(shown_ids(await (await console.get("/quantri/goi-dien")).text())) <= foreign   # Đồng Tháp expires first
+
+
+async def test_listed_ids_are_the_rows_open_entries_lists(console):
+    """The page's id list (`calllist.listed`) and the export's rows (`open_entries`) agree, called ones too."""
+    core = console.core
+    ids = await seed(core)
+    async with core.sessionmaker() as s, s.begin():
+        await calllist.mark_called(s, ids[("Trà Giảo", "no_route")], None)
+    async with core.sessionmaker() as s:
+        for scope in (None, {"Cao Bằng"}, {"Đồng Tháp"}, {"Hà Nội"}):
+            for called in (False, True):
+                full = await calllist.open_entries(s, scope, include_called=called)
+                assert [(r.id, r.reason, r.called) for r in await calllist.listed(s, scope, include_called=called)] \
+                    == [(e.id, e.reason, e.called_at is not None) for e in full]
+                assert await calllist.by_ids(s, [e.id for e in full]) == full
