@@ -96,7 +96,7 @@ def parse_filters(query, viewer) -> Filters:
         f.nhom = get("nhom")
     if get("pn"):
         sub = subgroup(get("pn")) if get("pn") != "-" else None
-        if get("pn") != "-" and (sub is None or (f.nhom and sub["group"] != f.nhom)):
+        if get("pn") != "-" and (sub is None or (f.nhom and sub.group != f.nhom)):
             raise FilterError("Phân nhóm sản phẩm không hợp lệ.")
         f.pn = get("pn")
     f.sao = _int(get("sao"), (3, 4, 5), "số sao")
@@ -174,12 +174,12 @@ def group_options():
 
 def subgroup_name(sid: str | None) -> str:
     sub = subgroup(sid or "")
-    return sub["name"] if sub else ""
+    return sub.name if sub else ""
 
 
 def subgroup_options(group: str | None = None) -> list[tuple[str, str, str]]:
     """(id, name, group id) of the QĐ 26 sub-groups (content/data/subgroups.yml), in annex order."""
-    return [(s["id"], s["name"], s["group"]) for s in subgroups() if group is None or s["group"] == group]
+    return [(s.id, s.name, s.group) for s in subgroups() if group is None or s.group == group]
 
 
 def province_options(viewer):

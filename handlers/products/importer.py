@@ -110,15 +110,15 @@ class ImportReport:
         return any(e.line == 0 for e in self.errors) or (self.errors and not self.total)
 
 
-def match_subgroup(value) -> dict | None:
+def match_subgroup(value):
     """A QĐ 26 sub-group (content/data/subgroups.yml) from its id, name, score-sheet title or sheet number."""
     t = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(str(value or ""))).split())
     if not t:
         return None
     for sub in subgroups():
-        names = {sub["id"].replace("_", " "), fold(sub["name"]), fold(sub["sheet_title"])}
+        names = {sub.id.replace("_", " "), fold(sub.name), fold(sub.sheet_title)}
         if t in {" ".join(re.sub(r"[^a-z0-9]+", " ", n).split()) for n in names} or t in (
-                str(sub["sheet"]), f"phieu {sub['sheet']}", f"bang {sub['sheet']}"):
+                str(sub.sheet), f"phieu {sub.sheet}", f"bang {sub.sheet}"):
             return sub
     return None
 
@@ -176,8 +176,8 @@ def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, li
     sub = match_subgroup(v.get("subgroup")) if v.get("subgroup") else None
     if v.get("subgroup") and sub is None:
         errs.append(("subgroup", validation("products.subgroup_unknown", value=_text(v.get("subgroup"), 40))))
-    elif sub and group and sub["group"] != group.id:
-        errs.append(("subgroup", validation("products.subgroup_other_group", value=sub["name"][:40], group=group.name)))
+    elif sub and group and sub.group != group.id:
+        errs.append(("subgroup", validation("products.subgroup_other_group", value=sub.name[:40], group=group.name)))
     revoked = None
     if v.get("revoked_on"):
         try:
@@ -193,7 +193,7 @@ def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, li
     return CertRow(row.line, product, _text(v.get("producer"), 200), phone,
                    _text(v.get("commune"), 100) or None, pm.province.name, group.id, stars, decision_no,
                    "ministry" if stars == 5 else "province", recognized, expiry_date(recognized),
-                   ptype, kind, revoked, sub["id"] if sub else None), []
+                   ptype, kind, revoked, sub.id if sub else None), []
 
 
 def validate(rows, today: date, allowed_provinces: set[str] | None = None):
