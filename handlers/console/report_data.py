@@ -13,7 +13,8 @@ from datetime import date
 from sqlalchemy import case, distinct, func, or_, select, union
 
 from core.reference import all_groups
-from handlers.console.queries import PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped, subgroup_options
+from handlers.console.queries import (PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped, subgroup_options,
+                                      unindexed)
 from handlers.console.snapshot import cached, scope_key
 from core.permissions import province_id_of, province_values
 from handlers.products.repo import province_name
@@ -45,8 +46,13 @@ async def _run(db, q):
 
 def active_at(d: date):
     """Certificates in force on day d."""
-    return (Certificate.recognized_on <= d, Certificate.expires_on >= d,
+    return (unindexed(Certificate.recognized_on) <= d, unindexed(Certificate.expires_on) >= d,
             or_(Certificate.revoked.is_(False), Certificate.revoked_on > d))
+
+
+def recognized_in(tu: date, den: date):
+    """Recognised in the period; a scan on SQLite (see queries.unindexed): a report's period covers much of it."""
+    return unindexed(Certificate.recognized_on) >= tu, unindexed(Certificate.recognized_on) <= den
 
 
 def _pct(a: int, b: int) -> str:
@@ -96,7 +102,7 @@ async def star_tables(db, viewer, den: date) -> tuple[Table, Table]:
 
 
 async def producers_by_type(db, viewer, den: date) -> Table:
-    sub = scoped(select(Certificate.province, Certificate.producer, Certificate.producer_type)
+    sub = scoped(select(unindexed(Certificate.province), Certificate.producer, Certificate.producer_type)
                  .where(*active_at(den)).distinct(), viewer).subquery()
     counts = {t: n for t, n in (await _run(db, select(sub.c.producer_type, func.count())
                                                   .group_by(sub.c.producer_type))).all()}
@@ -109,10 +115,11 @@ async def producers_by_type(db, viewer, den: date) -> Table:
 
 async def by_commune(db, viewer, den: date) -> Table:
     grid: dict[tuple, dict[int, int]] = {}
-    for p, c, s, n in (await _run(db, scoped(select(Certificate.province, Certificate.commune, Certificate.stars,
-                                                       func.count()).where(*active_at(den))
-                                                .group_by(Certificate.province, Certificate.commune,
-                                                          Certificate.stars), viewer))).all():
+    province = unindexed(Certificate.province)         # a scan, not the index's order then every row by rowid
+    for p, c, s, n in (await _run(db, scoped(select(province, Certificate.commune, Certificate.stars, func.count())
+                                                .where(*active_at(den))
+                                                .group_by(province, Certificate.commune, Certificate.stars),
+                                                viewer))).all():
         grid.setdefault((p, c or ""), {})[s] = n
     rows = [[p, c or "(chưa ghi xã)", *(v.get(s, 0) for s in STARS), sum(v.values())]
             for (p, c), v in sorted(grid.items(), key=lambda kv: (kv[0][0], kv[0][1]))]
@@ -125,7 +132,7 @@ async def by_commune(db, viewer, den: date) -> Table:
 async def by_kind(db, viewer, tu: date, den: date) -> Table:
     grid: dict = {}
     for k, s, n in (await _run(db, scoped(select(Certificate.recognition_kind, Certificate.stars, func.count())
-                                             .where(Certificate.recognized_on >= tu, Certificate.recognized_on <= den)
+                                             .where(*recognized_in(tu, den))
                                              .group_by(Certificate.recognition_kind, Certificate.stars),
                                              viewer))).all():
         grid.setdefault(k, {})[s] = n
@@ -149,7 +156,8 @@ async def lapsed(db, viewer, tu: date, den: date) -> tuple[Table, Table]:
         names = {(r.province, r.product.lower()) for r in expired}
         for p, prod, rec in (await _run(db, scoped(select(Certificate.province, Certificate.product,
                                                             Certificate.recognized_on)
-                                                     .where(Certificate.recognized_on >= tu), viewer))).all():
+                                                     .where(unindexed(Certificate.recognized_on) >= tu),
+                                                     viewer))).all():
             k = (p, prod.lower())
             if k in names and rec > latest.get(k, date.min):
                 latest[k] = rec
@@ -171,11 +179,12 @@ async def decisions(db, viewer, tu: date, den: date) -> list[tuple]:
     """One row per recognition decision in the period, counted from the register: (province, decision no,
     date, producers, 3★, 4★, 5★). Cached with the register tables."""
     star = [func.sum(case((Certificate.stars == s, 1), else_=0)) for s in STARS]
-    q = scoped(select(Certificate.province, Certificate.decision_no, Certificate.recognized_on,
+    province = unindexed(Certificate.province)
+    q = scoped(select(province, Certificate.decision_no, Certificate.recognized_on,
                       func.count(distinct(Certificate.producer)), *star)
-               .where(Certificate.recognized_on >= tu, Certificate.recognized_on <= den)
-               .group_by(Certificate.province, Certificate.decision_no, Certificate.recognized_on)
-               .order_by(Certificate.province, Certificate.recognized_on, Certificate.decision_no), viewer)
+               .where(*recognized_in(tu, den))
+               .group_by(province, Certificate.decision_no, Certificate.recognized_on)
+               .order_by(province, Certificate.recognized_on, Certificate.decision_no), viewer)
     return [tuple(r) for r in (await _run(db, q)).all()]
 
 
