@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from core.dates import SOON_DAYS, add_months
 from core.reference import all_groups, all_provinces, all_subgroups, group_by_id, subgroup_by_id
@@ -25,6 +27,27 @@ PAGE_SIZE = 50
 
 class FilterError(ValueError):
     """A malformed filter: shown to the officer as a clear message, nothing else happens."""
+
+
+class unindexed(GenericFunction):
+    """The column itself, which SQLite's planner must not search an index for (unary +, a no-op): «in force on
+    day d» matches most of the register, and SQLite, without range statistics, searched ix_cert_recognized /
+    ix_cert_expires then read every row by rowid: 50-85 ms for 20,000 certificates instead of a 3-15 ms scan."""
+    name = "unindexed"
+    inherit_cache = True
+
+    def __init__(self, column, **kw):
+        super().__init__(column, type_=column.type, **kw)
+
+
+@compiles(unindexed)
+def _unindexed(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(element.clauses, **kw)
 
 
 def scoped(q, viewer):
