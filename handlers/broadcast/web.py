@@ -186,7 +186,7 @@ async def listing(request):
 async def list_counts(db, items: list[Broadcast]) -> dict[int, dict[str, int]]:
     """Delivery counts per status of the broadcasts shown: a finished one's from its row (`counts`, written at
     'done'), the others in one grouped query (index ix_deliveries_broadcast on (broadcast_id, status)). A done
-    broadcast without them (finished before migration 0011) gets them stored here once."""
+    broadcast without them (finished before migration 0010) gets them stored here once."""
     out: dict[int, dict[str, int]] = {b.id: dict(b.counts) for b in items if b.counts is not None}
     live = [b.id for b in items if b.counts is None]
     for i in range(0, len(live), 500):

@@ -1,4 +1,4 @@
-"""Migration 0011: broadcasts.counts / channel_counts come and go; a broadcast kept across it has none (the
+"""Migration 0010: broadcasts.counts / channel_counts come and go; a broadcast kept across it has none (the
 console's list fills them on the first visit, tests/broadcast/test_web.py)."""
 from __future__ import annotations
 

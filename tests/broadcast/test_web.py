@@ -258,7 +258,7 @@ def _list_row(body: str, bid: int) -> str:
 
 async def test_finished_broadcast_counts_are_kept_on_its_row(console, sender, make_worker):
     """At 'done' the final counts go on the broadcast row and the list and the report read them there; a done
-    broadcast without them (older than migration 0011) gets them on the first visit; running ones and cancelled
+    broadcast without them (older than migration 0010) gets them on the first visit; running ones and cancelled
     ones are always counted from the deliveries."""
     core = console.core
     await _world(core)
@@ -287,7 +287,7 @@ async def test_finished_broadcast_counts_are_kept_on_its_row(console, sender, ma
         bc.counts, bc.channel_counts = {"sent": 7, "no_route": 2}, {"console": {"sent": 7}, "none": {"no_route": 2}}
     assert '<td class="num">7</td>' in _list_row(await (await console.get("/quantri/thong-bao")).text(), 1)
     assert (await (await console.get("/quantri/thong-bao/1/tien-do")).json())["outcomes"]["delivered"] == 7
-    # a done broadcast from before 0011: counted once, then kept; the pages look the same as before
+    # a done broadcast from before 0010: counted once, then kept; the pages look the same as before
     async with core.sessionmaker() as s, s.begin():
         bc = await s.get(Broadcast, 1)
         bc.counts = bc.channel_counts = None

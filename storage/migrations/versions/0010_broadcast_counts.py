@@ -1,6 +1,6 @@
 """broadcasts.counts and channel_counts: a finished broadcast's final delivery counts (the console's pages)
 
-Revision ID: 0011_broadcast_counts
+Revision ID: 0010_broadcast_counts
 Revises: 0009_audit_indexes
 Create Date: 2026-12-02 02:00:00
 """
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0011_broadcast_counts'
+revision = '0010_broadcast_counts'
 down_revision = '0009_audit_indexes'
 branch_labels = None
 depends_on = None
