@@ -16,13 +16,8 @@ import pytest
 from playwright.async_api import async_playwright, expect
 from sqlalchemy import select
 
-from channels.telegram import TelegramChannel
-from core.app import Core
-from core.runtime import Runtime
 from storage.models import Certificate, Identity, Role, User
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram.conftest import free_port
-from tests.web.test_browser import CHROMIUM, shot
+from tests.web.browser import CHROMIUM, console_bot, shot
 
 OFFICER = 4242
 PRODUCERS = {5001: "cao_bang", 5002: "cao_bang", 5003: "cao_bang", 5004: "dong_thap"}
@@ -30,17 +25,8 @@ PRODUCERS = {5001: "cao_bang", 5002: "cao_bang", 5003: "cao_bang", 5004: "dong_t
 
 @pytest.fixture
 async def bot(make_settings, sqlite_url, today):
-    async with FakeTelegram() as tg:
-        port = free_port()
-        settings = make_settings(sqlite_url, telegram_token=tg.token, telegram_api_url=tg.url, web_console=True,
-                                 http_host="127.0.0.1", http_port=port, public_url=f"http://127.0.0.1:{port}")
-        rt = Runtime(settings, core=Core(settings))
-        rt.add_channel(TelegramChannel(rt, poll_timeout=1))
-        await rt.start(with_scheduler=False)
-        try:
-            yield tg, rt
-        finally:
-            await rt.stop()
+    async with console_bot(make_settings, sqlite_url, worker=True) as (tg, rt, base):
+        yield tg, rt
 
 
 async def _world(tg, rt) -> None:

@@ -8,32 +8,18 @@ import pytest
 from playwright.async_api import async_playwright
 from sqlalchemy import select
 
-from channels.telegram import TelegramChannel
-from core.app import Core
-from core.runtime import Runtime
 from core.web import auth
 from storage.models import CallListEntry, Identity, Role, User
-from tests.fakes.telegram_api import FakeTelegram
+from tests.web.browser import CHROMIUM, console_bot
 from tests.reach.test_console import seed
-from tests.telegram.conftest import free_port
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 
 
 @pytest.fixture
 async def running(make_settings, sqlite_url, today):
-    async with FakeTelegram() as tg:
-        port = free_port()
-        settings = make_settings(sqlite_url, telegram_token=tg.token, telegram_api_url=tg.url, web_console=True,
-                                 http_host="127.0.0.1", http_port=port, public_url=f"http://127.0.0.1:{port}")
-        rt = Runtime(settings, core=Core(settings))
-        rt.add_channel(TelegramChannel(rt, poll_timeout=1))
-        await rt.start(with_worker=False, with_scheduler=False)
-        try:
-            yield rt, f"http://127.0.0.1:{port}"
-        finally:
-            await rt.stop()
+    async with console_bot(make_settings, sqlite_url, worker=False) as (tg, rt, base):
+        yield rt, base
 
 
 async def _officer_link(core, base: str) -> str:

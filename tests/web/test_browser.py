@@ -16,15 +16,9 @@ import pytest
 from playwright.async_api import async_playwright
 from sqlalchemy import select
 
-from channels.telegram import TelegramChannel
-from core.app import Core
-from core.runtime import Runtime
 from storage.models import Identity, Role
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram.conftest import free_port
+from tests.web.browser import CHROMIUM, SHOTS, console_bot, shot  # noqa: F401 (re-exported)
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 CHAT = 4242
 HEADER = "Tên sản phẩm,Chủ thể,Xã/phường,Tỉnh/thành,Nhóm,Số sao,Số quyết định,Ngày công nhận,Loại hình chủ thể,Hình thức"
 ROWS = ["Miến dong Nguyên Bình,HTX Miến dong,Xã Nguyên Bình,Cao Bằng,Thực phẩm,{s},12/QĐ-UBND,5/3/2025,HTX,mới",
@@ -34,25 +28,8 @@ ROWS = ["Miến dong Nguyên Bình,HTX Miến dong,Xã Nguyên Bình,Cao Bằng,
 
 @pytest.fixture
 async def bot_with_console(make_settings, sqlite_url, today):
-    async with FakeTelegram() as tg:
-        port = free_port()
-        settings = make_settings(sqlite_url, telegram_token=tg.token, telegram_api_url=tg.url, web_console=True,
-                                 http_host="127.0.0.1", http_port=port, public_url=f"http://127.0.0.1:{port}")
-        rt = Runtime(settings, core=Core(settings))
-        rt.add_channel(TelegramChannel(rt, poll_timeout=1))
-        await rt.start(with_worker=False, with_scheduler=False)
-        try:
-            yield tg, rt
-        finally:
-            await rt.stop()
-
-
-async def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        await page.set_viewport_size({"width": width, "height": 900})
-        await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    await page.set_viewport_size({"width": 1280, "height": 900})
+    async with console_bot(make_settings, sqlite_url, worker=False) as (tg, rt, base):
+        yield tg, rt
 
 
 async def test_officer_signs_in_imports_and_downloads_the_report(bot_with_console, tmp_path):

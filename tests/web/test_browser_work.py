@@ -14,31 +14,17 @@ import pytest
 from playwright.async_api import async_playwright
 from sqlalchemy import select, update
 
-from channels.telegram import TelegramChannel
-from core.app import Core
-from core.runtime import Runtime
 from handlers.console.product import DELIVERY_TEXT
 from storage.models import Identity, Role, User
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram.conftest import free_port
-from tests.web.test_browser import CHROMIUM, shot
+from tests.web.browser import CHROMIUM, console_bot, shot
 
 OFFICER, PRODUCER = 5151, 6161
 
 
 @pytest.fixture
 async def bot_and_worker(make_settings, sqlite_url, today):
-    async with FakeTelegram() as tg:
-        port = free_port()
-        settings = make_settings(sqlite_url, telegram_token=tg.token, telegram_api_url=tg.url, web_console=True,
-                                 http_host="127.0.0.1", http_port=port, public_url=f"http://127.0.0.1:{port}")
-        rt = Runtime(settings, core=Core(settings))
-        rt.add_channel(TelegramChannel(rt, poll_timeout=1))
-        await rt.start(with_worker=True, with_scheduler=False)
-        try:
-            yield tg, rt
-        finally:
-            await rt.stop()
+    async with console_bot(make_settings, sqlite_url, worker=True) as (tg, rt, base):
+        yield tg, rt
 
 
 async def _say(tg, chat: int, push) -> str:
