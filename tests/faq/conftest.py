@@ -5,7 +5,7 @@ import pytest
 
 import core.faq as faq
 from handlers.faq import repo
-from tests.web.conftest import serve
+from tests.web.conftest import console, sqlite_console  # noqa: F401 (the signed-out console fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -15,15 +15,3 @@ def faq_base():
     yield
     faq.install(None, None)
     repo.forget_sync()
-
-
-@pytest.fixture
-async def console(db_url, make_core):
-    async with serve(make_core(db_url, public_url="http://console.test", web_console=True)) as c:
-        yield c
-
-
-@pytest.fixture
-async def sqlite_console(sqlite_url, make_core):
-    async with serve(make_core(sqlite_url, public_url="http://console.test", web_console=True)) as c:
-        yield c
