@@ -15,6 +15,7 @@ TEMPLATE_DIR = ROOT / "content" / "vi" / "templates"
 LABELS = ROOT / "content" / "vi" / "buttons.yml"
 VALIDATION = ROOT / "content" / "vi" / "validation.yml"
 WEB_ERRORS = ROOT / "content" / "vi" / "web_errors.yml"
+WEB_TEXTS = ROOT / "content" / "vi" / "web_texts.yml"
 
 
 def _vn_date(value) -> str:
@@ -48,9 +49,15 @@ def labels() -> dict:
     return _texts(LABELS)
 
 
+def _entry(path: Path, key: str):
+    node = _texts(path)
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
 def _text(path: Path, key: str, values: dict) -> str:
-    section, name = key.split(".", 1)
-    text = _texts(path)[section][name]
+    text = _entry(path, key)
     return text.format(**values) if values else text
 
 
@@ -69,6 +76,17 @@ def web_error(key: str, /, **values) -> str:
     return _text(WEB_ERRORS, key, values)
 
 
+def web_text(key: str, /, **values) -> str:
+    """A word or message of the officers' console, from content/vi/web_texts.yml: "calls.already_called"."""
+    return _text(WEB_TEXTS, key, values)
+
+
+def web_texts(key: str, /) -> dict | list:
+    """A table of console words (code -> what the officer reads, or column headings), from
+    content/vi/web_texts.yml: "broadcast.status"."""
+    return _entry(WEB_TEXTS, key).copy()
+
+
 def reply(name: str, /, buttons=None, *, file=None, request_contact: bool = False, **ctx) -> Reply:
     """A Reply whose text is the template `name` rendered with ctx; it carries the template id and data."""
     return Reply(render(name, **ctx), buttons or [], file=file, request_contact=request_contact,
@@ -79,4 +97,4 @@ def render_string(source: str, **ctx) -> str:
     return environment().from_string(source).render(**ctx).strip()
 
 
-__all__ = ["render", "reply", "label", "validation", "render_string", "environment", "Markup", "escape", "TEMPLATE_DIR", "Path"]
+__all__ = ["render", "reply", "label", "validation", "web_error", "web_text", "web_texts", "render_string", "environment", "Markup", "escape", "TEMPLATE_DIR", "Path"]

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from core.permissions import province_id_of, province_name
+from core.templates import web_text
 from storage.models import Code, Identity, Role, User, WebSession, utcnow
 from storage.users import aware
 
@@ -42,12 +43,12 @@ class Viewer:
     @property
     def role_label(self) -> str:
         if self.admin:
-            return "Quản trị viên"
-        return "Cán bộ toàn quốc" if self.national else "Cán bộ " + ", ".join(sorted(self.provinces))
+            return web_text("roles.admin")
+        return web_text("roles.national") if self.national else web_text("roles.provincial", provinces=", ".join(sorted(self.provinces)))
 
     @property
     def scope_label(self) -> str:
-        return "toàn quốc" if self.national else ", ".join(sorted(self.provinces))
+        return web_text("roles.national_scope") if self.national else ", ".join(sorted(self.provinces))
 
 
 def _hash(raw: str) -> str:

@@ -23,6 +23,7 @@ from core.tabular import MAX_BYTES, read_table
 from core.text import parse_id
 from core.web.exports import XLSX_MIME, download, xlsx_bytes
 from core.web.keys import CORE, DB, VIEWER
+from core.templates import validation, web_text
 from core.web.render import bad_request, not_found, page, redirect
 from storage.models import WebUpload
 
@@ -57,8 +58,8 @@ class Records:
     required: set[str]
     key: Callable[[Any], tuple]                 # values -> what makes two rows the same (duplicates in a file)
     order: str                                  # the model column the list is sorted by, newest first
-    clash: str = "đã có mục trùng"
-    outside_scope: Callable[[str], str] = lambda province: f"tỉnh {province} ngoài phạm vi của bạn"
+    clash: str = validation("records.duplicate")
+    outside_scope: Callable[[str], str] = lambda province: validation("records.outside_scope", province=province)
     dates: set[str] = field(default_factory=set)
     long_text: set[str] = field(default_factory=set)
 
@@ -160,7 +161,7 @@ class Pages:
 
     # --- import: upload → row-by-row check (bad cells marked) → confirm, all or nothing ------------
     async def import_form(self, request):
-        return page(request, "web/record_import_form", active=self.k.slug, title=f"Nhập {self.k.noun}", k=self.k,
+        return page(request, "web/record_import_form", active=self.k.slug, title=web_text("records.import_title", noun=self.k.noun), k=self.k,
                     max_mb=MAX_BYTES // (1024 * 1024))
 
     async def upload(self, request):
@@ -168,12 +169,10 @@ class Pages:
         f = post.get("file")
         back = f"{self.k.base}/nhap"
         if f is None or not hasattr(f, "file") or not getattr(f, "filename", ""):
-            return bad_request(request, "Bạn chưa chọn tệp. Chọn tệp .xlsx hoặc .csv rồi bấm «Kiểm tra tệp».",
-                               back=back)
+            return bad_request(request, web_text("console.no_file"), back=back)
         data = f.file.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            return bad_request(request, f"Tệp quá lớn (tối đa {MAX_BYTES // (1024 * 1024)} MB). "
-                               "Không có gì thay đổi.", back=back)
+            return bad_request(request, web_text("console.file_too_big", max_mb=MAX_BYTES // (1024 * 1024)), back=back)
         up = WebUpload(user_id=request[VIEWER].user_id, filename=str(f.filename)[:200], data=data, status="checked")
         request[DB].add(up)
         await request[DB].flush()
@@ -197,7 +196,7 @@ class Pages:
             if not checked.errors:
                 key = self.k.key(checked.values)
                 if key in seen:
-                    checked.errors["name"] = f"trùng với dòng {seen[key]}"
+                    checked.errors["name"] = validation("records.duplicate_line", line=seen[key])
                 seen.setdefault(key, row.line)
             if checked.errors:
                 bad[row.line] = {f: [why] for f, why in checked.errors.items()}
@@ -214,7 +213,7 @@ class Pages:
         only_errors = request.query.get("loi") == "1"
         r = await self._check_file(request, up)
         shown = [row for row in r["rows"] if not only_errors or row.line in r["bad"]]
-        return page(request, "web/record_import_check", active=self.k.slug, title="Kiểm tra tệp", k=self.k, up=up,
+        return page(request, "web/record_import_check", active=self.k.slug, title=web_text("console.check_title"), k=self.k, up=up,
                     r=r, shown=shown[:PREVIEW_ROWS], more=max(0, len(shown) - PREVIEW_ROWS), only_errors=only_errors,
                     bad_fields=sorted({f for p in r["bad"].values() for f in p}))
 
@@ -240,7 +239,7 @@ class Pages:
         up.status = "imported"
         await audit(db, uid, f"{self.k.audit_prefix}.web_import", file=up.filename, upload_id=up.id,
                     total=len(r["good"]), created=created, updated=len(r["good"]) - created)
-        return page(request, "web/record_import_done", active=self.k.slug, title="Đã nhập", k=self.k, up=up,
+        return page(request, "web/record_import_done", active=self.k.slug, title=web_text("console.imported_title"), k=self.k, up=up,
                     total=len(r["good"]), created=created)
 
     async def template(self, request):

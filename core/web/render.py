@@ -5,11 +5,11 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from core.templates import environment, web_error
+from core.templates import environment, web_error, web_text
 from core.web.keys import COUNTS, NAV as EXTRA_NAV, VIEWER
 
-NAV = [("tong-quan", "Tổng quan", "/quantri/"), ("san-pham", "Sản phẩm", "/quantri/san-pham"),
-       ("nhap", "Nhập danh sách", "/quantri/nhap"), ("bao-cao", "Báo cáo", "/quantri/bao-cao")]
+NAV = [("tong-quan", web_text("nav.overview"), "/quantri/"), ("san-pham", web_text("nav.products"), "/quantri/san-pham"),
+       ("nhap", web_text("nav.imports"), "/quantri/nhap"), ("bao-cao", web_text("nav.report"), "/quantri/bao-cao")]
 
 
 def qs(params: dict, **changes) -> str:
@@ -23,7 +23,7 @@ def html(request: web.Request, template: str, **ctx) -> str:
     viewer = request.get(VIEWER)
     nav = NAV + list(request.app.get(EXTRA_NAV, []))
     base = dict(viewer=viewer, csrf=viewer.csrf if viewer else "", nav=nav, counts=request.get(COUNTS) or {}, active=ctx.pop("active", ""),
-                title=ctx.pop("title", "Quản trị OCOP"), qs=qs)
+                title=ctx.pop("title", web_text("console.title")), qs=qs)
     return environment().get_template(f"{template}.j2").render(**base, **ctx)
 
 

@@ -16,6 +16,7 @@ import time
 
 from sqlalchemy import select
 
+from core.templates import render
 from handlers.broadcast import sending
 from handlers.broadcast.progress import Progress
 from delivery.senders import Senders
@@ -33,8 +34,7 @@ class Terminal:
     def __call__(self, bc, summ) -> None:
         if bc.id != self.bid:
             return
-        line = (f"Đã gửi {summ['sent']}/{bc.total} · chặn {summ['blocked']} · lỗi {summ['failed']}"
-                f" · còn {summ['pending']}")
+        line = render("broadcast/run_progress", total=bc.total, **summ)
         now = time.monotonic()
         if line != self._last and (now - self._at > 0.5 or summ["pending"] == 0):
             print(line, file=self.out, flush=True)
@@ -72,8 +72,7 @@ async def deliver(sm, settings, bid: int, *, out=None) -> int:
     try:
         rec = await worker.recover()
         if any(rec.values()):
-            print(f"Khôi phục sau lần chạy bị dừng: {rec['requeued']} tin xếp lại hàng đợi, "
-                  f"{rec['unknown']} tin không rõ đã gửi hay chưa (không gửi lại).", file=out, flush=True)
+            print(render("broadcast/run_recovered", **rec), file=out, flush=True)
 
         async def done() -> bool:
             return await _pending_sendable(sm, bid, senders) == 0
@@ -90,12 +89,10 @@ async def deliver(sm, settings, bid: int, *, out=None) -> int:
         bc = await s.get(Broadcast, bid)
         summ = sending.summary(await sending.counts(s, bid))
     if interrupted:
-        print(f"Đã dừng giữa chừng: còn {summ['pending']} tin. `python bot.py run` (hoặc "
-              f"`python bot.py broadcast --resume {bid}`) sẽ gửi tiếp.", file=out, flush=True)
+        print(render("broadcast/run_interrupted", pending=summ["pending"], id=bid), file=out, flush=True)
         return 130
     left = summ["pending"]
-    print(f"Kết quả: đã nhận {summ['sent']}/{bc.total}, chặn/ngừng nhận {summ['blocked']}, lỗi {summ['failed']}"
-          + (f", còn {left} tin chờ kênh khác (`python bot.py run` sẽ gửi)" if left else "") + ".", file=out)
+    print(render("broadcast/run_result", total=bc.total, **summ), file=out)
     print(f"sent={summ['sent']} blocked={summ['blocked']} failed={summ['failed']} pending={left} "
           f"total={bc.total} unknown={(await _unknown(sm, bid))}", file=out, flush=True)
     return 0

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from core.templates import render
+from core.templates import render, validation
 from core.text import html_to_plain
 
-PLACEHOLDERS = {"ten": "tên người nhận", "tinh": "tỉnh của người nhận"}
+PLACEHOLDERS = {"ten": validation("broadcast.placeholder_ten"), "tinh": validation("broadcast.placeholder_tinh")}
 LIMITS = {"telegram": 4096, "zalo": 2000, "console": 4096}
 _VAR = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _OTHER_JINJA = re.compile(r"\{%|%\}|\{#|#\}")
@@ -37,19 +37,19 @@ def check(text: str) -> Checked:
     """Parse the officer's text: which placeholders it uses, and what is wrong with it."""
     out = Checked(text=text)
     if not text.strip():
-        out.errors.append("Nội dung đang trống.")
+        out.errors.append(validation("broadcast.text_empty"))
     if _OTHER_JINJA.search(text):
-        out.errors.append("Chỉ dùng được chỗ điền dạng {{ ten }}; không dùng {% … %} hay {# … #}.")
+        out.errors.append(validation("broadcast.jinja_other"))
     for m in _VAR.finditer(text):
         name = m.group(1).strip()
         if name not in PLACEHOLDERS:
-            out.errors.append(f"Không có chỗ điền «{{{{ {name} }}}}». Dùng được: "
-                              + ", ".join(f"{{{{ {k} }}}} ({v})" for k, v in PLACEHOLDERS.items()) + ".")
+            allowed = ", ".join(f"{{{{ {k} }}}} ({v})" for k, v in PLACEHOLDERS.items())
+            out.errors.append(validation("broadcast.placeholder_unknown", field=f"{{{{ {name} }}}}", allowed=allowed))
         elif name not in out.placeholders:
             out.placeholders.append(name)
     rest = _VAR.sub("", text)
     if "{{" in rest or "}}" in rest:
-        out.errors.append("Có dấu {{ hoặc }} chưa đóng/mở đúng.")
+        out.errors.append(validation("broadcast.braces"))
     return out
 
 
@@ -96,9 +96,7 @@ def validate_for(checked: Checked, recipients, values_of) -> list[str]:
             if n:
                 over[r.identity.channel] = max(over.get(r.identity.channel, 0), n)
     for p, n in missing.items():
-        errors.append(f"{n} người nhận chưa có {PLACEHOLDERS[p]} cho «{{{{ {p} }}}}». "
-                      "Bỏ chỗ điền này hoặc thu hẹp đối tượng.")
+        errors.append(validation("broadcast.placeholder_missing", count=n, what=PLACEHOLDERS[p], field=f"{{{{ {p} }}}}"))
     for ch, n in over.items():
-        errors.append(f"Tin quá dài cho {ch.capitalize()} (giới hạn {LIMITS.get(ch, 4096)} ký tự), "
-                      f"cần bớt {n} ký tự.")
+        errors.append(validation("broadcast.too_long_for", channel=ch.capitalize(), limit=LIMITS.get(ch, 4096), over=n))
     return errors

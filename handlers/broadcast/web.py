@@ -24,6 +24,7 @@ from core.reference import all_groups, all_provinces, group_by_id, province_by_i
 from core.text import parse_id
 from core.web.exports import download
 from core.web.keys import CORE, DB, VIEWER
+from core.templates import validation, web_text, web_texts
 from core.web.render import bad_request, not_found, page, redirect
 from delivery.queue import enqueue_user
 from handlers.broadcast import sending, templates
@@ -32,10 +33,9 @@ from handlers.broadcast.when import MAX_AHEAD, parse_date, parse_datetime
 from storage.models import Broadcast, Delivery, User, utcnow
 
 BASE = "/quantri/thong-bao"
-STATUS = {"draft": "nháp", "scheduled": "đã hẹn giờ", "running": "đang gửi", "done": "xong", "cancelled": "đã hủy"}
-OUTCOME = {"delivered": "Đã nhận", "blocked": "Chặn bot / ngừng nhận", "outside_window": "Ngoài 7 ngày Zalo",
-           "no_route": "Không có kênh liên lạc", "failed": "Lỗi", "unknown": "Không rõ đã nhận chưa"}
-CHANNELS = {"telegram": "Telegram", "zalo": "Zalo", "console": "Dòng lệnh", "none": "Không có kênh"}
+STATUS = web_texts("broadcast.status")
+OUTCOME = web_texts("broadcast.outcome")
+CHANNELS = web_texts("broadcast.channel")
 MAX_TEXT = 3500
 STARS = (3, 4, 5)
 
@@ -99,30 +99,30 @@ def read_form(form, scope: Scope, today: date, tz, *, need_when: bool = False) -
     provs = [str(p) for p in c.raw["tinh"] if p]
     for p in provs:
         if not province_by_id(p):
-            c.errors["tinh"] = f"không có tỉnh «{p}»"
+            c.errors["tinh"] = validation("broadcast.province_unknown", value=p)
         elif not scope.allows(p):
-            c.errors["tinh"] = f"tỉnh {province_name(p)} ngoài phạm vi của bạn"
+            c.errors["tinh"] = validation("broadcast.outside_scope", province=province_name(p))
     if provs:
         seg["provinces"] = list(dict.fromkeys(provs))
     groups = [str(g) for g in c.raw["nhom"] if g]
     if any(group_by_id(g) is None for g in groups):
-        c.errors["nhom"] = "nhóm sản phẩm không có trong danh mục"
+        c.errors["nhom"] = validation("broadcast.group_unknown")
     elif groups:
         seg["groups"] = list(dict.fromkeys(groups))
     stars = [str(s) for s in c.raw["sao"] if s]
     if any(s not in ("3", "4", "5") for s in stars):
-        c.errors["sao"] = "hạng sao chỉ là 3, 4 hoặc 5"
+        c.errors["sao"] = validation("broadcast.stars_bad")
     elif stars:
         seg["stars"] = sorted({int(s) for s in stars})
     if c.raw["chude"]:
         if c.raw["chude"] not in TOPIC_NAMES:
-            c.errors["chude"] = "chủ đề không có trong danh sách"
+            c.errors["chude"] = validation("broadcast.topic_unknown")
         else:
             seg["topic"] = c.raw["chude"]
     if c.raw["het_han"].strip():
         d = _date(c.raw["het_han"].strip(), today)
         if d is None:
-            c.errors["het_han"] = "ngày không đúng (ví dụ 31/12/2026)"
+            c.errors["het_han"] = validation("broadcast.date_bad")
         else:
             seg["expiring_before"] = d.isoformat()
     c.segment = seg
@@ -131,11 +131,11 @@ def read_form(form, scope: Scope, today: date, tz, *, need_when: bool = False) -
         when = _when(c.raw["luc"], today, tz) if c.raw["luc"] else None
         now = utcnow()
         if when is None:
-            c.errors["luc"] = "chưa có giờ gửi, hoặc giờ không đúng (ví dụ 20/12/2026 08:00)"
+            c.errors["luc"] = validation("broadcast.time_bad")
         elif when <= now:
-            c.errors["luc"] = "giờ gửi đã qua"
+            c.errors["luc"] = validation("broadcast.time_past")
         elif when > now + MAX_AHEAD:
-            c.errors["luc"] = "giờ gửi xa quá một năm"
+            c.errors["luc"] = validation("broadcast.time_far")
         c.when = when
     return c
 
@@ -143,7 +143,7 @@ def read_form(form, scope: Scope, today: date, tz, *, need_when: bool = False) -
 def _check_text(c: Composed) -> None:
     checked = templates.check(c.text)
     if len(c.text) > MAX_TEXT:
-        checked.errors.append(f"Nội dung dài quá {MAX_TEXT} ký tự.")
+        checked.errors.append(validation("broadcast.text_long", max=MAX_TEXT))
     if checked.errors:
         c.errors["text"] = " ".join(checked.errors)
 
@@ -164,7 +164,7 @@ def _province_choices(scope: Scope) -> list[tuple[str, str]]:
 def _form_page(request, c: Composed, *, status: int = 200, preview=None, notice: str = "",
                draft: Broadcast | None = None, count: tuple[int, int] | None = None):
     scope = scope_of(request[VIEWER])
-    return page(request, "web/broadcast_form", active="thong-bao", title="Soạn thông báo", v=c.raw, errors=c.errors,
+    return page(request, "web/broadcast_form", active="thong-bao", title=web_text("broadcast.compose_title"), v=c.raw, errors=c.errors,
                 provinces=_province_choices(scope), groups=[(g.id, g.name) for g in all_groups()], stars=STARS,
                 topics=TOPICS, placeholders=templates.PLACEHOLDERS, preview=preview, notice=notice, draft=draft,
                 count=count, scope_label=scope.label(), http_status=status)
@@ -178,7 +178,7 @@ async def listing(request):
         q = q.where(Broadcast.status == tt)
     items = [b for b in await db.scalars(q) if visible(viewer, b)][:200]
     counts = await list_counts(db, items)
-    return page(request, "web/broadcasts", active="thong-bao", title="Thông báo", items=items, statuses=STATUS, tt=tt,
+    return page(request, "web/broadcasts", active="thong-bao", title=web_text("broadcast.title"), items=items, statuses=STATUS, tt=tt,
                 summaries={b: sending.summary(c) for b, c in counts.items()}, describe=describe,
                 local=lambda d: _local(request, d))
 
@@ -250,7 +250,7 @@ async def compose(request):
     form = await request.post()
     action = str(form.get("action", ""))
     if action not in ("xem-truoc", "gui-thu", "luu-nhap", "gui-ngay", "hen-gio"):
-        return bad_request(request, "Không rõ bạn muốn làm gì. Không có gì thay đổi.", back=BASE + "/moi")
+        return bad_request(request, web_text("broadcast.unknown_action"), back=BASE + "/moi")
     draft = None
     if did := parse_id(str(form.get("nhap", ""))):
         draft = await _broadcast_by_id(request, did)
@@ -269,7 +269,7 @@ async def compose(request):
         c.errors["text"] = " ".join(prep.errors)
         return _form_page(request, c, status=400, draft=draft)
     if not prep.recipients:
-        c.errors["segment"] = "Không có ai nhận với các điều kiện này. Bạn nới điều kiện ra."
+        c.errors["segment"] = web_text("broadcast.nobody")
         return _form_page(request, c, status=400, draft=draft)
     if action == "xem-truoc":
         sample = prep.recipients[0]
@@ -297,9 +297,9 @@ async def _test(request, c: Composed, draft):
     queued = await enqueue_user(db, viewer.user_id, Reply(templates.render_message(c.text, values)),
                                 key=f"bctest:{viewer.user_id}:{secrets.token_hex(6)}", kind="notice")
     if not queued:
-        c.errors["test"] = "Bạn chưa có kênh chat nào nhận được tin (hãy nhắn cho bot trước)."
+        c.errors["test"] = web_text("broadcast.no_own_chat")
         return _form_page(request, c, status=400, draft=draft)
-    return _form_page(request, c, draft=draft, notice="Đã gửi thử vào chat của bạn với bot. Kiểm tra rồi gửi thật.")
+    return _form_page(request, c, draft=draft, notice=web_text("broadcast.test_sent"))
 
 
 async def _save_draft(request, c: Composed, draft):
@@ -343,7 +343,7 @@ async def detail(request):
             bc.channel_counts = per_channel
     per_channel = sending.channel_outcomes(per_channel)
     top = sum(rep["outcomes"].values())
-    return page(request, "web/broadcast", active="thong-bao", title=f"Thông báo #{bc.id}", bc=bc, r=rep,
+    return page(request, "web/broadcast", active="thong-bao", title=web_text("broadcast.item_title", id=bc.id), bc=bc, r=rep,
                 channels=per_channel, channel_names=CHANNELS, outcome_names=OUTCOME, top=top,
                 manage=may_manage(request[VIEWER], bc), segment=describe(bc.segment or {}),
                 when=_local(request, bc.scheduled_at), created=_local(request, bc.created_at))
@@ -352,7 +352,7 @@ async def detail(request):
 async def progress(request):
     bc = await _broadcast(request)
     if bc is None:
-        return _json({"error": "không tìm thấy"}, 404)
+        return _json({"error": web_text("broadcast.not_found")}, 404)
     rep = await _report(request[DB], bc)
     return _json({k: rep[k] for k in ("status", "status_label", "total", "done", "percent", "finished", "outcomes")})
 
@@ -362,8 +362,8 @@ async def cancel(request):
     if bc is None or not may_manage(request[VIEWER], bc):
         return not_found(request)
     if bc.status not in sending.ACTIVE:
-        return bad_request(request, f"Thông báo #{bc.id} đã {STATUS.get(bc.status, bc.status)}, không huỷ được nữa. "
-                           "Không có gì thay đổi.", back=f"{BASE}/{bc.id}")
+        return bad_request(request, web_text("broadcast.not_cancellable", id=bc.id, status=STATUS.get(bc.status, bc.status)),
+                           back=f"{BASE}/{bc.id}")
     if bc.status == "draft":
         await audit(request[DB], request[VIEWER].user_id, "broadcast.draft_delete", broadcast_id=bc.id)
         await request[DB].delete(bc)
@@ -381,7 +381,7 @@ async def unreached_csv(request):
 
 
 def routes(r) -> None:
-    r.nav("thong-bao", "Thông báo", BASE)
+    r.nav("thong-bao", web_text("broadcast.title"), BASE)
     r.get("/thong-bao", listing)
     r.get("/thong-bao/moi", new)
     r.post("/thong-bao/moi", compose)

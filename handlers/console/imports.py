@@ -6,6 +6,7 @@ from handlers.products.importer import COLUMNS, REQUIRED, import_certificates
 from core.text import parse_id
 from core.web.exports import XLSX_MIME, download, xlsx_bytes
 from core.web.keys import CORE, DB, VIEWER
+from core.templates import web_text
 from core.web.render import bad_request, not_found, page, redirect
 from core.audit import audit
 from storage.models import WebUpload
@@ -20,7 +21,7 @@ def _allowed(viewer):
 
 
 async def form(request):
-    return page(request, "web/import_form", active="nhap", title="Nhập danh sách", labels=LABELS,
+    return page(request, "web/import_form", active="nhap", title=web_text("nav.imports"), labels=LABELS,
                 required=REQUIRED, max_mb=MAX_BYTES // (1024 * 1024))
 
 
@@ -28,11 +29,10 @@ async def upload(request):
     post = await request.post()
     f = post.get("file")
     if f is None or not hasattr(f, "file") or not getattr(f, "filename", ""):
-        return bad_request(request, "Bạn chưa chọn tệp. Chọn tệp .xlsx hoặc .csv rồi bấm «Kiểm tra tệp».",
-                           back="/quantri/nhap")
+        return bad_request(request, web_text("console.no_file"), back="/quantri/nhap")
     data = f.file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        return bad_request(request, f"Tệp quá lớn (tối đa {MAX_BYTES // (1024 * 1024)} MB). Không có gì thay đổi.",
+        return bad_request(request, web_text("console.file_too_big", max_mb=MAX_BYTES // (1024 * 1024)),
                            back="/quantri/nhap")
     up = WebUpload(user_id=request[VIEWER].user_id, filename=str(f.filename)[:200], data=data, status="checked")
     request[DB].add(up)
@@ -67,7 +67,7 @@ async def check(request):
     report = await import_certificates(request[DB], up.data, up.filename, today=request.app[CORE].today(),
                                        dry_run=True, allowed_provinces=_allowed(viewer))
     table = _table(up, report, only_errors) if not report.file_error else None
-    return page(request, "web/import_check", active="nhap", title="Kiểm tra tệp", up=up, r=report, t=table,
+    return page(request, "web/import_check", active="nhap", title=web_text("console.check_title"), up=up, r=report, t=table,
                 only_errors=only_errors, labels=LABELS)
 
 
@@ -87,7 +87,7 @@ async def confirm(request):
     up.status = "imported"
     await audit(db, viewer.user_id, "web.import_certificates", file=up.filename, upload_id=up.id,
                 total=report.total, created=report.created, updated=report.updated, unchanged=report.unchanged)
-    return page(request, "web/import_done", active="nhap", title="Đã nhập", up=up, r=report)
+    return page(request, "web/import_done", active="nhap", title=web_text("console.imported_title"), up=up, r=report)
 
 
 async def template(request):

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from core.web.exports import XLSX_MIME, csv_bytes, download, xlsx_bytes
 from core.web.keys import CORE, DB, VIEWER
+from core.templates import web_text, web_texts
 from core.web.render import bad_request, error_page, page
 from handlers.console.queries import (PAGE_SIZE, PRODUCER_TYPES, RECOGNITION_KINDS, STATUS, STATUS_OF_VIEW,
                                       FilterError, Filters, cert_status, group_name, group_options, parse_filters,
@@ -14,10 +15,9 @@ from handlers.console.queries import (PAGE_SIZE, PRODUCER_TYPES, RECOGNITION_KIN
 from handlers.console.snapshot import cached, scope_key
 from storage.models import Certificate, Identity
 
-EXPORT_HEADER = ["Mã", "Tên sản phẩm", "Chủ thể", "Loại hình chủ thể", "Số điện thoại", "Xã/phường",
-                 "Tỉnh/thành", "Nhóm", "Phân nhóm", "Số sao", "Số quyết định", "Ngày công nhận", "Ngày hết hạn",
-                 "Hình thức", "Tình trạng", "Ngày thu hồi", "Đã nhận trên bot", "Liên lạc được"]
-STATUS_TEXT = {"valid": "còn hạn", "soon": "sắp hết hạn", "expired": "hết hạn", "revoked": "thu hồi"}
+EXPORT_HEADER = web_texts("products.export_header")
+STATUS_TEXT = web_texts("certificate_status")
+YES, NOT_YET, NO = web_text("console.has"), web_text("console.not_yet"), web_text("console.has_not")
 MAX_EXPORT = 100_000
 
 
@@ -26,7 +26,7 @@ def _filters(request):
     try:
         return parse_filters(request.query, request[VIEWER]), None
     except FilterError as exc:
-        return None, bad_request(request, f"{exc} Không có gì thay đổi.", back="/quantri/san-pham")
+        return None, bad_request(request, web_text("console.no_change", problem=exc), back="/quantri/san-pham")
     except PermissionError:
         return None, error_page(request, 403, "out_of_scope", back="/quantri/san-pham")
 
@@ -48,7 +48,7 @@ async def register(request):
     items = [dict(c=c, reach=r, status=cert_status(c, today), group=group_name(c.group),
                   subgroup=subgroup_name(c.subgroup)) for c, r in rows]
     communes = await cached(db, ("communes", scope_key(viewer)), lambda: _communes(db, viewer, today))
-    return page(request, "web/register", active="san-pham", title="Sản phẩm", f=f, items=items, total=total,
+    return page(request, "web/register", active="san-pham", title=web_text("products.title"), f=f, items=items, total=total,
                 pages=pages, groups=group_options(), subgroups=subgroup_options(f.nhom or None), statuses=STATUS, status_param=STATUS_OF_VIEW,
                 provinces=province_options(viewer), communes=communes, status_text=STATUS_TEXT)
 
@@ -83,8 +83,8 @@ async def _export_rows(request, f):
         out.append([c.id, c.product, c.producer, PRODUCER_TYPES.get(c.producer_type or "", ""), c.phone or "",
                     c.commune or "", c.province, group_name(c.group), subgroup_name(c.subgroup), c.stars, c.decision_no, c.recognized_on,
                     c.expires_on, RECOGNITION_KINDS.get(c.recognition_kind or "", ""),
-                    STATUS_TEXT[cert_status(c, today)], c.revoked_on, "có" if c.owner_user_id else "chưa",
-                    "có" if c.owner_user_id in reachable else "không"])
+                    STATUS_TEXT[cert_status(c, today)], c.revoked_on, YES if c.owner_user_id else NOT_YET,
+                    YES if c.owner_user_id in reachable else NO])
     return out
 
 

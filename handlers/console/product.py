@@ -8,6 +8,7 @@ from handlers.products.claims import create_claim_code, deep_link
 from handlers.products.repo import AUTHORITY_LABEL
 from core.text import parse_id
 from core.web.keys import CORE, DB, VIEWER
+from core.templates import web_text, web_texts
 from core.web.render import bad_request, not_found, page, redirect
 from handlers.console.queries import (PRODUCER_TYPES, RECOGNITION_KINDS, cert_status, group_name, subgroup_name,
                                       subgroup_options)
@@ -15,12 +16,8 @@ from core.audit import audit
 from storage.models import Certificate, Code, Delivery, Identity, KeyValue, Reminder, User, utcnow
 from storage.users import aware
 
-STATUS_TEXT = {"valid": "còn hạn", "soon": "sắp hết hạn", "expired": "hết hạn", "revoked": "thu hồi"}
-DELIVERY_TEXT = {"queued": "đang chờ gửi", "claimed": "đang gửi", "sending": "đang gửi", "sent": "đã gửi",
-                 "failed": "gửi lỗi", "blocked": "người nhận đã chặn bot", "opted_out": "đã hủy nhận tin",
-                 "cancelled": "đã hủy", "outside_window": "ngoài 7 ngày tương tác (Zalo)",
-                 "quota": "hết hạn mức (Zalo)", "unreachable": "không liên lạc được",
-                 "unknown": "không rõ (máy chủ dừng khi đang gửi)"}
+STATUS_TEXT = web_texts("certificate_status")
+DELIVERY_TEXT = web_texts("delivery_status")
 
 
 async def _cert_in_scope(request) -> Certificate | None:
@@ -89,7 +86,7 @@ async def set_subgroup(request):
         return not_found(request)
     value = str((await request.post()).get("subgroup", "")).strip()
     if value and value not in {sid for sid, _n, _g in subgroup_options(cert.group)}:
-        return bad_request(request, "Phân nhóm này không thuộc nhóm của sản phẩm. Không có gì thay đổi.",
+        return bad_request(request, web_text("products.subgroup_not_in_group"),
                            back=f"/quantri/san-pham/{cert.id}")
     if (cert.subgroup or "") != value:
         await audit(request[DB], request[VIEWER].user_id, "web.subgroup", cert_id=cert.id,

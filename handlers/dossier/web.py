@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from core.permissions import province_id_of, province_values
 from core.reference import all_provinces
 from core.web.keys import DB, VIEWER
+from core.templates import web_text
 from core.web.render import bad_request, page
 from flows import content
 from flows import dossier as flow
@@ -139,13 +140,13 @@ async def dossier_page(request):
         known = {p.name for p in all_provinces()}
         if province in known:
             raise web.HTTPForbidden()
-        return bad_request(request, f"Không có tỉnh/thành «{province[:40]}».", back="/quantri/ho-so")
+        return bad_request(request, web_text("dossier.no_province", province=province[:40]), back="/quantri/ho-so")
     f = await scope_funnel(request[DB], request.app[WALKS], viewer, province)
-    return page(request, "web/dossier_funnel", active="ho-so", title="Hồ sơ", f=f, steps=f.step_rows(),
+    return page(request, "web/dossier_funnel", active="ho-so", title=web_text("dossier.title"), f=f, steps=f.step_rows(),
                 missing=f.missing_rows(), provinces=provinces if len(provinces) > 1 else [], province=province)
 
 
 def routes(r) -> None:
     r.app[WALKS] = {}
-    r.nav("ho-so", "Hồ sơ", "/quantri/ho-so")
+    r.nav("ho-so", web_text("nav.dossier"), "/quantri/ho-so")
     r.get("/ho-so", dossier_page)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core import clock
 from core.dates import DateError, parse_vn_date
 from core.reference import match_group, match_province
-from core.templates import validation
+from core.templates import validation, web_text
 from storage.models import Fair
 
 FIELDS = ["name", "organiser", "place", "province", "start_date", "end_date", "registration_deadline",
@@ -153,9 +153,10 @@ def ics_bytes(fair: Fair, province_label: str = "") -> bytes:
     where = ", ".join(x for x in (fair.place, province_label) if x)
     if where:
         ev.add("location", where)
-    lines = [x for x in (fair.organiser and f"Đơn vị tổ chức: {fair.organiser}",
-                         fair.registration_deadline and f"Hạn đăng ký: {fair.registration_deadline:%d/%m/%Y}",
-                         fair.contact and f"Liên hệ: {fair.contact}", fair.description) if x]
+    lines = [x for x in (fair.organiser and web_text("fairs.ics_organiser", organiser=fair.organiser),
+                         fair.registration_deadline
+                         and web_text("fairs.ics_deadline", date=f"{fair.registration_deadline:%d/%m/%Y}"),
+                         fair.contact and web_text("fairs.ics_contact", contact=fair.contact), fair.description) if x]
     if lines:
         ev.add("description", "\n".join(lines))
     if fair.link:

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.templates import validation
+from core.templates import validation, web_text, web_texts
 from core.web.records import Checked, Records, register
 from handlers.fairs.repo import COLUMNS, REQUIRED, check_fair, save_fair
 from storage.models import Fair
 
 FORM = ["name", "province", "place", "start_date", "end_date", "registration_deadline", "organiser",
         "contact", "link", "description"]
-LABELS = {"name": "Tên hội chợ", "province": "Tỉnh/thành", "place": "Địa điểm", "start_date": "Ngày bắt đầu",
-          "end_date": "Ngày kết thúc", "registration_deadline": "Hạn đăng ký", "organiser": "Đơn vị tổ chức",
-          "contact": "Liên hệ", "link": "Đường dẫn (http:// hoặc https://)", "description": "Mô tả",
-          "target_groups": "Nhóm sản phẩm"}
+LABELS = web_texts("fairs.field")
 DATES = {"start_date", "end_date", "registration_deadline"}
 
 
@@ -47,7 +44,7 @@ def to_form(fair: Fair) -> dict:
 
 
 FAIRS = Records(
-    slug="hoi-cho", title="Hội chợ", noun="hội chợ", model=Fair, fields=FORM, labels=LABELS,
+    slug="hoi-cho", title=web_text("fairs.title"), noun=web_text("fairs.noun"), model=Fair, fields=FORM, labels=LABELS,
     list_template="web/fairs", audit_prefix="fair", check=check, province_of=lambda v: v["province"],
     find=find, create=create, update=update, to_form=to_form, columns=COLUMNS, required=REQUIRED,
     key=lambda v: (v["name"], v["start_date"], v["province"]), order="start_date",

@@ -17,14 +17,12 @@ from core.faq.check import MIN_PARAPHRASES
 from core.faq.content import ID_RE, Entry
 from core.text import fold
 from core.web.keys import CORE, DB, VIEWER
+from core.templates import validation, web_text, web_texts
 from core.web.render import error_page, not_found, page, redirect
 from handlers.faq import repo
 
 FIELDS = ["id", "file", "question", "paraphrases", "answer", "basis", "sources"]
-LABELS = {"id": "Mã mục (chữ thường không dấu, gạch dưới)", "file": "Chủ đề (tệp)", "question": "Câu hỏi",
-          "paraphrases": f"Các cách hỏi khác (mỗi dòng một cách, ít nhất {MIN_PARAPHRASES})",
-          "answer": "Câu trả lời (mẫu Jinja2, chỉ dùng <b>, <i>, <a href>)", "basis": "Căn cứ",
-          "sources": "Nguồn (mỗi dòng một nguồn)"}
+LABELS = {**web_texts("faq.field"), "paraphrases": web_text("faq.field.paraphrases", min=MIN_PARAPHRASES)}
 STALE_MONTHS = 12
 
 
@@ -51,34 +49,34 @@ def _files() -> list[str]:
     return sorted({e.file for e in repo.faq.base_renderer().engine.entries.values() if e.file})
 
 
-# --- the problems of the content check, in Vietnamese --------------------------------------------
+# --- the problems of the content check (core/faq/check.py, English) -> content/vi/validation.yml faq.* --
 VN = [
-    (r"duplicate id", "mã mục này đã có — chọn mã khác"),
-    (r"id must be snake_case", "mã mục chỉ gồm chữ thường không dấu, số và gạch dưới (2–40 ký tự, bắt đầu bằng chữ)"),
-    (r"missing sources", "thiếu nguồn: mỗi câu trả lời cần ít nhất một nguồn"),
-    (r"missing question", "thiếu câu hỏi"),
-    (r"missing answer", "thiếu câu trả lời"),
-    (r"missing basis", "thiếu căn cứ"),
-    (r"only (\d+) paraphrases", r"mới có \1 cách hỏi khác, cần ít nhất " + str(MIN_PARAPHRASES)),
-    (r"paraphrase (.+) is also in entry (\w+)", r"cách hỏi \1 đã thuộc mục \2"),
-    (r"empty paraphrase", "có cách hỏi trống (chỉ dấu câu)"),
-    (r"answer longer than (\d+)", r"câu trả lời dài quá \1 ký tự"),
-    (r"answer template error: (.*)", r"mẫu câu trả lời (Jinja2) bị lỗi cú pháp: \1"),
-    (r"answer does not render: (.*)", r"mẫu câu trả lời (Jinja2) không hiển thị được: \1"),
-    (r"tag <(\w+)> not allowed", r"thẻ <\1> không được dùng (chỉ <b>, <i>, <a href>)"),
-    (r"unbalanced|unclosed", "thẻ HTML mở và đóng không khớp"),
-    (r"bare '<' or '&'", "ký tự < hoặc & đứng riêng: viết &lt; hoặc &amp;"),
-    (r"lacks 'Căn cứ:'", "câu trả lời thiếu dòng «Căn cứ:»"),
+    (r"duplicate id", "faq.duplicate_id"),
+    (r"id must be snake_case", "faq.bad_id"),
+    (r"missing sources", "faq.missing_sources"),
+    (r"missing question", "faq.missing_question"),
+    (r"missing answer", "faq.missing_answer"),
+    (r"missing basis", "faq.missing_basis"),
+    (r"only (?P<n>\d+) paraphrases", "faq.few_paraphrases"),
+    (r"paraphrase (?P<text>.+) is also in entry (?P<other>\w+)", "faq.paraphrase_taken"),
+    (r"empty paraphrase", "faq.empty_paraphrase"),
+    (r"answer longer than (?P<n>\d+)", "faq.answer_long"),
+    (r"answer template error: (?P<error>.*)", "faq.template_error"),
+    (r"answer does not render: (?P<error>.*)", "faq.does_not_render"),
+    (r"tag <(?P<tag>\w+)> not allowed", "faq.tag_not_allowed"),
+    (r"unbalanced|unclosed", "faq.unbalanced"),
+    (r"bare '<' or '&'", "faq.bare_char"),
+    (r"answer lacks '", "faq.lacks_basis"),
 ]
 
 
 def in_vietnamese(problem: str) -> str:
     text = problem.split(": ", 1)[1] if re.match(r"^[\w.]+:[\w?]+: ", problem) else problem
-    for pattern, vn in VN:
+    for pattern, key in VN:
         m = re.search(pattern, text)
         if m:
-            return m.expand(vn)
-    return "nội dung chưa qua kiểm tra: " + text
+            return validation(key, **m.groupdict(), min=MIN_PARAPHRASES)
+    return validation("faq.unchecked", problem=text)
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -91,7 +89,7 @@ async def overview(request):
     edited = await repo.overridden_ids(db)
     entries = [engine.entries[i] for i in engine.order]
     stale = {e.id for e in entries if _stale(e.reviewed, today)}
-    return page(request, "web/faq", active="faq", title="Câu hỏi thường gặp", misses=misses, entries=entries,
+    return page(request, "web/faq", active="faq", title=web_text("faq.title"), misses=misses, entries=entries,
                 stale=stale, edited=edited, questions={i: e.question for i, e in engine.entries.items()},
                 can_edit=can_edit(viewer))
 
@@ -101,8 +99,7 @@ def _as_form(e: Entry) -> dict:
             "answer": e.answer, "basis": e.basis, "sources": "\n".join(e.sources)}
 
 
-SHOWN = {"question": "Câu hỏi", "paraphrases": "Cách hỏi", "answer": "Câu trả lời", "basis": "Căn cứ",
-         "sources": "Nguồn"}
+SHOWN = web_texts("faq.shown")
 
 
 def _text(value) -> str:
@@ -125,7 +122,7 @@ async def _history(request, faq_id: str) -> list[dict]:
 async def _form(request, values: dict, errors: list[str], entry: Entry | None, status: int = 200):
     db = request[DB]
     faq_id = entry.id if entry else ""
-    return page(request, "web/faq_form", active="faq", title="Sửa mục FAQ" if entry else "Thêm mục FAQ",
+    return page(request, "web/faq_form", active="faq", title=web_text("faq.edit_title" if entry else "faq.new_title"),
                 fields=FIELDS, labels=LABELS, v=values, errors=errors, entry=entry, files=_files(),
                 saved=request.query.get("luu") == "1" and not errors,
                 can_edit=can_edit(request[VIEWER]), history=await _history(request, faq_id) if entry else [],
@@ -134,7 +131,7 @@ async def _form(request, values: dict, errors: list[str], entry: Entry | None, s
 
 
 def _slug(text: str) -> str:
-    words = re.sub(r"[^a-z0-9 ]", " ", fold(text).replace("đ", "d")).split()
+    words = re.sub(r"[^a-z0-9 ]", " ", fold(text)).split()
     slug = "_".join(words)[:40].strip("_")
     return slug if ID_RE.match(slug or "") else ""
 
@@ -182,7 +179,7 @@ async def save(request):
     file = (raw["file"] if create else current.file) or ""
     errors = []
     if create and file not in _files():
-        errors.append("chọn một chủ đề (tệp) trong danh sách")
+        errors.append(validation("faq.pick_file"))
     entry = Entry(id=faq_id, question=raw["question"], paraphrases=_lines(raw["paraphrases"]),
                   answer=raw["answer"], basis=raw["basis"], sources=_lines(raw["sources"]),
                   reviewed=request.app[CORE].today(), file=file)

@@ -15,6 +15,7 @@ from core import clock
 from core.permissions import province_id_of, province_name, province_values
 from core.text import parse_id
 from core.web.keys import DB, VIEWER
+from core.templates import web_text, web_texts
 from core.web.render import bad_request, not_found, page, redirect
 from handlers.console.product import DELIVERY_TEXT
 from handlers.console.report_data import _variants as _values
@@ -22,8 +23,9 @@ from handlers.officer.chat import MIN_ANSWER, answer_question, mark_faq
 from storage.models import Delivery, OfficerQuestion, User, question_key
 from storage.users import aware
 
-STATUSES = {"moi": ("open", "Mới"), "da-tra-loi": ("answered", "Đã trả lời")}
-ORDERS = {"cu-nhat": "Chờ lâu nhất trước", "moi-nhat": "Mới nhất trước"}
+STATUSES = {"moi": ("open", web_text("questions.status.open")),
+            "da-tra-loi": ("answered", web_text("questions.status.answered"))}
+ORDERS = web_texts("questions.order")
 MAX_ANSWER = 3000
 
 
@@ -63,9 +65,9 @@ async def inbox(request, *, error: str = "", draft: dict | None = None, http_sta
     if viewer.national:
         provinces = sorted({province_name(province_id_of(v)) or v for v in await db.scalars(
             select(OfficerQuestion.province).distinct()) if v})
-    return page(request, "web/questions", active="cau-hoi", title="Câu hỏi của chủ thể", rows=rows,
+    return page(request, "web/questions", active="cau-hoi", title=web_text("questions.title"), rows=rows,
                 f=dict(tt=tt, xep=order, tinh=tinh, hoi=hoi), statuses=STATUSES, orders=ORDERS, provinces=provinces,
-                names=lambda v: province_name(province_id_of(v)) if v else "không rõ tỉnh",
+                names=lambda v: province_name(province_id_of(v)) if v else web_text("questions.no_province"),
                 delivery_text=DELIVERY_TEXT, error=error, draft=draft or {}, waited=lambda q: (clock.now() - aware(q.created_at)).days,
                 http_status=http_status)
 
@@ -83,12 +85,12 @@ async def answer(request):
     form = await request.post()
     text = str(form.get("answer", "")).strip()
     if q.status != "open":
-        return bad_request(request, f"Câu hỏi #{q.id} đã được trả lời rồi. Không có gì thay đổi.",
+        return bad_request(request, web_text("questions.already_answered", id=q.id),
                            back="/quantri/cau-hoi?tt=da-tra-loi")
     if len(text) < MIN_ANSWER or len(text) > MAX_ANSWER:
-        why = (f"Câu trả lời cần ít nhất {MIN_ANSWER} ký tự." if len(text) < MIN_ANSWER
-               else f"Câu trả lời dài quá {MAX_ANSWER} ký tự.")
-        return await inbox(request, error=why + " Chưa gửi gì cho chủ thể.", draft={q.id: text}, http_status=400)
+        why = (web_text("questions.answer_short", min=MIN_ANSWER) if len(text) < MIN_ANSWER
+               else web_text("questions.answer_long", max=MAX_ANSWER))
+        return await inbox(request, error=why, draft={q.id: text}, http_status=400)
     await answer_question(request[DB], q, request[VIEWER].user_id, text)
     return redirect(f"/quantri/cau-hoi?tt=da-tra-loi#q{q.id}")
 
@@ -98,7 +100,7 @@ async def faq(request):
     if q is None:
         return not_found(request)
     if q.status != "answered":
-        return bad_request(request, "Chỉ đánh dấu được câu hỏi đã trả lời. Không có gì thay đổi.",
+        return bad_request(request, web_text("questions.faq_needs_answer"),
                            back="/quantri/cau-hoi")
     form = await request.post()
     await mark_faq(request[DB], q, request[VIEWER].user_id, form.get("candidate") == "1")
@@ -106,7 +108,7 @@ async def faq(request):
 
 
 def routes(r) -> None:
-    r.nav("cau-hoi", "Câu hỏi", "/quantri/cau-hoi", badge=open_count)
+    r.nav("cau-hoi", web_text("nav.questions"), "/quantri/cau-hoi", badge=open_count)
     r.get("/cau-hoi", inbox)
     r.post("/cau-hoi/{id}/tra-loi", answer)
     r.post("/cau-hoi/{id}/faq", faq)

@@ -14,24 +14,11 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 
+from core.templates import web_text, web_texts
 from storage.models import CallListEntry, utcnow
 
-REASONS = {
-    "no_route": "không có kênh liên lạc (chưa dùng bot, không có số điện thoại)",
-    "phone_only": "chỉ có số điện thoại, mốc này không gửi ZNS",
-    "zns_off": "chỉ có số điện thoại, chưa cấu hình ZNS",
-    "no_zalo": "số điện thoại không dùng Zalo / không nhận được ZNS",
-    "bad_phone": "số điện thoại không hợp lệ",
-    "refused": "đã từ chối nhận tin Zalo (ZNS)",
-    "opted_out": "đã hủy nhận tin (/stop)",
-    "template_error": "lỗi mẫu tin ZNS (đã báo quản trị)",
-    "billing": "ZNS tạm dừng do lỗi thanh toán",
-    "outside_window": "Zalo OA: quá 7 ngày chưa nhắn, không có số điện thoại",
-    "blocked": "đã chặn bot / tài khoản không còn",
-    "failed": "gửi lỗi nhiều lần",
-}
-HEADERS = ["id", "tỉnh", "xã/phường", "sản phẩm", "chủ thể", "số điện thoại", "hết hạn", "mốc nhắc",
-           "lý do", "chi tiết", "đã gọi lúc", "kết quả gọi"]
+REASONS = web_texts("calls.reason")
+HEADERS = web_texts("calls.header")
 
 
 @dataclass
@@ -189,7 +176,7 @@ def export(entries: list[Entry], fmt: str = "csv") -> bytes:
         from openpyxl import Workbook
         wb = Workbook()
         ws = wb.active
-        ws.title = "Cần liên hệ"
+        ws.title = web_text("calls.sheet")
         ws.append(HEADERS)
         for e in entries:
             ws.append(_cells(e))

@@ -20,6 +20,7 @@ from core.permissions import province_id_of, province_name
 from core.text import parse_id
 from core.web.exports import XLSX_MIME, download
 from core.web.keys import DB, VIEWER
+from core.templates import web_text, web_texts
 from core.web.render import bad_request, error_page, not_found, page, qs, redirect
 from handlers.reach import calllist
 from storage.models import CallListEntry
@@ -28,7 +29,7 @@ BASE = "/quantri/goi-dien"
 MAX_NOTE = 300
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
-VIEWS = {"mo": "Chưa gọi", "da-goi": "Đã gọi"}
+VIEWS = web_texts("calls.view")
 
 
 def scope(viewer) -> set[str] | None:
@@ -97,7 +98,7 @@ async def listing(request, *, error: str = "", draft: dict | None = None, http_s
     trang = min(_page_number(query.get("trang")), pages)
     params = _params(f)
     entries = await calllist.by_ids(request[DB], ids[(trang - 1) * PAGE_SIZE:trang * PAGE_SIZE])
-    return page(request, "web/call_list", active="goi-dien", title="Gọi điện cho chủ thể",
+    return page(request, "web/call_list", active="goi-dien", title=web_text("calls.title"),
                 entries=entries, total=total, f=f, views=VIEWS,
                 reasons=calllist.REASONS, provinces=await _provinces(request), error=error, draft=draft or {},
                 params=params, trang=trang, pages=pages, first=(trang - 1) * PAGE_SIZE + 1, query=qs(params),
@@ -127,20 +128,20 @@ async def mark(request):
     sent = str(form.get("back", ""))[:300]
     back = BASE + sent if sent.startswith("?") and sent.isprintable() and " " not in sent else BASE
     if entry.called_at is not None:
-        return bad_request(request, f"Mục #{entry.id} đã được ghi nhận là đã gọi. Không có gì thay đổi.", back=back)
+        return bad_request(request, web_text("calls.already_called", id=entry.id), back=back)
     if len(note) > MAX_NOTE:                         # the same page and filters again, the note kept
-        return await listing(request, error=f"Ghi chú kết quả dài quá {MAX_NOTE} ký tự. Chưa ghi nhận gì.",
+        return await listing(request, error=web_text("calls.note_too_long", max=MAX_NOTE),
                              draft={entry.id: note}, http_status=400,
                              query=MultiDict(parse_qsl(back[len(BASE) + 1:])))
     n = await calllist.mark_called(request[DB], entry.id, viewer.user_id, scope(viewer), note)
     if not n:                                        # closed meanwhile by someone else
-        return bad_request(request, f"Mục #{entry.id} đã được ghi nhận là đã gọi. Không có gì thay đổi.", back=back)
+        return bad_request(request, web_text("calls.already_called", id=entry.id), back=back)
     await audit(request[DB], viewer.user_id, "call_list_called", entry=entry.id, rows=n, note=note, source="web")
     return redirect(back)
 
 
 def routes(r) -> None:
-    r.nav("goi-dien", "Gọi điện", BASE, badge=open_count)
+    r.nav("goi-dien", web_text("nav.calls"), BASE, badge=open_count)
     r.get("/goi-dien", listing)
     r.get("/goi-dien.{fmt:csv|xlsx}", export)
     r.post("/goi-dien/{id}/da-goi", mark)

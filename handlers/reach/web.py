@@ -13,6 +13,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy import or_, update
 
+from core.templates import web_text
 from storage.models import Delivery, utcnow
 
 log = logging.getLogger("ocop.reach")
@@ -45,7 +46,7 @@ def add_routes(app: web.Application, settings, sessionmaker) -> None:
         async with sessionmaker() as s, s.begin():
             row = await fetch(s, request.match_info["token"])
             if row is None:
-                return web.Response(status=404, text="Liên kết không còn hiệu lực (quá 7 ngày) hoặc không đúng.",
+                return web.Response(status=404, text=web_text("console.link_expired"),
                                     content_type="text/plain", charset="utf-8")
             name = quote(row.filename)
             return web.Response(body=row.content, content_type=row.mime,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core.dates import DateError, parse_vn_date
 from core.permissions import province_id_of, province_name
 from core.reference import all_provinces
-from core.templates import validation
+from core.templates import validation, web_text, web_texts
 from core.text import parse_id
 from core.web.exports import csv_bytes, download
 from core.web.keys import CORE, DB, VIEWER
@@ -39,7 +39,7 @@ def _roles_query(viewer):
 async def officers(request, *, error: str = "", values: dict | None = None, status: int = 200):
     viewer = request[VIEWER]
     rows = (await request[DB].execute(_roles_query(viewer))).all()
-    return page(request, "web/officers", active="can-bo", title="Cán bộ", rows=rows, names=province_name,
+    return page(request, "web/officers", active="can-bo", title=web_text("audit.officers_title"), rows=rows, names=province_name,
                 provinces=[(p.id, p.name) for p in all_provinces()], error=error, v=values or {},
                 admin_ids=request.app[CORE].settings.admin_ids, http_status=status)
 
@@ -124,7 +124,7 @@ async def _log_rows(request, limit):
 async def log(request):
     rows, f, error = await _log_rows(request, LOG_LIMIT)
     actions = sorted(set(await request[DB].scalars(select(AuditLog.action).distinct())))
-    return page(request, "web/audit", active="nhat-ky", title="Nhật ký", rows=rows, f=f, error=error,
+    return page(request, "web/audit", active="nhat-ky", title=web_text("audit.title"), rows=rows, f=f, error=error,
                 actions=actions, limit=LOG_LIMIT, http_status=400 if error else 200)
 
 
@@ -132,7 +132,7 @@ async def log_csv(request):
     rows, _, error = await _log_rows(request, EXPORT_LIMIT)
     if error:
         return bad_request(request, error, back="/quantri/nhat-ky")
-    data = csv_bytes(["Thời điểm (UTC)", "Người làm", "Mã người", "Việc", "Chi tiết"],
+    data = csv_bytes(web_texts("audit.header"),
                      ([a.created_at.strftime("%Y-%m-%d %H:%M:%S"), name or "", a.actor_user_id or "", a.action,
                        _detail(a.detail)] for a, name in rows))
     return download(data, "nhat-ky.csv", "text/csv; charset=utf-8")
@@ -143,8 +143,8 @@ def _detail(detail) -> str:
 
 
 def routes(r) -> None:
-    r.nav("can-bo", "Cán bộ", "/quantri/can-bo")
-    r.nav("nhat-ky", "Nhật ký", "/quantri/nhat-ky")
+    r.nav("can-bo", web_text("nav.officers"), "/quantri/can-bo")
+    r.nav("nhat-ky", web_text("nav.audit"), "/quantri/nhat-ky")
     r.get("/can-bo", officers)
     r.post("/can-bo", grant)
     r.post("/can-bo/{id}/thu-hoi", revoke)

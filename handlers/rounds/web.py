@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 from core.dates import DateError
-from core.templates import validation
+from core.templates import validation, web_text, web_texts
 from core.web.records import Checked, Records, register
 from handlers.rounds.repo import RoundError, RoundInput, check_round, create_round, find_round
 from storage.models import EvaluationRound
 
 FORM = ["province", "name", "deadline", "evaluation", "where"]
-LABELS = {"province": "Tỉnh/thành", "name": "Tên đợt", "deadline": "Hạn đăng ký (dd/mm/yyyy)",
-          "evaluation": "Ngày đánh giá (không bắt buộc)", "where": "Nơi nộp hồ sơ (không bắt buộc)"}
+LABELS = web_texts("rounds.field")
 COLUMNS = {"province": ["Tỉnh", "Tỉnh/thành phố", "Tỉnh thành", "province"],
            "name": ["Tên đợt", "Đợt", "Tên", "name"],
            "deadline": ["Hạn đăng ký", "Hạn nộp hồ sơ", "Hạn", "deadline"],
@@ -49,7 +48,7 @@ def to_form(rnd) -> dict:
 
 
 ROUNDS = Records(
-    slug="dot-danh-gia", title="Đợt đánh giá", noun="đợt đánh giá", model=EvaluationRound, fields=FORM, labels=LABELS,
+    slug="dot-danh-gia", title=web_text("rounds.title"), noun=web_text("rounds.noun"), model=EvaluationRound, fields=FORM, labels=LABELS,
     list_template="web/rounds", audit_prefix="round", check=check, province_of=lambda d: d.province,
     find=find_round, create=create, update=update, to_form=to_form, columns=COLUMNS, required=REQUIRED,
     key=lambda d: (d.province, d.name, d.deadline), order="registration_deadline",

@@ -34,7 +34,7 @@ def test_placeholders_are_filled():
 
 VALIDATION_USE = re.compile(r'validation\(\s*"([a-z_]+)\.([a-z_]+)"')
 # a key passed on as a value, as the fairs' date checks do: _date(…, "fairs.start")
-VALIDATION_PASSED = re.compile(r'"((?:fairs|rounds|products|dates|tables|roles)\.[a-z_]+)"')
+VALIDATION_PASSED = re.compile(r'"((?:fairs|rounds|products|dates|tables|roles|faq|broadcast|records)\.[a-z_]+)"')
 
 
 def test_every_validation_message_used_in_code_exists_and_none_is_unused():
@@ -61,3 +61,34 @@ def test_every_web_error_page_used_in_code_exists_and_none_is_unused():
             used |= set(re.findall(r'error_page\(request, \d+, "([a-z_]+)"', path.read_text(encoding="utf-8")))
     assert used == set(defined)
     assert all(set(entry) == {"heading", "message"} for entry in defined.values())
+
+
+WEB_TEXT_USE = re.compile(r'web_texts?\(\s*"([a-z_.-]+)"')
+QUOTED_KEY = re.compile(r'"([a-z_]+(?:\.[a-z_-]+)+)"')
+
+
+def _leaves(node, prefix=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, f"{prefix}{k}.")
+    else:
+        yield prefix[:-1]
+
+
+def test_every_console_text_used_in_code_exists_and_none_is_unused():
+    """content/vi/web_texts.yml: web_text("a.b") and web_texts("a") (a whole table) name keys that exist;
+    every key is read by some code (a key passed on as a value, "faq.edit_title" if … else …, counts)."""
+    from core.templates import WEB_TEXTS, _texts
+    defined = set(_leaves(_texts(WEB_TEXTS)))
+    nodes = {".".join(k.split(".")[:i]) for k in defined for i in range(1, k.count(".") + 2)}
+    called, quoted = set(), set()
+    for folder in ("core", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if "web_text" in text:
+                called |= set(WEB_TEXT_USE.findall(text))
+                quoted |= set(QUOTED_KEY.findall(text)) & nodes
+    assert called <= nodes, called - nodes
+    used = called | quoted
+    unused = {k for k in defined if not any(k == u or k.startswith(u + ".") for u in used)}
+    assert not unused, unused
