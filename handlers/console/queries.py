@@ -70,7 +70,7 @@ def cert_status(c, today: date) -> str:
 
 @dataclass
 class Filters:
-    tinh: str = ""      # province (official name); national viewers only, others are checked
+    tinh: str = ""      # province as linked (official name; compared by its id); others are checked
     xa: str = ""        # commune
     nhom: str = ""      # group id
     pn: str = ""        # QĐ 26 sub-group id (phân nhóm); "-" = not recorded

@@ -23,29 +23,23 @@ TABLES = ("roles", *NAMED)
 log = logging.getLogger("alembic.runtime.migration")
 
 
-def _rewrite(tables, convert) -> int:
-    """UPDATE each distinct stored value to convert(value); returns how many values were left unknown."""
+def _rewrite(tables, convert) -> None:
+    """UPDATE each distinct stored value to convert(value) (None: unknown, left as it is and logged)."""
     conn = op.get_bind()
-    unknown = 0
     for table in tables:
         t = sa.table(table, sa.column("province"))
         for value, n in conn.execute(sa.select(t.c.province, sa.func.count()).where(
                 t.c.province.is_not(None), t.c.province != "").group_by(t.c.province)).all():
             new = convert(value)
             if new is None:
-                unknown += n
                 log.warning("0011: %s.province %r (%d rows) is no known province; left as it is", table, value, n)
             elif new != value:
                 conn.execute(sa.update(t).where(t.c.province == value).values(province=new))
-    return unknown
 
 
 def _to_id(value: str):
-    from core.reference import match_province, province_by_id
-    if province_by_id(value):
-        return value
-    m = match_province(value)
-    return m.province.id if m else None
+    from core.reference import province_id_of
+    return province_id_of(value)
 
 
 def _to_name(value: str):
