@@ -36,7 +36,7 @@ async def subscriptions(core, n_producers: int) -> None:
 
     from storage.models import Subscription
     rnd = random.Random(5)
-    groups, provinces = [g.id for g in all_groups()], [p.name for p in all_provinces()]
+    groups, provinces = [g.id for g in all_groups()], [p.id for p in all_provinces()]
     topics = ["hoi_cho", "dot_danh_gia", "tap_huan", "chinh_sach"]
     rows = [dict(user_id=u, province=provinces[u % len(provinces)], groups=rnd.sample(groups, 2),
                  topics=rnd.sample(topics, 2), active=True, updated_at=bench_web.NOW)

@@ -60,7 +60,7 @@ async def seed(sm, n_certs: int) -> float:
             for i in range(lo, min(n_certs, lo + 10_000)):
                 rec = TODAY - timedelta(days=rnd.randint(0, 36 * 30 + 120))
                 rows.append(dict(owner_user_id=(i % n_users) + 1 if rnd.random() > 0.1 else None,
-                                 product=f"Sản phẩm {i}", producer="", province="Đồng Tháp",
+                                 product=f"Sản phẩm {i}", producer="", province="dong_thap",
                                  group=GROUPS[i % 6], stars=3 + i % 3, decision_no=f"{i}/QĐ-UBND",
                                  authority="province", recognized_on=rec, expires_on=expiry_date(rec),
                                  muted=rnd.random() < 0.05, source="import", created_at=now, updated_at=now))

@@ -46,7 +46,7 @@ WORDS = ["Miến", "Trà", "Mật ong", "Gạo", "Nước mắm", "Bưởi", "Xo
 
 def build_rows(n_certs: int, n_producers: int, n_deliveries: int, n_questions: int = 200_000):
     rnd = random.Random(11)
-    provinces = [p.name for p in all_provinces()]
+    provinces = [p.id for p in all_provinces()]
     groups = [g.id for g in all_groups()]
     users, identities, certs, reminders, deliveries, broadcasts = [], [], [], [], [], []
     for u in range(1, n_producers + 1):
@@ -129,7 +129,7 @@ def part2_rows(rnd: random.Random, n_producers: int) -> dict:
     for q in range(1, 3001):
         p = provinces[q % len(provinces)]
         done = q % 2 == 0
-        questions.append(dict(id=q, user_id=(q * 7) % n_producers + 1, province=p.name, question=f"Câu hỏi số {q}?",
+        questions.append(dict(id=q, user_id=(q * 7) % n_producers + 1, province=p.id, question=f"Câu hỏi số {q}?",
                               status="answered" if done else "open", answer="Trả lời." if done else None,
                               answered_by=None, answered_at=NOW if done else None, faq_candidate=False,
                               created_at=NOW - timedelta(hours=q)))
@@ -142,7 +142,7 @@ def part2_rows(rnd: random.Random, n_producers: int) -> dict:
                           description="", target_groups=[], created_by=None, created_at=NOW))
     for r in range(1, 301):
         p = provinces[r % len(provinces)]
-        rounds.append(dict(id=r, province=p.name, name=f"Đợt {r}", registration_deadline=TODAY + timedelta(days=r - 150),
+        rounds.append(dict(id=r, province=p.id, name=f"Đợt {r}", registration_deadline=TODAY + timedelta(days=r - 150),
                            evaluation_date=None, where_to_submit="UBND xã", created_by=None, created_at=NOW))
     for i in range(1, 201):
         roles.append(dict(id=i, user_id=i, role="officer", province=provinces[i % len(provinces)].id if i % 10 else None,
@@ -160,7 +160,7 @@ def part2_rows(rnd: random.Random, n_producers: int) -> dict:
     for c in range(1, 6001):
         p = provinces[c % len(provinces)]
         calls.append(dict(id=c, reminder_key=f"cert:{c}:2026-12-01:90", kind="cert", cert_id=c, user_id=None,
-                          province=p.name, product=f"Sản phẩm {c}", producer=f"HTX số {c}", phone=f"09{c:08d}",
+                          province=p.id, product=f"Sản phẩm {c}", producer=f"HTX số {c}", phone=f"09{c:08d}",
                           commune=f"Xã {c % 40}", expires_on=TODAY + timedelta(days=c % 365),
                           due_on=TODAY - timedelta(days=c % 30), reason=reasons[c % 4], detail="", created_at=NOW,
                           called_at=NOW if c % 6 == 0 else None, called_by=None, note=""))

@@ -126,6 +126,7 @@ def cmd_add_round(args, settings) -> int:
 
 async def _add_round(args, settings) -> int:
     from core.dates import DateError
+    from core.permissions import province_name
     from handlers.rounds.repo import check_round, create_round
     try:
         data = check_round(args.province, args.name, args.deadline, args.evaluation_date, args.where,
@@ -137,7 +138,7 @@ async def _add_round(args, settings) -> int:
         async with sm() as s, s.begin():
             rnd = await create_round(s, data)
     ev = f", đánh giá {rnd.evaluation_date:%d/%m/%Y}" if rnd.evaluation_date else ""
-    print(f"Đã thêm đợt #{rnd.id}: {rnd.name} ({rnd.province}), hạn đăng ký "
+    print(f"Đã thêm đợt #{rnd.id}: {rnd.name} ({province_name(rnd.province)}), hạn đăng ký "
           f"{rnd.registration_deadline:%d/%m/%Y}{ev}.")
     return 0
 

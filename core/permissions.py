@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.messages import Reply
-from core.reference import match_province, province_by_id
+from core.reference import province_id_of, province_name  # noqa: F401  (the one province API)
 from core.templates import render
 from storage.models import Role
 
@@ -38,27 +38,6 @@ class Scope:
         return ", ".join(province_name(p) for p in sorted(self.provinces))
 
 
-def province_name(pid: str | None) -> str:
-    p = province_by_id(pid or "")
-    return p.name if p else (pid or "")
-
-
-def province_values(pid: str) -> list[str]:
-    """Values a province may be stored as (id or display name), for SQL IN filters."""
-    p = province_by_id(pid)
-    return [pid, p.name] if p else [pid]
-
-
-def province_id_of(value: str | None) -> str | None:
-    """Normalise a stored or typed province (id, name or old name) to its id."""
-    if not value:
-        return None
-    if province_by_id(value):
-        return value
-    m = match_province(value)
-    return m.province.id if m else None
-
-
 async def roles_of(session, user_id: int) -> list[Role]:
     rows = await session.scalars(select(Role).where(Role.user_id == user_id, Role.revoked_at.is_(None),
                                                     Role.role == "officer"))
@@ -74,7 +53,7 @@ async def officer_scope(ctx) -> Scope | None:
         return None
     if any(r.province is None for r in roles):
         return Scope(national=True)
-    return Scope(national=False, provinces=frozenset(province_id_of(r.province) or r.province for r in roles))
+    return Scope(national=False, provinces=frozenset(r.province for r in roles))
 
 
 async def is_officer(ctx) -> bool:

@@ -66,6 +66,23 @@ def province_by_id(pid: str) -> Province | None:
     return next((p for p in _load()[0] if p.id == pid), None)
 
 
+@lru_cache(maxsize=1024)
+def province_id_of(value: str | None) -> str | None:
+    """A stored or typed province (id, official name, old name) as its id; None when unknown or empty."""
+    if not value:
+        return None
+    if province_by_id(value):
+        return value
+    m = match_province(value)
+    return m.province.id if m else None
+
+
+def province_name(pid: str | None) -> str:
+    """The official name to show for a province id ("dong_thap" -> "Đồng Tháp"); other values unchanged."""
+    p = province_by_id(pid or "")
+    return p.name if p else (pid or "")
+
+
 def province_by_name(name: str) -> Province | None:
     m = match_province(name)
     return m.province if m else None

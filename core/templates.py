@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from core.config import ROOT
 from core.messages import Reply
+from core.reference import province_name
 
 TEMPLATE_DIR = ROOT / "content" / "vi" / "templates"
 LABELS = ROOT / "content" / "vi" / "buttons.yml"
@@ -32,6 +33,7 @@ def environment(path: str = str(TEMPLATE_DIR)) -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters["vndate"] = _vn_date
     env.filters["vnnum"] = _vn_number
+    env.filters["province"] = province_name        # a stored province id -> its official name
     return env
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String,
                         Text, UniqueConstraint, event, false, text)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from core import clock
 from storage.sql import UTCDateTime
@@ -19,8 +19,17 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict: JSON, list: JSON}
 
 
+class ProvinceId:
+    """Every `province` column holds a province id (migration 0011): names assigned by code are normalised."""
+
+    @validates("province")
+    def _province_id(self, _key, value):
+        from core.reference import province_id_of
+        return province_id_of(value) or value     # an unknown value is refused by the caller before this
+
+
 # --- people ---------------------------------------------------------------------------------
-class User(Base):
+class User(ProvinceId, Base):
     """A person; may have several channel identities (Telegram + Zalo)."""
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,7 +79,7 @@ class FlowAnswer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class Role(Base):
+class Role(ProvinceId, Base):
     """Officer role; province NULL = national scope. Revoked rows are kept (revoked_at)."""
     __tablename__ = "roles"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -93,7 +102,7 @@ class AuditLog(Base):
     __table_args__ = (Index("ix_audit_created", "created_at", "id"), Index("ix_audit_action", "action"))
 
 
-class Subscription(Base):
+class Subscription(ProvinceId, Base):
     __tablename__ = "subscriptions"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     province: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -176,7 +185,7 @@ class FaqEdit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class OfficerQuestion(Base):
+class OfficerQuestion(ProvinceId, Base):
     """A question a producer sent to officers from the FAQ fallback."""
     __tablename__ = "officer_questions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -194,7 +203,7 @@ class OfficerQuestion(Base):
 
 
 # --- certificates, rounds, fairs --------------------------------------------------------------
-class Certificate(Base):
+class Certificate(ProvinceId, Base):
     __tablename__ = "certificates"
     __table_args__ = (UniqueConstraint("province", "decision_no", "product", name="uq_cert_register"),
                       Index("ix_cert_expires", "expires_on"),
@@ -238,11 +247,11 @@ def _certificate_search_key(_mapper, _conn, cert: Certificate) -> None:
     cert.search_key = certificate_search_key(cert.product, cert.producer, cert.commune, cert.decision_no)
 
 
-class PlanTarget(Base):
+class PlanTarget(ProvinceId, Base):
     """A plan target an officer entered on the report page ("đến 31/12/2026: 10 sản phẩm 4 sao")."""
     __tablename__ = "plan_targets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    province: Mapped[str | None] = mapped_column(String(64), index=True)   # official name; NULL = national
+    province: Mapped[str | None] = mapped_column(String(64), index=True)   # province id; NULL = national
     label: Mapped[str] = mapped_column(String(200), default="")
     due_on: Mapped[date] = mapped_column(Date)
     stars: Mapped[int | None] = mapped_column(Integer)
@@ -275,7 +284,7 @@ class WebUpload(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EvaluationRound(Base):
+class EvaluationRound(ProvinceId, Base):
     __tablename__ = "evaluation_rounds"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     province: Mapped[str] = mapped_column(String(64), index=True)
@@ -287,7 +296,7 @@ class EvaluationRound(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Fair(Base):
+class Fair(ProvinceId, Base):
     __tablename__ = "fairs"
     __table_args__ = (UniqueConstraint("name", "start_date", "province", name="uq_fair"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -386,7 +395,7 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class CallListEntry(Base):
+class CallListEntry(ProvinceId, Base):
     """A reminder no route reached: officers call the producer (handlers/reach/calllist.py)."""
     __tablename__ = "call_list"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from core.permissions import province_id_of, province_name
+from core.permissions import province_name
 from core.templates import web_text
 from storage.models import Code, Identity, Role, User, WebSession, utcnow
 from storage.users import aware
@@ -33,22 +33,28 @@ class Viewer:
     name: str
     admin: bool
     national: bool
-    provinces: frozenset[str]      # official province names (as certificates store them); empty = all
+    provinces: frozenset[str]      # province ids (as every table stores them); empty = all
     session_id: str = ""
     csrf: str = ""
 
     def allows(self, province: str | None) -> bool:
+        """May this officer see `province` (a province id)?"""
         return self.national or (province or "") in self.provinces
+
+    @property
+    def names(self) -> list[str]:
+        """The official names of the provinces in scope, sorted (what the pages show)."""
+        return sorted(province_name(p) for p in self.provinces)
 
     @property
     def role_label(self) -> str:
         if self.admin:
             return web_text("roles.admin")
-        return web_text("roles.national") if self.national else web_text("roles.provincial", provinces=", ".join(sorted(self.provinces)))
+        return web_text("roles.national") if self.national else web_text("roles.provincial", provinces=", ".join(self.names))
 
     @property
     def scope_label(self) -> str:
-        return web_text("roles.national_scope") if self.national else ", ".join(sorted(self.provinces))
+        return web_text("roles.national_scope") if self.national else ", ".join(self.names)
 
 
 def _hash(raw: str) -> str:
@@ -71,7 +77,7 @@ async def viewer_for(session, settings, user_id: int) -> Viewer | None:
         return None
     if any(r.province is None or r.role == "admin" for r in roles):
         return Viewer(user_id, name, False, True, frozenset())
-    provs = frozenset(province_name(province_id_of(r.province) or r.province) for r in roles)
+    provs = frozenset(r.province for r in roles)
     return Viewer(user_id, name, False, False, provs)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy import select
 
 from core.audit import audit
-from core.permissions import province_id_of, province_name
+from core.permissions import province_name
 from core.reference import all_provinces
 from core.tabular import MAX_BYTES, read_table
 from core.text import parse_id
@@ -49,7 +49,7 @@ class Records:
     list_template: str
     audit_prefix: str                           # "fair" → fair.web_save / fair.delete / fair.web_import
     check: Callable[[dict, Any], Checked]       # (raw strings or file cells, today) -> Checked
-    province_of: Callable[[Any], str]           # checked values -> the province written (id or name)
+    province_of: Callable[[Any], str]           # checked values -> the province id written
     find: Callable[[Any, Any], Awaitable[Any]]  # (db, values) -> the same row already stored, or None
     create: Callable[[Any, Any, int], Awaitable[Any]]   # (db, values, user id) -> row
     update: Callable[[Any, Any], None]          # (row, values)
@@ -68,26 +68,9 @@ class Records:
         return f"/quantri/{self.slug}"
 
 
-def in_scope(viewer, province: str | None) -> bool:
-    """Stored as an id ("cao_bang") or a name ("Cao Bằng"): in the viewer's provinces?"""
-    if viewer.national:
-        return True
-    pid = province_id_of(province)
-    return pid is not None and province_name(pid) in viewer.provinces
-
-
-def stored_values(viewer) -> list[str]:
-    """Every value a province of the viewer may be stored as (for SQL IN)."""
-    out = set()
-    for p in all_provinces():
-        if p.name in viewer.provinces:
-            out |= {p.id, p.name}
-    return sorted(out)
-
-
 def _scope_error(viewer, kind: Records, checked: Checked) -> None:
-    if checked.values is not None and not checked.errors and not in_scope(viewer, kind.province_of(checked.values)):
-        checked.errors["province"] = kind.outside_scope(province_name(province_id_of(kind.province_of(checked.values))))
+    if checked.values is not None and not checked.errors and not viewer.allows(kind.province_of(checked.values)):
+        checked.errors["province"] = kind.outside_scope(province_name(kind.province_of(checked.values)))
 
 
 class Pages:
@@ -100,20 +83,20 @@ class Pages:
     async def _row(self, request):
         rid = parse_id(request.match_info["id"])
         row = await request[DB].get(self.k.model, rid) if rid else None
-        return row if row is not None and in_scope(request[VIEWER], row.province) else None
+        return row if row is not None and request[VIEWER].allows(row.province) else None
 
     async def listing(self, request):
         viewer, m = request[VIEWER], self.k.model
         q = select(m)
         if not viewer.national:
-            q = q.where(m.province.in_(stored_values(viewer)))
+            q = q.where(m.province.in_(sorted(viewer.provinces)))
         rows = list(await request[DB].scalars(q.order_by(getattr(m, self.k.order).desc(), m.id).limit(500)))
         return page(request, self.k.list_template, active=self.k.slug, title=self.k.title, rows=rows, k=self.k,
-                    names=lambda v: province_name(province_id_of(v)) or v, today=request.app[CORE].today())
+                    names=province_name, today=request.app[CORE].today())
 
     def _form(self, request, values: dict, errors: dict, row, status: int = 200):
         viewer = request[VIEWER]
-        provinces = [(p.id, p.name) for p in all_provinces() if viewer.allows(p.name)]
+        provinces = [(p.id, p.name) for p in all_provinces() if viewer.allows(p.id)]
         return page(request, "web/record_form", active=self.k.slug, title=self.k.title, k=self.k, v=values,
                     errors=errors, row=row, provinces=provinces, http_status=status)
 

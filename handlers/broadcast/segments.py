@@ -18,7 +18,7 @@ from sqlalchemy import String, case, cast, distinct, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from core.reference import group_by_id
-from core.permissions import Scope, province_id_of, province_name, province_values
+from core.permissions import Scope, province_name
 from storage.models import Certificate, Identity, Subscription, User
 
 TOPICS = [
@@ -73,9 +73,8 @@ def _user_filters(segment: dict, scope: Scope | None) -> list:
     where = [User.opted_out.is_(False)]
     provs = effective_provinces(segment, scope)
     if provs:
-        values = [v for p in provs for v in province_values(p)]
-        sub_in = User.id.in_(select(Subscription.user_id).where(Subscription.province.in_(values)))  # computed once
-        where.append(User.province.in_(values) | sub_in)
+        sub_in = User.id.in_(select(Subscription.user_id).where(Subscription.province.in_(provs)))  # computed once
+        where.append(User.province.in_(provs) | sub_in)
     cert = Certificate.owner_user_id == User.id
     if segment.get("stars"):
         where.append(exists().where(cert, Certificate.stars.in_([int(s) for s in segment["stars"]])))
@@ -103,7 +102,7 @@ async def recipients(session, segment: dict, scope: Scope | None = None) -> list
     out: dict[int, Recipient] = {}
     for uid, name, prov, ident in await session.execute(q.order_by(User.id, Identity.last_interaction_at.desc())):
         if uid not in out:
-            out[uid] = Recipient(uid, ident, name or "", province_id_of(prov))
+            out[uid] = Recipient(uid, ident, name or "", prov)
     return list(out.values())
 
 
@@ -124,7 +123,7 @@ def _register_filters(segment: dict, scope: Scope | None) -> list:
     where = [Certificate.owner_user_id.is_(None), Certificate.revoked.is_(False)]
     provs = effective_provinces(segment, scope)
     if provs:
-        where.append(Certificate.province.in_([v for p in provs for v in province_values(p)]))
+        where.append(Certificate.province.in_(provs))
     if segment.get("stars"):
         where.append(Certificate.stars.in_([int(s) for s in segment["stars"]]))
     if segment.get("expiring_before"):
@@ -148,7 +147,7 @@ async def unreached(session, segment: dict, scope: Scope | None = None) -> list[
     """People of the segment with no route: every identity inactive (blocked the bot, account gone), or a
     register entry (certificate) no bot user has claimed. Broadcasts never use paid ZNS, so they are told
     by other means from the unreached CSV (phones from the register where known)."""
-    out = [Unreached(f"u{uid}", uid, name or "", province_id_of(prov), phone)
+    out = [Unreached(f"u{uid}", uid, name or "", prov, phone)
            for uid, name, prov, phone in await session.execute(
                select(User.id, User.display_name, User.province, User.phone)
                .where(~_live(), *_user_filters(segment, scope)).order_by(User.id))]
@@ -161,5 +160,5 @@ async def unreached(session, segment: dict, scope: Scope | None = None) -> list[
         who = phone or f"{producer}|{prov}"
         if who not in seen:
             seen.add(who)
-            out.append(Unreached(f"c{cid}", None, producer, province_id_of(prov), phone))
+            out.append(Unreached(f"c{cid}", None, producer, prov, phone))
     return out

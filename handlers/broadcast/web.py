@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from core.audit import audit
 from core.messages import Reply
-from core.permissions import Scope, province_id_of, province_name
+from core.permissions import Scope, province_name
 from core.reference import all_groups, all_provinces, group_by_id, province_by_id
 from core.text import parse_id
 from core.web.exports import download
@@ -42,7 +42,7 @@ STARS = (3, 4, 5)
 
 def scope_of(viewer) -> Scope:
     return Scope(national=viewer.national, admin=viewer.admin,
-                 provinces=frozenset(province_id_of(n) or n for n in viewer.provinces))
+                 provinces=viewer.provinces)
 
 
 def visible(viewer, bc: Broadcast | None) -> bool:
@@ -290,8 +290,8 @@ async def _test(request, c: Composed, draft):
     """«Gửi thử cho tôi»: the message as the officer would receive it, to their own chat (delivery path)."""
     db, viewer = request[DB], request[VIEWER]
     user = await db.get(User, viewer.user_id)
-    values = {"ten": user.display_name or "", "tinh": province_name(province_id_of(user.province)) if user.province
-              else ", ".join(sorted(viewer.provinces))}
+    values = {"ten": user.display_name or "", "tinh": province_name(user.province) if user.province
+              else ", ".join(viewer.names)}
     for p in templates.missing_values(templates.check(c.text), values):
         values[p] = f"[{templates.PLACEHOLDERS[p]}]"
     queued = await enqueue_user(db, viewer.user_id, Reply(templates.render_message(c.text, values)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.permissions import province_name
 from core.web.exports import XLSX_MIME, csv_bytes, download, xlsx_bytes
 from core.web.keys import CORE, DB, VIEWER
 from core.templates import web_text, web_texts
@@ -81,7 +82,7 @@ async def _export_rows(request, f):
     out = []
     for c in rows:
         out.append([c.id, c.product, c.producer, PRODUCER_TYPES.get(c.producer_type or "", ""), c.phone or "",
-                    c.commune or "", c.province, group_name(c.group), subgroup_name(c.subgroup), c.stars, c.decision_no, c.recognized_on,
+                    c.commune or "", province_name(c.province), group_name(c.group), subgroup_name(c.subgroup), c.stars, c.decision_no, c.recognized_on,
                     c.expires_on, RECOGNITION_KINDS.get(c.recognition_kind or "", ""),
                     STATUS_TEXT[cert_status(c, today)], c.revoked_on, YES if c.owner_user_id else NOT_YET,
                     YES if c.owner_user_id in reachable else NO])

@@ -10,7 +10,6 @@ from core.web.keys import CORE, DB, VIEWER
 from core.web.render import page
 from handlers.console.queries import group_name, group_options, scoped, unindexed
 from handlers.console.snapshot import cached, scope_key
-from core.permissions import province_values
 from storage.models import Broadcast, Certificate, Delivery, Identity, OfficerQuestion
 
 MONTHS_AHEAD = 24
@@ -25,7 +24,7 @@ async def numbers(db, viewer, today) -> dict:
     reach = {c: n for c, n in (await db.execute(reach_q)).all()}
     qq = select(func.count()).select_from(OfficerQuestion).where(OfficerQuestion.status == "open")
     if not viewer.national:
-        qq = qq.where(OfficerQuestion.province.in_([v for p in viewer.provinces for v in _variants(p)]))
+        qq = qq.where(OfficerQuestion.province.in_(sorted(viewer.provinces)))
     return dict(counts, reach=reach, open_questions=await db.scalar(qq), broadcast=await last_broadcast(db, viewer))
 
 
@@ -50,21 +49,13 @@ async def cert_numbers(db, viewer, today) -> dict:
                 expired=expired)
 
 
-def _variants(name: str) -> list[str]:
-    from core.permissions import province_id_of
-    pid = province_id_of(name)
-    return list(dict.fromkeys([name, *province_values(pid)])) if pid else [name]
-
-
 async def last_broadcast(db, viewer) -> dict | None:
     """The most recent finished or running broadcast within the scope, with its delivery rate."""
-    from core.permissions import province_id_of
-    ids = {province_id_of(p) for p in viewer.provinces}
     rows = await db.scalars(select(Broadcast).where(Broadcast.status.in_(("running", "done")))
                             .order_by(Broadcast.id.desc()).limit(50))
     for b in rows:
         provs = set((b.segment or {}).get("provinces") or [])
-        if viewer.national or (provs and provs <= ids):
+        if viewer.national or (provs and provs <= viewer.provinces):
             counts = {s: n for s, n in (await db.execute(
                 select(Delivery.status, func.count()).where(Delivery.broadcast_id == b.id)
                 .group_by(Delivery.status))).all()}

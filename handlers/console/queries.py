@@ -14,7 +14,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
 from core.dates import SOON_DAYS, add_months
-from core.reference import all_groups, all_provinces, all_subgroups, group_by_id, subgroup_by_id
+from core.reference import all_groups, all_provinces, all_subgroups, group_by_id, province_id_of, subgroup_by_id
 from core.text import fold
 from storage.models import Certificate, Identity
 
@@ -70,7 +70,7 @@ def cert_status(c, today: date) -> str:
 
 @dataclass
 class Filters:
-    tinh: str = ""      # province (official name); national viewers only, others are checked
+    tinh: str = ""      # province as linked (official name; compared by its id); others are checked
     xa: str = ""        # commune
     nhom: str = ""      # group id
     pn: str = ""        # QĐ 26 sub-group id (phân nhóm); "-" = not recorded
@@ -108,7 +108,7 @@ def parse_filters(query, viewer) -> Filters:
         names = {p.name for p in all_provinces()}
         if get("tinh") not in names:
             raise FilterError(f"Không có tỉnh/thành «{get('tinh')[:40]}».")
-        if not viewer.allows(get("tinh")):
+        if not viewer.allows(province_id_of(get("tinh"))):
             raise PermissionError(get("tinh"))
         f.tinh = get("tinh")
     f.xa = get("xa")
@@ -146,7 +146,7 @@ def reachable_clause():
 
 def apply_filters(q, f: Filters, today: date):
     if f.tinh:
-        q = q.where(Certificate.province == f.tinh)
+        q = q.where(Certificate.province == province_id_of(f.tinh))
     if f.xa:
         q = q.where(Certificate.commune == f.xa) if f.xa != "-" else q.where(
             or_(Certificate.commune.is_(None), Certificate.commune == ""))
@@ -205,7 +205,7 @@ def subgroup_options(group: str | None = None) -> list[tuple[str, str, str]]:
 
 
 def province_options(viewer):
-    return [p.name for p in all_provinces() if viewer.allows(p.name)]
+    return [p.name for p in all_provinces() if viewer.allows(p.id)]
 
 
 __all__ = ["and_", "Filters", "FilterError", "parse_filters", "register_query", "scoped", "apply_filters"]

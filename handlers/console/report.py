@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from core.dates import DateError, parse_vn_date
-from core.reference import group_by_id
+from core.reference import group_by_id, province_id_of
 from core.text import parse_id
 from core.web.exports import XLSX_MIME, download, xlsx_bytes
 from core.web.keys import CORE, DB, VIEWER
@@ -92,10 +92,11 @@ def _target_from_form(form, viewer):
         province = sorted(viewer.provinces)[0] if len(viewer.provinces) == 1 else None
         if province is None:
             return None, "Bạn chọn tỉnh/thành của chỉ tiêu."
-    if province is not None and (province not in province_options(viewer) or not viewer.allows(province)):
+    pid = province_id_of(province)                                   # the chosen name (or the scope's id)
+    if province is not None and (pid is None or not viewer.allows(pid)):
         return None, "Tỉnh/thành này không thuộc phạm vi bạn được giao."
     label = " ".join(str(form.get("label", "")).split())[:200]
-    return dict(province=province, label=label, due_on=due, stars=int(stars) if stars else None, group=group or None,
+    return dict(province=pid, label=label, due_on=due, stars=int(stars) if stars else None, group=group or None,
                 producer_type=ptype or None, target=int(raw_n)), None
 
 

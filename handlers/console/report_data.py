@@ -16,8 +16,7 @@ from core.reference import all_groups
 from handlers.console.queries import (PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped, subgroup_options,
                                       unindexed)
 from handlers.console.snapshot import cached, scope_key
-from core.permissions import province_id_of, province_values
-from handlers.products.repo import province_name
+from core.permissions import province_name
 from storage.models import (Certificate, Delivery, EvaluationRound, FaqLog, FlowAnswer, Identity, OfficerQuestion,
                             PlanTarget, User)
 from storage.users import aware
@@ -57,14 +56,6 @@ def recognized_in(tu: date, den: date):
 
 def _pct(a: int, b: int) -> str:
     return f"{100 * a / b:.1f}%" if b else "—"
-
-
-def _variants(viewer) -> list[str]:
-    out = []
-    for name in viewer.provinces:
-        pid = province_id_of(name)
-        out += [name, *(province_values(pid) if pid else [])]
-    return sorted(set(out))
 
 
 async def star_tables(db, viewer, den: date) -> tuple[Table, Table]:
@@ -121,8 +112,8 @@ async def by_commune(db, viewer, den: date) -> Table:
                                                 .group_by(province, Certificate.commune, Certificate.stars),
                                                 viewer))).all():
         grid.setdefault((p, c or ""), {})[s] = n
-    rows = [[p, c or "(chưa ghi xã)", *(v.get(s, 0) for s in STARS), sum(v.values())]
-            for (p, c), v in sorted(grid.items(), key=lambda kv: (kv[0][0], kv[0][1]))]
+    rows = [[province_name(p), c or "(chưa ghi xã)", *(v.get(s, 0) for s in STARS), sum(v.values())]
+            for (p, c), v in sorted(grid.items(), key=lambda kv: (province_name(kv[0][0]), kv[0][1]))]
     foot = ["Tổng", f"{len(rows)} xã/phường", *(sum(r[i + 2] for r in rows) for i in range(len(STARS))),
             sum(r[-1] for r in rows)]
     return Table("xa", "Sản phẩm còn hiệu lực theo xã/phường", ["Tỉnh/thành", "Xã/phường", "3 sao", "4 sao", "5 sao",
@@ -171,7 +162,8 @@ async def lapsed(db, viewer, tu: date, den: date) -> tuple[Table, Table]:
         ["Bị thu hồi trong kỳ", revoked or 0]])
     listing = Table("chua_cong_nhan_lai", "Danh sách hết hạn chưa công nhận lại",
                     ["Sản phẩm", "Chủ thể", "Xã/phường", "Tỉnh/thành", "Sao", "Hết hạn"],
-                    [[r.product, r.producer, r.commune or "", r.province, r.stars, r.expires_on] for r in not_renewed])
+                    [[r.product, r.producer, r.commune or "", province_name(r.province), r.stars, r.expires_on]
+                     for r in not_renewed])
     return summary, listing
 
 
@@ -194,10 +186,10 @@ async def rounds(db, viewer, tu: date, den: date, decs: list[tuple]) -> Table:
     q = select(EvaluationRound.province, EvaluationRound.evaluation_date, EvaluationRound.registration_deadline,
                EvaluationRound.name)
     if not viewer.national:
-        q = q.where(EvaluationRound.province.in_(_variants(viewer)))
+        q = q.where(EvaluationRound.province.in_(sorted(viewer.provinces)))
     by_province: dict[str, list] = {}
     for r in (await _run(db, q)).all():
-        by_province.setdefault(province_name(r.province) or r.province, []).append(
+        by_province.setdefault(r.province, []).append(
             (r.evaluation_date or r.registration_deadline, r.name))
     for items in by_province.values():
         items.sort()
@@ -211,8 +203,8 @@ async def _rounds_table(decs: list[tuple], by_province: dict[str, list]) -> Tabl
     for province, number, day, producers, *stars in decs:
         i = bisect_right(days.get(province, ()), day)
         counts = [int(n or 0) for n in stars]
-        rows.append([province, number, day, by_province[province][i - 1][1] if i else "—", producers, *counts,
-                     sum(counts)])
+        rows.append([province_name(province), number, day, by_province[province][i - 1][1] if i else "—", producers,
+                     *counts, sum(counts)])
     foot = ["Tổng", f"{len(rows)} quyết định", "", "", *map(sum, zip(*(r[4:] for r in rows)))] if rows else None
     return Table("dot", "Kết quả theo quyết định công nhận và đợt đánh giá",
                  ["Tỉnh/thành", "Số quyết định", "Ngày công nhận", "Đợt đánh giá gần nhất trước đó", "Chủ thể",
@@ -246,7 +238,8 @@ async def targets(db, viewer, today: date) -> tuple[Table, list[dict]]:
                                       PRODUCER_TYPES.get(t.producer_type or "", "")] if x) or "mọi sản phẩm"
         ratio = round(100 * done / t.target, 1) if t.target else 0.0
         out.append(dict(t=t, what=what, done=done, ratio=ratio))
-        rows.append([t.province or "Toàn quốc", t.label, what, t.due_on, t.target, done, f"{ratio}%"])
+        rows.append([province_name(t.province) if t.province else "Toàn quốc", t.label, what, t.due_on, t.target, done,
+                     f"{ratio}%"])
     return Table("chi_tieu", "Chỉ tiêu kế hoạch và kết quả", ["Tỉnh/thành", "Chỉ tiêu", "Loại sản phẩm", "Đến ngày",
                                                                "Chỉ tiêu (sản phẩm)", "Đạt", "Tỷ lệ"], rows), out
 
@@ -255,7 +248,7 @@ def _users_in_scope(viewer):
     """None (everyone) for national viewers; else the users tied to the provinces (province or a product)."""
     if viewer.national:
         return None
-    return union(select(User.id).where(User.province.in_(_variants(viewer))),
+    return union(select(User.id).where(User.province.in_(sorted(viewer.provinces))),
                  scoped(select(Certificate.owner_user_id).where(Certificate.owner_user_id.is_not(None)), viewer))
 
 
@@ -284,7 +277,7 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
         reached_q = reached_q.where(Identity.user_id.in_(select(sub.c[0])))
         faq_q = faq_q.where(FaqLog.user_id.in_(select(sub.c[0])))
         dossier_q = dossier_q.where(FlowAnswer.user_id.in_(select(sub.c[0])))
-        qq = qq.where(OfficerQuestion.province.in_(_variants(viewer)))
+        qq = qq.where(OfficerQuestion.province.in_(sorted(viewer.provinces)))
     asked, fallbacks = (await _run(db, faq_q)).one()
     questions = (await _run(db, qq)).all()
     answered = [q for q in questions if q.status == "answered" and q.answered_at]

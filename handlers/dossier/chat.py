@@ -28,11 +28,13 @@ NO = {"chua", "chua co", "khong", "khong co"}
 
 async def _outcome(ctx: Ctx, walk: flow.Walk) -> Reply:
     """The checklist with the next round for the producer's province (officer round, else Điều 5)."""
+    from core.permissions import province_name
     from handlers.rounds.repo import upcoming_rounds        # evaluation rounds entered by officers
     province = getattr(ctx.user, "province", None) or ""
     today = ctx.today()
     rounds = await upcoming_rounds(ctx.session, province, today) if province else []
-    return view.outcome_reply(walk, next_round=rules.next_round(today, rounds), province=province, today=today)
+    return view.outcome_reply(walk, next_round=rules.next_round(today, rounds), province=province_name(province),
+                              today=today)
 
 
 async def _finished(ctx: Ctx, walk: flow.Walk, answered: bool) -> list[Reply]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from sqlalchemy import func, select
 
-from core.permissions import province_id_of, province_values
+from core.permissions import province_id_of
 from core.reference import all_provinces
 from core.web.keys import DB, VIEWER
 from core.templates import web_text
@@ -80,7 +80,7 @@ def funnel(stops) -> Funnel:
 
 
 def _provinces(viewer) -> list[str]:
-    return [p.name for p in all_provinces() if viewer.allows(p.name)]
+    return [p.name for p in all_provinces() if viewer.allows(p.id)]
 
 
 def _scoped(q, col, viewer, province: str):
@@ -88,8 +88,7 @@ def _scoped(q, col, viewer, province: str):
     if users is not None:
         q = q.where(col.in_(select(users.subquery().c[0])))
     if province:
-        pid = province_id_of(province)
-        q = q.where(col.in_(select(User.id).where(User.province.in_(sorted({province, *province_values(pid)})))))
+        q = q.where(col.in_(select(User.id).where(User.province == province_id_of(province))))
     return q
 
 

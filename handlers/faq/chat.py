@@ -20,7 +20,7 @@ from core.faq.content import FAQ_DIR
 from core.messages import Button, Incoming, Reply
 from core.templates import label
 from core.permissions import province_name
-from core.reference import match_province, province_by_id, province_label
+from core.reference import province_by_id, province_label
 from core.text import parse_id
 from handlers.faq.repo import sync
 from handlers.start import menu_buttons
@@ -48,12 +48,7 @@ def _label(question: str, limit: int = 60) -> str:
 
 # --- live figures from the register ("tỉnh tôi có bao nhiêu sản phẩm OCOP", "sản phẩm của tôi còn hạn không")
 def _user_province(ctx: Ctx):
-    pid = ctx.user.province or ""
-    p = province_by_id(pid)
-    if p is None and pid:
-        m = match_province(pid)
-        p = m.province if m else None
-    return p
+    return province_by_id(ctx.user.province or "")
 
 
 async def _live_count(ctx: Ctx, ans) -> str | None:
@@ -63,9 +58,9 @@ async def _live_count(ctx: Ctx, ans) -> str | None:
         return get_renderer().calc_html(ans.calc, count=0, province=None, label="")
     today = ctx.today()
     rows = (await ctx.session.execute(
-        select(Certificate.stars, func.count()).where(Certificate.province == p.name, Certificate.expires_on >= today)
+        select(Certificate.stars, func.count()).where(Certificate.province == p.id, Certificate.expires_on >= today)
         .group_by(Certificate.stars).order_by(Certificate.stars.desc()))).all()
-    as_of = await ctx.session.scalar(select(func.max(Certificate.updated_at)).where(Certificate.province == p.name))
+    as_of = await ctx.session.scalar(select(func.max(Certificate.updated_at)).where(Certificate.province == p.id))
     count = sum(n for _, n in rows)
     if count == 0 and ans.faq_id != ans.calc.faq_id:
         return None                             # an FAQ entry already answers (figures of the seeds)

@@ -198,7 +198,7 @@ async def misses(session: AsyncSession, provinces: frozenset[str] | None = None,
     """Questions that fell to the fallback or got 👎, grouped by their folded text (the `question_key`
     column, filled when the question is logged), most asked first, over every row (grouped in SQL),
     with how many of them producers also sent to officers.
-    `provinces` (official names): only askers of those provinces (a provincial officer)."""
+    `provinces` (province ids): only askers of those provinces (a provincial officer)."""
     q_log = select(FaqLog.question_key.label("key"), FaqLog.created_at.label("at"), literal_column("0").label("down")) \
         .where(_MISSED_LOG, FaqLog.question_key != "")
     q_fb = select(Feedback.question_key, Feedback.created_at, literal_column("1")) \
@@ -206,8 +206,7 @@ async def misses(session: AsyncSession, provinces: frozenset[str] | None = None,
     q_sent = select(OfficerQuestion.question_key, func.count(),
                     func.sum(case((OfficerQuestion.status == "open", 1), else_=0))).group_by(OfficerQuestion.question_key)
     if provinces is not None:
-        from core.reference import all_provinces
-        keys = [k for p in all_provinces() if p.name in provinces for k in (p.id, p.name)]
+        keys = sorted(provinces)
         q_log = q_log.join(User, User.id == FaqLog.user_id).where(User.province.in_(keys))
         q_fb = q_fb.join(User, User.id == Feedback.user_id).where(User.province.in_(keys))
         q_sent = q_sent.where(OfficerQuestion.province.in_(keys))

@@ -15,8 +15,7 @@ from core.messages import Button, Incoming, Reply
 from core.templates import label
 from core.text import parse_id
 from core.audit import audit
-from core.permissions import (callback_parts, province_id_of, province_name, province_values,
-                                  scope_or_refusal)
+from core.permissions import callback_parts, province_name, scope_or_refusal
 from core.templates import render
 from storage.models import OfficerQuestion, utcnow
 
@@ -28,7 +27,7 @@ MIN_ANSWER = 2          # characters; shorter answers are asked again (chat) / r
 
 
 def in_scope(scope, q: OfficerQuestion) -> bool:
-    return scope.national or scope.allows(province_id_of(q.province))
+    return scope.allows(q.province)
 
 
 async def list_open(ctx: Ctx, msg: Incoming, page: int = 1):
@@ -38,7 +37,7 @@ async def list_open(ctx: Ctx, msg: Incoming, page: int = 1):
         return refusal
     q = select(OfficerQuestion).where(OfficerQuestion.status == "open")
     if not scope.national:
-        q = q.where(OfficerQuestion.province.in_([v for p in scope.provinces for v in province_values(p)]))
+        q = q.where(OfficerQuestion.province.in_(sorted(scope.provinces)))
     items = list(await ctx.session.scalars(q.order_by(OfficerQuestion.created_at, OfficerQuestion.id)
                                            .limit(LISTED)))
     pages = _pages(ctx, items, scope.label())
@@ -83,7 +82,7 @@ async def on_button(ctx: Ctx, msg: Incoming):
     if q is None:
         return ctx.reply("officer/gone")
     if not in_scope(scope, q):
-        return ctx.reply("officer/other_province", province=province_name(province_id_of(q.province)) or "không rõ")
+        return ctx.reply("officer/other_province", province=province_name(q.province) or "không rõ")
     if action == "a":
         if q.status != "open":
             return ctx.reply("officer/already", id=q.id)
@@ -106,7 +105,7 @@ async def on_text(ctx: Ctx, msg: Incoming):
     if q is None or q.status != "open":
         return ctx.reply("officer/gone")
     if not in_scope(scope, q):
-        return ctx.reply("officer/other_province", province=province_name(province_id_of(q.province)))
+        return ctx.reply("officer/other_province", province=province_name(q.province))
     answer = msg.text.strip()
     if len(answer) < MIN_ANSWER:
         await ctx.set_flow(FLOW, "answer", conv.data)

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from core.permissions import province_id_of, province_name
+from core.permissions import province_name
 from storage.models import OfficerQuestion
 
 FIELDS = ["id", "province", "question", "answer", "answered_at", "answered_by"]
@@ -19,7 +19,7 @@ async def faq_candidates(session, include_all: bool = False) -> list[dict]:
         q = q.where(OfficerQuestion.faq_candidate.is_(True))
     out = []
     for x in await session.scalars(q.order_by(OfficerQuestion.id)):
-        out.append({"id": x.id, "province": province_name(province_id_of(x.province)) if x.province else "",
+        out.append({"id": x.id, "province": province_name(x.province) if x.province else "",
                     "question": x.question, "answer": x.answer or "",
                     "answered_at": x.answered_at.isoformat() if x.answered_at else "", "answered_by": x.answered_by})
     return out

@@ -12,13 +12,12 @@ from sqlalchemy import String, cast, func, literal, select
 
 from core import clock
 
-from core.permissions import province_id_of, province_name, province_values
+from core.permissions import province_id_of, province_name
 from core.text import parse_id
 from core.web.keys import DB, VIEWER
 from core.templates import web_text, web_texts
 from core.web.render import bad_request, not_found, page, redirect
 from handlers.console.product import DELIVERY_TEXT
-from handlers.console.report_data import _variants as _values
 from handlers.officer.chat import MIN_ANSWER, answer_question, mark_faq
 from storage.models import Delivery, OfficerQuestion, User, question_key
 from storage.users import aware
@@ -30,11 +29,11 @@ MAX_ANSWER = 3000
 
 
 def scoped(q, viewer):
-    return q if viewer.national else q.where(OfficerQuestion.province.in_(_values(viewer)))
+    return q if viewer.national else q.where(OfficerQuestion.province.in_(sorted(viewer.provinces)))
 
 
 def in_scope(viewer, q: OfficerQuestion) -> bool:
-    return viewer.national or province_name(province_id_of(q.province)) in viewer.provinces
+    return viewer.allows(q.province)
 
 
 async def open_count(db, viewer) -> int:
@@ -56,18 +55,17 @@ async def inbox(request, *, error: str = "", draft: dict | None = None, http_sta
     if hoi:
         q = q.where(OfficerQuestion.question_key == hoi)
     if tinh:
-        pid = province_id_of(tinh)
-        q = q.where(OfficerQuestion.province.in_(province_values(pid) if pid else [tinh]))
+        q = q.where(OfficerQuestion.province == (province_id_of(tinh) or tinh))
     col = OfficerQuestion.created_at
     q = q.order_by(col.asc() if order == "cu-nhat" else col.desc(), OfficerQuestion.id).limit(200)
     rows = (await db.execute(q)).all()
     provinces = []
     if viewer.national:
-        provinces = sorted({province_name(province_id_of(v)) or v for v in await db.scalars(
+        provinces = sorted({province_name(v) for v in await db.scalars(
             select(OfficerQuestion.province).distinct()) if v})
     return page(request, "web/questions", active="cau-hoi", title=web_text("questions.title"), rows=rows,
                 f=dict(tt=tt, xep=order, tinh=tinh, hoi=hoi), statuses=STATUSES, orders=ORDERS, provinces=provinces,
-                names=lambda v: province_name(province_id_of(v)) if v else web_text("questions.no_province"),
+                names=lambda v: province_name(v) if v else web_text("questions.no_province"),
                 delivery_text=DELIVERY_TEXT, error=error, draft=draft or {}, waited=lambda q: (clock.now() - aware(q.created_at)).days,
                 http_status=http_status)
 

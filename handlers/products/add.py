@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.products import fields
-from handlers.products.repo import find_by_register_key, province_name, view
+from handlers.products.repo import find_by_register_key, view
 from core.dates import expiry_date
 from core.messages import Button, Incoming, Reply
 from core.templates import label, validation
-from core.reference import all_groups, province_by_id, province_by_name
+from core.reference import all_groups, province_by_id
 from storage.models import Certificate, utcnow
 
 FLOW = "sanpham"
@@ -47,7 +47,7 @@ def _ask(ctx, step: str, error: str | None = None) -> Reply:
                    [Button(label("products.authority_ministry"), "pa:a:ministry")],
                    [Button(label("products.authority_district"), "pa:a:district")]]
     elif step == "province" and ctx.user.province:
-        p = province_by_name(province_name(ctx.user.province) or "")
+        p = province_by_id(ctx.user.province)
         if p:
             buttons = [[Button(p.name, f"pa:p:{p.id}")]]
     return ctx.reply("products/ask", buttons + [CANCEL], step=step, error=error)
@@ -99,7 +99,7 @@ async def on_callback(ctx, msg: Incoming):
         value = raw if raw in AUTHORITIES else None
     elif step == "province":
         p = province_by_id(raw)
-        value = (p.name, "") if p else None
+        value = (p.id, "") if p else None
     else:
         value, _err = _check(step, raw, ctx.today())
     if value is None:

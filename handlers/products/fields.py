@@ -26,11 +26,11 @@ def check_decision(text: str):
 
 
 def check_province(text: str):
-    """-> ((name, note), None) or (None, error)."""
+    """-> ((province id, note), None) or (None, error)."""
     m = match_province(text or "")
     if m is None:
         return None, validation("products.province", value=(text or "").strip()[:40])
-    return (m.province.name, m.note), None
+    return (m.province.id, m.note), None
 
 
 def check_date(text: str, today: date):

@@ -13,10 +13,9 @@ from datetime import date
 from sqlalchemy import select, tuple_
 
 from handlers.products.claims import normalise_phone
-from handlers.products.repo import province_name
 from core.dates import DateError, expiry_date, parse_past_date
 from core.faq.products import group_of
-from core.reference import SubGroup, all_subgroups, match_province
+from core.reference import SubGroup, all_subgroups, match_province, province_name
 from core.text import fold
 from storage.models import Certificate, utcnow
 from core.tabular import TableError, read_table
@@ -190,7 +189,7 @@ def validate_row(row, today: date, notes: list[str]) -> tuple[CertRow | None, li
     if pm.note:
         notes.append(validation("tables.line", line=row.line, message=f"{pm.note}."))
     return CertRow(row.line, product, _text(v.get("producer"), 200), phone,
-                   _text(v.get("commune"), 100) or None, pm.province.name, group.id, stars, decision_no,
+                   _text(v.get("commune"), 100) or None, pm.province.id, group.id, stars, decision_no,
                    "ministry" if stars == 5 else "province", recognized, expiry_date(recognized),
                    ptype, kind, revoked, sub.id if sub else None), []
 
@@ -205,7 +204,7 @@ def validate(rows, today: date, allowed_provinces: set[str] | None = None):
             if fkey in seen:
                 errs = [("product", validation("products.duplicate_line", line=seen[fkey]))]
             elif allowed_provinces is not None and cert.province not in allowed_provinces:
-                errs = [("province", validation("products.outside_scope", province=cert.province))]
+                errs = [("province", validation("products.outside_scope", province=province_name(cert.province)))]
             else:
                 seen[fkey] = row.line
                 good.append(cert)
@@ -273,5 +272,5 @@ async def import_certificates(session, source, filename: str, *, today: date, sk
 
 
 def allowed_from_scope(scope) -> set[str] | None:
-    """The provinces (as certificates store them) an officer's core.permissions.Scope may import; None = all."""
-    return None if scope.national else {province_name(p) or p for p in scope.provinces}
+    """The province ids an officer's core.permissions.Scope may import; None = all."""
+    return None if scope.national else set(scope.provinces)

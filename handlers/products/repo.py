@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from core.dates import STATUS_LABEL, days_left, expiry_date, status_of
-from core.reference import group_by_id, match_province, province_by_id, province_by_name
+from core.reference import group_by_id, province_name
 from core.text import parse_id
 from storage.models import Certificate
 
@@ -22,7 +22,7 @@ class CertView:
     product: str
     stars: int
     group: str
-    province: str
+    province: str         # the official name
     decision_no: str
     authority: str
     recognized_on: date
@@ -36,7 +36,7 @@ class CertView:
 def view(cert: Certificate, today: date) -> CertView:
     g = group_by_id(cert.group)
     st = status_of(cert.expires_on, today)
-    return CertView(cert.id, cert.product, cert.stars, g.name if g else cert.group, cert.province,
+    return CertView(cert.id, cert.product, cert.stars, g.name if g else cert.group, province_name(cert.province),
                     cert.decision_no, AUTHORITY_LABEL.get(cert.authority, cert.authority),
                     cert.recognized_on, cert.expires_on, days_left(cert.expires_on, today), st,
                     STATUS_LABEL[st], cert.muted)
@@ -66,21 +66,3 @@ async def find_by_register_key(session, province: str, decision_no: str, product
 def set_recognized(cert: Certificate, recognized_on: date) -> None:
     cert.recognized_on = recognized_on
     cert.expires_on = expiry_date(recognized_on)
-
-
-def province_name(text: str | None) -> str | None:
-    """Province as stored in certificates/rounds: the official name of one of the 34 units."""
-    if not text:
-        return None
-    p = province_by_id(text)
-    if p is not None:
-        return p.name
-    m = match_province(text)
-    return m.province.name if m else None
-
-
-def province_variants(name: str) -> list[str]:
-    """Spellings another table may hold for the same province (name or id)."""
-    official = province_name(name)
-    p = province_by_name(official) if official else None
-    return [name] if p is None else list(dict.fromkeys([p.name, p.id, name]))

@@ -5,7 +5,7 @@ from core.permissions import officer_scope as _officer_scope
 from core.messages import Button, Incoming, OutFile, Reply
 from core.templates import label
 from core.text import parse_id
-from handlers.products.repo import province_name
+from core.permissions import province_name
 from handlers.reach import calllist
 from core.audit import audit
 
@@ -13,11 +13,11 @@ PAGE = 10
 
 
 async def officer_scope(ctx) -> tuple[bool, set[str] | None]:
-    """(is officer, provinces or None for national scope)."""
+    """(is officer, province ids or None for national scope)."""
     scope = await _officer_scope(ctx)
     if scope is None:
         return False, set()
-    return True, (None if scope.national else {province_name(p) or p for p in scope.provinces})
+    return True, (None if scope.national else set(scope.provinces))
 
 
 async def show(ctx, msg: Incoming = None, note: str = ""):
@@ -29,7 +29,7 @@ async def show(ctx, msg: Incoming = None, note: str = ""):
     if entries:
         rows.append([Button(label("reach.csv"), "cl:csv")])
     return Reply(ctx.render("reach/call_list", entries=entries[:PAGE], total=len(entries), note=note,
-                            provinces=sorted(scope) if scope is not None else None), rows)
+                            provinces=sorted(map(province_name, scope)) if scope is not None else None), rows)
 
 
 async def on_button(ctx, msg: Incoming):

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 
+from core.reference import province_name
 from core.templates import web_text, web_texts
 from storage.models import CallListEntry, utcnow
 
@@ -25,7 +26,7 @@ HEADERS = web_texts("calls.header")
 class Entry:
     """What the call list shows for one row."""
     id: int
-    province: str
+    province: str             # the official name (what the list and its file show)
     commune: str
     product: str
     producer: str
@@ -40,20 +41,16 @@ class Entry:
 
 
 def _view(e: CallListEntry) -> Entry:
-    return Entry(e.id, e.province, e.commune or "", e.product, e.producer, e.phone or "", e.expires_on, e.due_on,
+    return Entry(e.id, province_name(e.province), e.commune or "", e.product, e.producer, e.phone or "", e.expires_on,
+                 e.due_on,
                  e.reason, REASONS.get(e.reason, e.reason), e.detail, e.called_at, e.note or "")
-
-
-def _names(provinces: set[str]) -> list[str]:
-    from handlers.products.repo import province_variants
-    return [v for p in provinces for v in province_variants(p)]
 
 
 async def open_count(session, provinces: set[str] | None = None) -> int:
     """How many certificates (or reminders without one) the open list shows."""
     base = select(CallListEntry.kind, CallListEntry.cert_id).where(CallListEntry.called_at.is_(None))
     if provinces is not None:
-        base = base.where(CallListEntry.province.in_(_names(provinces)))
+        base = base.where(CallListEntry.province.in_(sorted(provinces)))
     with_cert = base.where(CallListEntry.cert_id.is_not(None)).distinct().subquery()
     without = base.where(CallListEntry.cert_id.is_(None)).subquery()
     a = await session.scalar(select(func.count()).select_from(with_cert)) or 0
@@ -63,7 +60,7 @@ async def open_count(session, provinces: set[str] | None = None) -> int:
 async def get(session, entry_id: int, provinces: set[str] | None = None) -> Entry | None:
     """One row, or None when unknown or outside the provinces."""
     e = await session.get(CallListEntry, entry_id)
-    if e is None or (provinces is not None and e.province not in _names(provinces)):
+    if e is None or (provinces is not None and e.province not in provinces):
         return None
     return _view(e)
 
@@ -90,13 +87,11 @@ async def add(session, rows: list[dict]) -> int:
 async def open_entries(session, provinces: set[str] | None = None, *, include_called: bool = False,
                        limit: int | None = None) -> list[Entry]:
     """Open rows (latest per certificate), soonest expiry first; provinces None = all."""
-    from handlers.products.repo import province_variants
     q = select(CallListEntry)
     if not include_called:
         q = q.where(CallListEntry.called_at.is_(None))
     if provinces is not None:
-        names = [v for p in provinces for v in province_variants(p)]
-        q = q.where(CallListEntry.province.in_(names))
+        q = q.where(CallListEntry.province.in_(sorted(provinces)))
     q = q.order_by(CallListEntry.expires_on, CallListEntry.id.desc())
     seen, out = set(), []
     for e in await session.scalars(q):
@@ -126,7 +121,7 @@ async def listed(session, provinces: set[str] | None = None, *, include_called: 
     if not include_called:
         q = q.where(CallListEntry.called_at.is_(None))
     if provinces is not None:
-        q = q.where(CallListEntry.province.in_(_names(provinces)))
+        q = q.where(CallListEntry.province.in_(sorted(provinces)))
     q = q.order_by(CallListEntry.expires_on, CallListEntry.id.desc())
     seen, out = set(), []
     for rid, kind, cert_id, key, reason, called_at in await session.execute(q):
@@ -147,9 +142,8 @@ async def mark_called(session, entry_id: int, officer_user_id: int | None, provi
                       note: str = "") -> int:
     """'đã gọi': closes this row and the other open rows of the same certificate. 0 = not found / not
     in the officer's provinces."""
-    from handlers.products.repo import province_variants
     e = await session.get(CallListEntry, entry_id)
-    if e is None or (provinces is not None and e.province not in {v for p in provinces for v in province_variants(p)}):
+    if e is None or (provinces is not None and e.province not in provinces):
         return 0
     cond = (CallListEntry.cert_id == e.cert_id) if e.cert_id else (CallListEntry.id == e.id)
     res = await session.execute(update(CallListEntry).where(cond, CallListEntry.called_at.is_(None))

@@ -26,15 +26,15 @@ def cmd_call_list(args, settings) -> int:
 
 
 async def _call_list(args, settings) -> int:
-    from handlers.products.repo import province_name
+    from core.permissions import province_id_of
     from handlers.reach import calllist
     provinces = None
     if args.province:
-        name = province_name(args.province)
-        if name is None:
+        pid = province_id_of(args.province)
+        if pid is None:
             print(f"Không nhận ra tỉnh/thành «{args.province}».", file=sys.stderr)
             return 1
-        provinces = {name}
+        provinces = {pid}
     async with database(settings.database_url) as sm:
         async with sm() as s:
             entries = await calllist.open_entries(s, provinces, include_called=args.all)

@@ -42,8 +42,8 @@ async def open_count(db, viewer) -> int:
 
 def _filters(request, query=None) -> dict:
     viewer, p = request[VIEWER], request.query if query is None else query
-    tinh = province_name(province_id_of(p.get("tinh", ""))) if p.get("tinh") else ""
-    if tinh and not viewer.allows(tinh):
+    tinh = province_name(province_id_of(p.get("tinh", ""))) if p.get("tinh") else ""   # the name, as linked
+    if tinh and not viewer.allows(province_id_of(tinh)):
         tinh = ""                                    # outside the scope: ignored, never widened
     reason = p.get("ly-do", "") if p.get("ly-do", "") in calllist.REASONS else ""
     view = p.get("tt", "mo") if p.get("tt", "mo") in VIEWS else "mo"
@@ -62,7 +62,7 @@ def _page_number(value) -> int:
 
 
 def _provinces_of(request, f: dict) -> set[str] | None:
-    return {f["tinh"]} if f["tinh"] else scope(request[VIEWER])
+    return {province_id_of(f["tinh"])} if f["tinh"] else scope(request[VIEWER])
 
 
 async def _entries(request, f: dict) -> list[calllist.Entry]:
@@ -84,9 +84,9 @@ async def _listed_ids(request, f: dict) -> list[int]:
 async def _provinces(request) -> list[str]:
     viewer = request[VIEWER]
     if not viewer.national:
-        return sorted(viewer.provinces)
+        return viewer.names
     stored = await request[DB].scalars(select(CallListEntry.province).distinct())
-    return sorted({province_name(province_id_of(v)) or v for v in stored if v})
+    return sorted({province_name(v) for v in stored if v})
 
 
 async def listing(request, *, error: str = "", draft: dict | None = None, http_status: int = 200, query=None):
@@ -108,7 +108,7 @@ async def listing(request, *, error: str = "", draft: dict | None = None, http_s
 async def export(request):
     fmt = request.match_info["fmt"]
     asked = request.query.get("tinh", "")
-    if asked and not request[VIEWER].allows(province_name(province_id_of(asked))):
+    if asked and not request[VIEWER].allows(province_id_of(asked)):
         return error_page(request, 403, "province_forbidden")
     f = _filters(request)
     entries = await _entries(request, f)

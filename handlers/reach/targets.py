@@ -9,6 +9,7 @@ import yaml
 
 from handlers.products.claims import normalise_phone
 from core.config import ROOT
+from core.reference import province_name
 from handlers.reach.chain import Target
 from storage.models import User
 
@@ -72,7 +73,7 @@ async def targets_for(session, settings, due: list) -> list[Target]:
             phone, basis = own, "contact"
             params = None
             if d.offset == round_first:
-                params = zns_params("round", dict(name=rnd.name, province=rnd.province,
+                params = zns_params("round", dict(name=rnd.name, province=province_name(rnd.province),
                                                   deadline=rnd.registration_deadline, bot_guide=guide))
             call = dict(cert_id=None, province=rnd.province, product=f"Đợt đánh giá: {rnd.name}",
                         producer=user.display_name if user else "", commune=None,

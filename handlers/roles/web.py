@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from core.dates import DateError, parse_vn_date
-from core.permissions import province_id_of, province_name
+from core.permissions import province_name
 from core.reference import all_provinces
 from core.templates import validation, web_text, web_texts
 from core.text import parse_id
@@ -26,14 +26,10 @@ LOG_LIMIT = 500
 EXPORT_LIMIT = 50000
 
 
-def _scope_ids(viewer) -> list[str]:
-    return sorted({province_id_of(p) for p in viewer.provinces} - {None})
-
-
 def _roles_query(viewer):
     q = (select(Role, User).join(User, User.id == Role.user_id).where(Role.revoked_at.is_(None))
          .order_by(Role.province.is_(None).desc(), Role.province, User.display_name, Role.id))
-    return q if viewer.national else q.where(Role.province.in_(_scope_ids(viewer)))
+    return q if viewer.national else q.where(Role.province.in_(sorted(viewer.provinces)))
 
 
 async def officers(request, *, error: str = "", values: dict | None = None, status: int = 200):
@@ -88,7 +84,7 @@ def _log_filters(request):
     f = {k: p.get(k, "").strip() for k in ("ai", "viec", "tu", "den")}
     where, error = [], ""
     if not viewer.national:
-        officers_here = select(Role.user_id).where(Role.province.in_(_scope_ids(viewer)))
+        officers_here = select(Role.user_id).where(Role.province.in_(sorted(viewer.provinces)))
         where.append(AuditLog.actor_user_id.in_(officers_here))
     if f["ai"]:
         uid = parse_id(f["ai"].lstrip("u#"))

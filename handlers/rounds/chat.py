@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.permissions import officer_scope, province_id_of
-from core.permissions import province_name as name_of
-from handlers.products.repo import province_name
+from core.permissions import officer_scope, province_id_of, province_name
 from core.dates import DateError, parse_vn_date
 from core.messages import Button, Incoming, Reply
 from core.templates import label, validation
@@ -25,24 +23,23 @@ SKIP = [[Button(label("common.skip"), "r:skip")]]
 
 
 async def user_province(ctx) -> str | None:
-    """The user's province: profile, then subscription, then their certificates."""
+    """The user's province id: profile, then subscription, then their certificates."""
     for candidate in (ctx.user.province,
                       await ctx.session.scalar(select(Subscription.province).where(
                           Subscription.user_id == ctx.user.id)),
                       await ctx.session.scalar(select(Certificate.province).where(
                           Certificate.owner_user_id == ctx.user.id).limit(1))):
-        name = province_name(candidate)
-        if name:
-            return name
+        if province_id_of(candidate):
+            return province_id_of(candidate)
     return None
 
 
 async def list_rounds(ctx, msg: Incoming = None):
     """/dotdanhgia [tỉnh]."""
     typed = msg.arg_text if msg is not None and msg.command else ""
-    province = province_name(typed) if typed else await user_province(ctx)
-    rounds = await upcoming_rounds(ctx.session, province, ctx.today())
-    return ctx.reply("reminders/rounds_list", province=province, rounds=rounds, today=ctx.today())
+    pid = province_id_of(typed) if typed else await user_province(ctx)
+    rounds = await upcoming_rounds(ctx.session, pid, ctx.today())
+    return ctx.reply("reminders/rounds_list", province=province_name(pid) or None, rounds=rounds, today=ctx.today())
 
 
 def _ask(ctx, step: str, error: str | None = None) -> Reply:
@@ -58,8 +55,8 @@ async def _save(ctx, scope, province, name, deadline, evaluation, where):
         data = check_round(province, name, deadline, evaluation, where, ctx.today())
     except (DateError, ValueError) as exc:
         return None, str(exc)
-    if not scope.allows(province_id_of(data.province)):
-        return _refused(ctx, data.province), None
+    if not scope.allows(data.province):
+        return _refused(ctx, province_name(data.province)), None
     existed = await find_round(ctx.session, data) is not None
     rnd = await create_round(ctx.session, data, ctx.user.id)
     offsets = ", ".join(str(o) for o in ctx.settings.round_offsets)
@@ -80,7 +77,7 @@ async def add_round(ctx, msg: Incoming):
         return reply or ctx.reply("reminders/round_ask", step="", error=validation("rounds.not_added", error=error))
     data, step = {}, "province"
     if not scope.national and len(scope.provinces) == 1:
-        data, step = {"province": name_of(next(iter(scope.provinces)))}, "name"
+        data, step = {"province": next(iter(scope.provinces))}, "name"
     await ctx.set_flow(FLOW, step, data)
     return _ask(ctx, step)
 
@@ -93,9 +90,9 @@ async def on_text(ctx, msg: Incoming, skipped: bool = False):
         text = ""
     try:
         if step == "province":
-            if province_name(text) is None:
+            if province_id_of(text) is None:
                 raise ValueError(validation("rounds.province_unknown", value=text[:40]))
-            text = province_name(text)
+            text = province_id_of(text)
         elif step == "deadline":
             parse_future(text, ctx.today())
         elif step == "evaluation" and text:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.dates import add_months
 from core.messages import Button, Reply
+from core.reference import province_by_id, province_name
 from core.reminders import Due, Source, due_before, has_active_identity, not_opted_out
 from core.templates import label, reply
 from storage.models import Certificate, EvaluationRound, Subscription
@@ -49,23 +50,20 @@ async def calendar_rounds(session, offsets, today: date) -> list[Due]:
     that deadline (±60 days)."""
     from types import SimpleNamespace
 
-    from handlers.products.repo import province_name
     deadlines = calendar_deadlines(today, max(offsets))
     if not deadlines:
         return []
-    provinces = set()
-    for p in await session.scalars(select(Subscription.province).where(Subscription.active.is_(True)).distinct()):
-        provinces.add(province_name(p))
-    for p in await session.scalars(select(Certificate.province).where(Certificate.owner_user_id.is_not(None)).distinct()):
-        provinces.add(province_name(p))
-    provinces.discard(None)
+    provinces = set(await session.scalars(select(Subscription.province).where(Subscription.active.is_(True)).distinct()))
+    provinces |= set(await session.scalars(select(Certificate.province).where(
+        Certificate.owner_user_id.is_not(None)).distinct()))
+    provinces = {p for p in provinces if province_by_id(p or "")}
     out = []
     for dl, commune, name in deadlines:
         if not any(dl - timedelta(days=o) <= today for o in offsets):
             continue
-        officer = {province_name(p) for p in await session.scalars(select(EvaluationRound.province).where(
+        officer = set(await session.scalars(select(EvaluationRound.province).where(
             EvaluationRound.registration_deadline >= dl - timedelta(days=60),
-            EvaluationRound.registration_deadline <= commune + timedelta(days=60)))}
+            EvaluationRound.registration_deadline <= commune + timedelta(days=60))))
         for prov in sorted(provinces - officer):
             rnd = SimpleNamespace(id=f"cal{dl:%Y%m%d}", province=prov, registration_deadline=dl, evaluation_date=None,
                                   name=f"{name} (lịch theo QĐ 26/2026 Điều 5)", commune_deadline=commune,
@@ -78,16 +76,14 @@ async def calendar_rounds(session, offsets, today: date) -> list[Due]:
 
 async def round_recipients(session, rnd: EvaluationRound) -> dict[int, bool]:
     """user_id -> owns an expiring certificate (else: subscriber only)."""
-    from handlers.products.repo import province_variants
-    variants = province_variants(rnd.province)
     ref = rnd.evaluation_date or rnd.registration_deadline
     owners = await session.scalars(select(Certificate.owner_user_id).where(
-        Certificate.province.in_(variants), Certificate.owner_user_id.is_not(None),
+        Certificate.province == rnd.province, Certificate.owner_user_id.is_not(None),
         Certificate.muted.is_(False), Certificate.expires_on <= add_months(ref, ROUND_HORIZON_MONTHS),
         has_active_identity(Certificate.owner_user_id), not_opted_out(Certificate.owner_user_id)))
     users = {u: True for u in owners}
     subs = await session.execute(select(Subscription.user_id, Subscription.topics).where(
-        Subscription.active.is_(True), Subscription.province.in_(variants),
+        Subscription.active.is_(True), Subscription.province == rnd.province,
         has_active_identity(Subscription.user_id), not_opted_out(Subscription.user_id)))
     for uid, topics in subs.all():
         if ROUND_TOPIC in (topics or []):
@@ -117,7 +113,7 @@ def round_reply(rnd: EvaluationRound, today: date, owns_expiring: bool) -> Reply
     first = (Button(label("common.prepare_reeval"), "d:start:reeval") if owns_expiring
              else Button(label("rounds.dossier"), "m:hoso"))
     return reply("reminders/round", [[first], [Button(label("rounds.list"), "r:list")]],
-                 name=rnd.name, province=rnd.province, deadline=rnd.registration_deadline,
+                 name=rnd.name, province=province_name(rnd.province), deadline=rnd.registration_deadline,
                  evaluation_date=rnd.evaluation_date, where=rnd.where_to_submit,
                  days_left=(rnd.registration_deadline - today).days, owns_expiring=owns_expiring,
                  commune_deadline=getattr(rnd, "commune_deadline", None))

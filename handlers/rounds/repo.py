@@ -9,15 +9,15 @@ from datetime import date
 
 from sqlalchemy import select
 
-from handlers.products.repo import province_name, province_variants
 from core.dates import DateError, parse_vn_date
+from core.permissions import province_id_of
 from core.templates import validation
 from storage.models import EvaluationRound, utcnow
 
 
 @dataclass
 class RoundInput:
-    province: str
+    province: str                 # province id
     name: str
     deadline: date
     evaluation_date: date | None = None
@@ -43,7 +43,7 @@ def parse_future(text: str, today: date) -> date:
 
 def check_round(province: str, name: str, deadline, evaluation_date, where: str, today: date) -> RoundInput:
     """Validate officer input; raises RoundError naming the field, with a Vietnamese message."""
-    prov = province_name(province)
+    prov = province_id_of((province or "").strip())
     if prov is None:
         raise RoundError("province", validation("rounds.province_unknown", value=(province or "").strip()[:40]))
     name = " ".join((name or "").split())
@@ -70,7 +70,7 @@ def check_round(province: str, name: str, deadline, evaluation_date, where: str,
 async def find_round(session, data: RoundInput) -> EvaluationRound | None:
     """The same round typed again (province, name, deadline): updated instead of doubled."""
     return await session.scalar(select(EvaluationRound).where(
-        EvaluationRound.province.in_(province_variants(data.province)), EvaluationRound.name == data.name,
+        EvaluationRound.province == data.province, EvaluationRound.name == data.name,
         EvaluationRound.registration_deadline == data.deadline).limit(1))
 
 
@@ -91,11 +91,11 @@ async def create_round(session, data: RoundInput, created_by: int | None = None)
 
 
 async def upcoming_rounds(session, province: str | None, today: date) -> list[EvaluationRound]:
-    """Rounds of a province whose registration deadline is today or later, soonest first."""
+    """Rounds of a province (id) whose registration deadline is today or later, soonest first."""
     if not province:
         return []
     rows = await session.scalars(select(EvaluationRound).where(
-        EvaluationRound.province.in_(province_variants(province)),
+        EvaluationRound.province == province,
         EvaluationRound.registration_deadline >= today).order_by(EvaluationRound.registration_deadline,
                                                                  EvaluationRound.id))
     return list(rows)

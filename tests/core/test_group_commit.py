@@ -87,7 +87,7 @@ async def test_changes_a_handler_makes_to_the_person_are_saved(db_url, make_core
     await core.handle(msg(4, "/tinh"))
     [user] = await rows(core, User)
     [ident] = await rows(core, Identity)
-    assert user.province == "Lâm Đồng" and ident.inactive_reason == "test"
+    assert user.province == "lam_dong" and ident.inactive_reason == "test"
 
 
 async def test_a_person_who_comes_back_is_reactivated(db_url, make_core):

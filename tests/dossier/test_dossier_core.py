@@ -256,7 +256,7 @@ async def test_outcome_names_the_officer_round_of_the_producers_province(db_url,
     core = make_core(db_url)
     await core.handle(msg("/hoso"))
     async with core.sessionmaker() as s:
-        await s.execute(update(User).values(province="Đồng Tháp"))
+        await s.execute(update(User).values(province="dong_thap"))
         s.add(EvaluationRound(province="Đồng Tháp", name="Đợt 2 năm 2027", registration_deadline=date(2027, 9, 15),
                               evaluation_date=date(2027, 11, 20), where_to_submit="UBND xã nơi sản xuất"))
         await s.commit()

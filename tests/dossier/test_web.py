@@ -29,7 +29,7 @@ async def _walks(core) -> dict[str, str]:
     await answer_documents_as(core, "p3", replies)
     replies = await answer_profile_as(core, "p4")
     await answer_documents_as(core, "p4", replies, pattern=("chua",), stop_after=1)
-    for user, prov in (("p1", "Cao Bằng"), ("p2", "Cao Bằng"), ("p3", "cao_bang"), ("p4", "Đồng Tháp")):
+    for user, prov in (("p1", "cao_bang"), ("p2", "cao_bang"), ("p3", "cao_bang"), ("p4", "dong_thap")):
         await _province(core, user, prov)
     return {"p2": stop_p2}
 

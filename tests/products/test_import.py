@@ -68,7 +68,7 @@ async def test_valid_csv_imports_and_reimport_changes_nothing(db_url, make_core)
     assert any("Tiền Giang nay thuộc tỉnh Đồng Tháp" in n for n in r.notes)
     async with core.sessionmaker() as s:
         tra = await s.scalar(select(Certificate).where(Certificate.product == "Trà sen Tháp Mười"))
-        assert tra.province == "Đồng Tháp" and tra.phone == "0987654321" and tra.group == "do_uong"
+        assert tra.province == "dong_thap" and tra.phone == "0987654321" and tra.group == "do_uong"
         assert tra.expires_on == date(2026, 1, 10) and tra.owner_user_id is None and tra.source == "import"
         non = await s.scalar(select(Certificate).where(Certificate.product == "Nón lá Huế"))
         assert non.recognized_on == date(2022, 8, 20) and non.phone is None

@@ -39,7 +39,7 @@ async def test_add_flow_saves_and_lists_with_expiry_status(db_url, make_core, to
     assert "Tiền Giang nay thuộc tỉnh Đồng Tháp" in t
     [c] = await _certs(core)
     assert (c.product, c.group, c.stars, c.decision_no, c.province, c.authority, c.source) == (
-        "Mật ong U Minh", "thuc_pham", 4, "123/QĐ-UBND", "Đồng Tháp", "province", "user")
+        "Mật ong U Minh", "thuc_pham", 4, "123/QĐ-UBND", "dong_thap", "province", "user")
     assert c.expires_on == date(2027, 3, 5)
     today.value = date(2027, 1, 1)
     r = await core.handle(msg("/sanpham"))

@@ -62,7 +62,7 @@ async def seed(sm, n: int) -> dict[int, str]:
                                last_interaction_at=last))
         certs.append(dict(id=cid, owner_user_id=owner, product=f"SP{cid:05d}", producer=f"Cơ sở {cid}",
                           phone=phone(i) if g in ("oa_out", "phone", "refused") else None,
-                          commune="Xã Mỹ Hòa", province="Đồng Tháp", group="thuc_pham", stars=3 + i % 2,
+                          commune="Xã Mỹ Hòa", province="dong_thap", group="thuc_pham", stars=3 + i % 2,
                           decision_no=f"{cid}/QĐ-UBND", authority="province", recognized_on=REC, expires_on=EXP,
                           muted=False, source="import" if owner is None else "user", created_at=now, updated_at=now))
     async with sm() as s, s.begin():

@@ -28,7 +28,7 @@ async def test_only_officers_add_rounds_one_line(db_url, make_core, today):
     assert "Đã thêm" in texts(r) and "Đồng Tháp" in texts(r)
     [rnd] = await _rounds(core)
     assert (rnd.province, rnd.registration_deadline, rnd.evaluation_date, rnd.where_to_submit) == (
-        "Đồng Tháp", date(2027, 3, 15), date(2027, 4, 1), "Phòng Kinh tế")
+        "dong_thap", date(2027, 3, 15), date(2027, 4, 1), "Phòng Kinh tế")
     r = await core.handle(msg("/themdot Đồng Tháp | Đợt cũ | 1/1/2026", user="admin"))
     assert "đã qua" in texts(r)
     r = await core.handle(msg("/themdot Đồng Tháp | Đợt 2 | 15/3/2027 | 1/3/2027", user="admin"))
@@ -59,11 +59,11 @@ async def test_provincial_officer_guided_flow_and_scope(sqlite_url, make_core):
         await core.handle(msg(text, user="officer"))
     await core.handle(msg(callback="r:skip", user="officer"))
     r = await core.handle(msg("UBND xã Tân Hưng", user="officer"))
-    assert "Đã thêm" in texts(r)
+    assert "Đã thêm" in texts(r) and "(Cà Mau)" in texts(r)          # the name shown, the id stored
     first, rnd = await _rounds(core)
     assert (first.where_to_submit, first.evaluation_date) == ("", None)
     assert (rnd.province, rnd.name, rnd.evaluation_date, rnd.where_to_submit) == (
-        "Cà Mau", "Đợt 3 năm 2027", None, "UBND xã Tân Hưng")
+        "ca_mau", "Đợt 3 năm 2027", None, "UBND xã Tân Hưng")
 
 
 async def test_dotdanhgia_lists_upcoming_rounds_of_my_province(sqlite_url, make_core, today):

@@ -10,7 +10,7 @@ from handlers.console import report_data
 from storage.models import Certificate, Delivery, FaqLog, Identity, User
 
 NATIONAL = Viewer(user_id=0, name="A", admin=True, national=True, provinces=frozenset())
-CAO_BANG = Viewer(user_id=0, name="B", admin=False, national=False, provinces=frozenset({"Cao Bằng"}))
+CAO_BANG = Viewer(user_id=0, name="B", admin=False, national=False, provinces=frozenset({"cao_bang"}))
 TU, DEN = date(2026, 3, 1), date(2026, 3, 31)
 
 
