@@ -203,7 +203,6 @@ def export(entries: list[Entry], fmt: str = "csv") -> bytes:
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
-
 CONSENT_REASONS = ("phone_only", "zns_off")      # what chain._zns_block says when the phone has not refused
 
 

@@ -135,8 +135,8 @@ async def plan(session, settings, targets: list[Target]) -> tuple[int, int]:
     """First step of new reminders: a delivery row on the first route, or a call-list row.
     Returns (deliveries enqueued, call-list rows added)."""
     idents = await _identities(session, [t.user_id for t in targets])
-    # the phones' consent rows first (locked until commit), then their state: see handlers/reach/consent.py
-    await consent.record_basis(session, {t.phone: t.phone_basis for t in targets if t.phone})
+    if settings.zns_enabled:    # the phones' consent rows first (locked until commit): see reach/consent.py
+        await consent.record_basis(session, {t.phone: t.phone_basis for t in targets if t.phone})
     states = await consent.states(session, [t.phone for t in targets])
     rows, calls = [], []
     for t in targets:
@@ -185,7 +185,7 @@ async def advance(session, settings, rk: str) -> str:
     if await session.scalar(select(CallListEntry.id).where(CallListEntry.reminder_key == rk)):
         return "listed"
     idents = await _identities(session, [info.get("user_id")])
-    if info.get("phone"):
+    if info.get("phone") and settings.zns_enabled:
         await consent.record_basis(session, {info["phone"]: info.get("basis") or "register"})
     states = await consent.states(session, [info.get("phone")])
     tried = {_route_id(r) for r in rows}
