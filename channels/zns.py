@@ -213,9 +213,9 @@ class ZnsSender:
         code = int(data.get("error") or 0)
         if code == 0:
             return SendResult.ok(str((data.get("data") or {}).get("msg_id") or ""))
-        return await self._on_error(code, str(data.get("message") or ""), chat_id, template_id, now)
+        return await self._on_error(code, str(data.get("message") or ""), chat_id, template_id, now, key)
 
-    async def _on_error(self, code: int, message: str, phone: str, template_id: str, now) -> SendResult:
+    async def _on_error(self, code: int, message: str, phone: str, template_id: str, now, key: str = "") -> SendResult:
         from handlers.reach import alerts, consent
         rule = ERRORS.get(code)
         err = f"zns {code}: {rule.label if rule else message}"[:300]
@@ -231,7 +231,7 @@ class ZnsSender:
             await self._set_marker(QUOTA_KEY, until)
             return SendResult("retry", error=err, not_before=until)
         if rule.status == "refused":
-            await consent.record_refusal(self.sessionmaker, local_phone(phone), code)
+            await consent.record_refusal(self.sessionmaker, local_phone(phone), code, key, err)
         elif rule.status == "template_error":
             await alerts.alert_admins(self.sessionmaker, self.settings, f"zns{code}:{template_id}", "reach/alert_template",
                                       code=code, label=rule.label, template_id=template_id)

@@ -182,3 +182,20 @@ def export(entries: list[Entry], fmt: str = "csv") -> bytes:
     w.writerow(HEADERS)
     w.writerows(_cells(e) for e in entries)
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
+CONSENT_REASONS = ("phone_only", "zns_off")      # what chain._zns_block says when the phone has not refused
+
+
+async def refused_since(session, phone: str, attempt_key: str, detail: str) -> int:
+    """Zalo refused the ZNS attempt `attempt_key` (a delivery key) to `phone` (0…): the phone's open rows
+    decided since that attempt was queued, that only said «no ZNS now», were decided before the refusal
+    was known (the attempt was still waiting) and get 'refused'. Rows decided before it keep their reason
+    (it was the reason then). Returns rows changed."""
+    from storage.models import Delivery
+    queued_at = select(Delivery.created_at).where(Delivery.key == attempt_key).scalar_subquery()
+    res = await session.execute(update(CallListEntry).where(
+        CallListEntry.phone == phone, CallListEntry.called_at.is_(None), CallListEntry.reason.in_(CONSENT_REASONS),
+        CallListEntry.created_at >= queued_at).values(reason="refused", detail=detail[:300])
+        .execution_options(synchronize_session=False))
+    return res.rowcount or 0

@@ -135,18 +135,17 @@ async def plan(session, settings, targets: list[Target]) -> tuple[int, int]:
     """First step of new reminders: a delivery row on the first route, or a call-list row.
     Returns (deliveries enqueued, call-list rows added)."""
     idents = await _identities(session, [t.user_id for t in targets])
+    if settings.zns_enabled:    # the phones' consent rows first (locked until commit): see reach/consent.py
+        await consent.record_basis(session, {t.phone: t.phone_basis for t in targets if t.phone})
     states = await consent.states(session, [t.phone for t in targets])
-    rows, calls, bases = [], [], {}
+    rows, calls = [], []
     for t in targets:
         info, payload = t.info(), full_payload(t, settings)
         rs = routes(info, idents.get(t.user_id, []), settings, states)
         if rs:
             rows.append(_delivery(info, payload, rs[0], True))
-            if any(r[0] == "zns" for r in rs):
-                bases[t.phone] = t.phone_basis
         else:
             calls.append(_call_row(info, _zns_block(info, settings, states) or "no_route"))
-    await consent.record_basis(session, bases)
     return await enqueue_rows(session, rows), await calllist.add(session, calls)
 
 
@@ -186,12 +185,12 @@ async def advance(session, settings, rk: str) -> str:
     if await session.scalar(select(CallListEntry.id).where(CallListEntry.reminder_key == rk)):
         return "listed"
     idents = await _identities(session, [info.get("user_id")])
+    if info.get("phone") and settings.zns_enabled:
+        await consent.record_basis(session, {info["phone"]: info.get("basis") or "register"})
     states = await consent.states(session, [info.get("phone")])
     tried = {_route_id(r) for r in rows}
     nxt = [r for r in routes(info, idents.get(info.get("user_id"), []), settings, states) if r[0] not in tried]
     if nxt:
-        if nxt[0][0] == "zns":
-            await consent.record_basis(session, {info["phone"]: info.get("basis") or "register"})
         await enqueue_rows(session, [_delivery(info, rows[0].payload, nxt[0], False)])
         return "next"
     reason, detail = _reason(rows, info, settings, states)

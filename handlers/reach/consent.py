@@ -1,7 +1,13 @@
 """Consent per phone for ZNS: its basis (register import, shared contact) and how it ended.
 
 A refusal from Zalo (-134/-139/-141) is final: the phone is never asked again. A producer's /stop
-or /huydangky of reminders ends ZNS to their phone(s) as well.
+or /huydangky of reminders ends ZNS to their phone(s) as well. A refusal also corrects the phone's
+call-list rows decided while the refused attempt was waiting (calllist.refused_since).
+
+A route decision (chain.plan / chain.advance) first writes the phone's row (`record_basis`), then
+reads its state: on PostgreSQL the row stays locked until the decision commits, so a refusal or /stop
+recorded meanwhile waits for it (and a refusal then sees the call-list rows it added); SQLite
+writes one transaction at a time anyway.
 """
 from __future__ import annotations
 
@@ -16,14 +22,16 @@ def _insert(session):
 
 
 async def record_basis(session, phones: dict[str, str]) -> None:
-    """phone (0…) -> basis; an existing row keeps its first basis (and any refusal)."""
+    """phone (0…) -> basis; an existing row keeps its first basis (and any refusal). Every row is written
+    (a no-op update when it exists), so it is locked until the transaction ends (see above)."""
     if not phones:
         return
     now = utcnow()
-    rows = [dict(phone=p, basis=b, created_at=now, updated_at=now) for p, b in phones.items()]
+    rows = [dict(phone=p, basis=phones[p], created_at=now, updated_at=now) for p in sorted(phones) if p]
     for i in range(0, len(rows), 500):
-        await session.execute(_insert(session)(PhoneConsent).values(rows[i:i + 500])
-                              .on_conflict_do_nothing(index_elements=["phone"]))
+        ins = _insert(session)(PhoneConsent).values(rows[i:i + 500])
+        await session.execute(ins.on_conflict_do_update(index_elements=["phone"],
+                                                        set_={"updated_at": PhoneConsent.__table__.c.updated_at}))
 
 
 async def states(session, phones) -> dict[str, str]:
@@ -46,13 +54,17 @@ async def state(sessionmaker, phone: str) -> str:
         return (await states(s, [phone])).get(phone, "ok")
 
 
-async def record_refusal(sessionmaker, phone: str, code: int) -> None:
+async def record_refusal(sessionmaker, phone: str, code: int, attempt_key: str | None = None, detail: str = "") -> None:
+    """Zalo answered `code` (-134/-139/-141) to the ZNS delivery `attempt_key`."""
+    from handlers.reach.calllist import refused_since
     now = utcnow()
     async with sessionmaker() as s, s.begin():
         await s.execute(_insert(s)(PhoneConsent).values(phone=phone, basis="register", refused_at=now,
                                                          refused_code=code, created_at=now, updated_at=now)
                         .on_conflict_do_update(index_elements=["phone"],
                                                set_={"refused_at": now, "refused_code": code, "updated_at": now}))
+        if attempt_key:
+            await refused_since(s, phone, attempt_key, detail or f"zns {code}")
 
 
 async def user_phones(session, user: User) -> set[str]:
@@ -67,7 +79,7 @@ async def opt_out_user(session, user: User) -> int:
     from handlers.products.claims import normalise_phone
     phones = {normalise_phone(p) for p in await user_phones(session, user)} - {None}
     now = utcnow()
-    for p in phones:
+    for p in sorted(phones):                     # the order record_basis locks in
         await session.execute(_insert(session)(PhoneConsent).values(
             phone=p, basis="contact", opted_out_at=now, created_at=now, updated_at=now)
             .on_conflict_do_update(index_elements=["phone"], set_={"opted_out_at": now, "updated_at": now}))
