@@ -144,8 +144,9 @@ class Ctx:
 
         Before this update opened its own session, the row goes with the next group commit
         (storage.group_commit) without the update waiting for it: kept even if the handler fails
-        later. Once the update has a session it joins that transaction instead (on SQLite the group
-        commit would wait for the write lock that very transaction may hold).
+        later (on SQLite: await it before this update writes, if at all). Once the update has a
+        session it joins that transaction instead (on SQLite the group commit would wait for the
+        write lock that very transaction may hold).
         """
         if self._session is None:
             return self.core.writes.insert(model.__table__, values)
