@@ -20,6 +20,8 @@ With --detail two more bots are measured:
 - "echo-aiohttp": the same echo bot on our PTB transport (channels.telegram_http.AiohttpRequest),
   printed so the reader can see how much of the margin is the transport and how much the core costs
   next to a bot doing nothing on the same transport.
+Each "ours" line also gives the ratio of each round and the SQL statements and round trips
+(statements + BEGIN/COMMIT) per update, counted on the bot's engine during the measured updates.
 Run it on an otherwise idle machine: the fake server and the bot share the cores.
 """
 from __future__ import annotations
@@ -81,12 +83,38 @@ def updates(n: int, chats: int, text: str, base_chat: int) -> list[dict]:
 
 
 CPU_MS: dict[str, list[float]] = {}      # CPU of this process (the bot) per update, ms
+SQL: dict[str, list[tuple[float, float]]] = {}   # per update: SQL statements, database round trips
+
+
+class SqlCounter:
+    """Counts what the bot sends to its database: statements (cursor executes, an executemany is one)
+    and round trips (statements plus BEGIN and COMMIT; on SQLite these are calls into the library)."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+        self.statements = self.trips = 0
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", self._stmt)
+        for name in ("begin", "commit", "rollback"):
+            event.listen(sync, name, self._trip)
+
+    def _stmt(self, *a):
+        self.statements += 1
+        self.trips += 1
+
+    def _trip(self, *a):
+        self.trips += 1
+
+
+COUNTERS: dict[str, SqlCounter] = {}
 
 
 async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: int, name: str = "") -> float:
     """Queue n updates, wait until n more messages were sent; returns updates per second."""
     before = await fake.stats()
     start_sent = before["sent"]
+    counter = COUNTERS.get(name)
+    s0 = (counter.statements, counter.trips) if counter else None
     t0, c0 = time.perf_counter(), time.process_time()
     await fake.push_many(updates(n, chats, text, base_chat))
     while True:
@@ -100,6 +128,8 @@ async def measure(fake: FakeServer, n: int, chats: int, text: str, base_chat: in
     if st["rejected"] > before["rejected"]:
         raise RuntimeError(f"the fake rejected calls: {st['last_rejected']}")
     CPU_MS.setdefault(name, []).append(cpu / n * 1000)
+    if counter:
+        SQL.setdefault(name, []).append(((counter.statements - s0[0]) / n, (counter.trips - s0[1]) / n))
     return n / elapsed
 
 
@@ -138,14 +168,16 @@ async def start_ours(fake: FakeServer, db_url: str, concurrency: int, stub: bool
         async def handle(msg):
             return [Reply(html.escape(msg.text))]
         rt.core.handle = handle
-    await rt.start(with_worker=False, with_scheduler=False)
+    await rt.start(with_worker=False, with_scheduler=False, with_http=False)
     return rt
 
 
 async def start_bot(name: str, fake: FakeServer, db_url: str, args):
     if name.startswith("echo"):
         return await start_echo(fake, args.concurrency, aiohttp=name == "echo-aiohttp")
-    return await start_ours(fake, db_url, args.concurrency, stub=name == "adapter")
+    rt = await start_ours(fake, db_url, args.concurrency, stub=name == "adapter")
+    COUNTERS[name] = SqlCounter(rt.core.engine)
+    return rt
 
 
 async def stop_bot(name: str, bot) -> None:
@@ -196,7 +228,11 @@ async def run(args) -> dict:
     finally:
         fake.close()
         tmp.cleanup()
+    ROUNDS.update(results)
     return {k: max(v) for k, v in results.items()}
+
+
+ROUNDS: dict[str, list[float]] = {}       # updates/s of every round (echo and ours measured back to back)
 
 
 TARGETS = {"postgresql": 0.7, "sqlite": 0.6}
@@ -228,6 +264,11 @@ def main() -> None:
                   f"(target >= {target}: {'met' if value / echo >= target else 'NOT met'})   "
                   f"bot CPU {cpu[name]:.2f} ms/update, requests per group commit "
                   f"{min(BATCHES[name]):.1f}-{max(BATCHES[name]):.1f}")
+            per_round = ", ".join(f"{o / e:.2f}" for o, e in zip(ROUNDS[name], ROUNDS["echo"]))
+            print(f"{'':19s}ratio in each round (less moved by load changing between rounds): {per_round}")
+            stmts, trips = min(SQL[name])
+            print(f"{'':19s}SQL per update: {stmts:.2f} statements, {trips:.2f} round trips "
+                  f"(with BEGIN/COMMIT, amortised over the batches)")
     if args.detail:
         print(f"our adapter only  : {res['adapter']:8.1f} updates/s   ratio adapter/echo "
               f"{res['adapter'] / echo:5.2f}")

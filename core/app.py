@@ -87,8 +87,9 @@ class Core:
         finally:
             elapsed = time.perf_counter() - started
             metrics.observe_update(msg.channel, route, elapsed)
-            log.info(json.dumps({"ev": "update", "channel": msg.channel, "user": msg.user_key,
-                                 "route": route, "ms": round(elapsed * 1000, 2)}))
+            if log.isEnabledFor(logging.INFO):
+                log.info(json.dumps({"ev": "update", "channel": msg.channel, "user": msg.user_key,
+                                     "route": route, "ms": round(elapsed * 1000, 2)}))
 
     async def _route(self, ctx: Ctx, msg: Incoming):
         r = self.router

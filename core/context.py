@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Awaitable
 
 from sqlalchemy import delete, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,17 @@ from storage.models import Conversation, Identity, User, utcnow
 if TYPE_CHECKING:  # pragma: no cover
     from core.app import Core
     from storage.group_commit import Snapshot
+
+
+class _Flushed:
+    """The id of a row added to a session: flushed when awaited (else committed with the session)."""
+
+    def __init__(self, session: AsyncSession, obj):
+        self.session, self.obj = session, obj
+
+    def __await__(self):
+        yield from self.session.flush().__await__()
+        return self.obj.id
 
 
 class Ctx:
@@ -128,20 +139,20 @@ class Ctx:
         self.conv_absent = True
         return bool(res.rowcount)
 
-    async def record(self, model, /, **values) -> int:
-        """Insert an append-only record (e.g. a FaqLog row); its id.
+    def record(self, model, /, **values) -> Awaitable[int]:
+        """Insert an append-only record (e.g. a FaqLog row); await the result only for its id.
 
         Before this update opened its own session, the row goes with the next group commit
-        (storage.group_commit): committed before this returns, kept even if the handler fails later.
-        Once the update has a session it joins that transaction instead (on SQLite the group commit
-        would wait for the write lock that very transaction may hold).
+        (storage.group_commit) without the update waiting for it: kept even if the handler fails
+        later (on SQLite: await it before this update writes, if at all). Once the update has a
+        session it joins that transaction instead (on SQLite the group commit would wait for the
+        write lock that very transaction may hold).
         """
         if self._session is None:
-            return await self.core.writes.insert(model.__table__, values)
+            return self.core.writes.insert(model.__table__, values)
         obj = model(**values)
         self._session.add(obj)
-        await self._session.flush()
-        return obj.id
+        return _Flushed(self._session, obj)
 
     # --- messages to other people go through the delivery path ----------------------------
     async def send_to_user(self, user_id: int, reply: Reply, key: str, kind: str = "notice") -> bool:

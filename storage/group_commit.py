@@ -10,8 +10,9 @@ one batch is in the database, the next requests queue; the next batch then claim
 with one INSERT, loads all senders with one SELECT, records all interactions with one UPDATE
 (executemany) and commits once. Each request gets its own detached copies of the rows, which the
 update's own session re-attaches, so handlers see ordinary ORM objects. Records inserted the same way
-(`insert`) are committed, and their ids returned, before the handler goes on: they are facts ("this
-was asked") that stay even if the handler fails afterwards.
+(`insert`) ride with the next batch while the handler goes on (it awaits one only for its id): they
+are facts ("this was asked") that stay even if the handler fails afterwards, and an update leaves
+the database in one batch, not two.
 
 A batch that fails is retried one request at a time, so one bad update (say, text the database
 refuses) fails only itself.
@@ -110,6 +111,11 @@ class Snapshot:
         return user, identity, conv
 
 
+def _log_lost(fut: asyncio.Future) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("a record could not be stored: %s", type(fut.exception()).__name__)
+
+
 def _copy_json(v):
     if isinstance(v, dict):
         return {k: _copy_json(x) for k, x in v.items()}
@@ -138,20 +144,28 @@ class GroupCommit:
         event id (msg.event_id) was processed before, by this or another instance."""
         return await self._submit(("touch", msg))
 
-    async def insert(self, table: Table, values: dict) -> int:
-        """Insert one row into `table` (committed); its id."""
-        return await self._submit(("insert", table, values))
+    def insert(self, table: Table, values: dict) -> asyncio.Future:
+        """Insert one row into `table` with the next batch, without waiting: await the result for
+        its id (then it is committed). A row nobody awaits is committed all the same; its failure
+        is logged."""
+        fut = self._submit(("insert", table, values))
+        fut.add_done_callback(_log_lost)
+        return fut
 
-    async def _submit(self, item: tuple):
+    async def settled(self) -> None:
+        """Wait until every request made so far is committed (tests, shutdown)."""
+        while self._drainer is not None:
+            await asyncio.shield(self._drainer)
+
+    def _submit(self, item: tuple) -> asyncio.Future:
         fut = asyncio.get_running_loop().create_future()
         self._pending.append((item, fut))
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
-        return await fut
+        return fut
 
     async def close(self) -> None:
-        if self._drainer is not None:
-            await asyncio.shield(self._drainer)
+        await self.settled()
         await self._release()
 
     async def _connect(self) -> AsyncConnection:

@@ -108,15 +108,15 @@ async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
         live = await LIVE[ans.kind](ctx, ans)
         if live:                                # None: no register figures, keep the entry's answer
             ans.text, ans.faq_id = live, ans.calc.faq_id
-    log_id = await ctx.record(FaqLog, user_id=ctx.user.id, question=question, faq_id=ans.faq_id,
-                              score=ans.score, outcome=ans.outcome)
+    logged = ctx.record(FaqLog, user_id=ctx.user.id, question=question, faq_id=ans.faq_id,
+                        score=ans.score, outcome=ans.outcome)     # awaited only for its id
     if ans.outcome == "answer":
         return [Reply(ans.text, feedback_buttons(ans.faq_id))]
     if ans.outcome == "suggest":
         rows = [[Button(_label(q), f"{NS}:s:{fid}")] for fid, q in ans.suggestions]
-        return [Reply(ans.text, rows + [[Button(label("faq.to_officer"), f"{NS}:o:{log_id}")]])]
+        return [Reply(ans.text, rows + [[Button(label("faq.to_officer"), f"{NS}:o:{await logged}")]])]
     if ans.outcome == "fallback":
-        return [Reply(ans.text, [[Button(label("faq.to_officer"), f"{NS}:o:{log_id}")]])]
+        return [Reply(ans.text, [[Button(label("faq.to_officer"), f"{NS}:o:{await logged}")]])]
     if ans.outcome == "unclear":                # emoji or punctuation only: nothing for an officer
         return [Reply(ans.text, menu_buttons(ctx.router))]
     if ans.kind == "contact":

@@ -9,6 +9,7 @@ from tests.helpers import button_data, find_button, msg, texts
 
 
 async def rows(core, model):
+    await core.writes.settled()                 # a question's log row rides with the next group commit
     async with core.sessionmaker() as s:
         key = model.id if hasattr(model, "id") else model.user_id
         return list(await s.scalars(select(model).order_by(key)))

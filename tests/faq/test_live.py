@@ -50,6 +50,7 @@ async def test_my_products_only_mine(db_url, make_core, today):
     assert "Mật ong U Minh" in t and "05/03/2027" in t and "còn 103 ngày" in t
     assert "Khô cá lóc" not in t and "Nước mắm" not in t
     assert button_data(replies) == [f"{NS}:up:calc_live_mine", f"{NS}:dn:calc_live_mine"]
+    await core.writes.settled()                 # the log row rides with the next group commit
     async with core.sessionmaker() as s:
         log = (await s.scalars(select(FaqLog).order_by(FaqLog.id.desc()))).first()
     assert (log.outcome, log.faq_id) == ("answer", "calc_live_mine")

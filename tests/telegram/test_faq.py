@@ -13,6 +13,7 @@ def data(message) -> list[str]:
 
 
 async def rows(rt, model):
+    await rt.core.writes.settled()              # a question's log row rides with the next group commit
     async with rt.core.sessionmaker() as s:
         return list(await s.scalars(select(model)))
 
