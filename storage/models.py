@@ -61,7 +61,8 @@ class Conversation(Base):
 class FlowAnswer(Base):
     """Answers of a Smart-Answers style flow, keyed by node id; the step is derived by replay."""
     __tablename__ = "flow_answers"
-    __table_args__ = (UniqueConstraint("user_id", "flow", "node"),)
+    __table_args__ = (UniqueConstraint("user_id", "flow", "node"),
+                      Index("ix_flow_answers_updated", "flow", "updated_at", "user_id"))    # the report's activity
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     flow: Mapped[str] = mapped_column(String(32))
@@ -138,7 +139,8 @@ class FaqLog(Base):
     # the misses page: grouping, the latest wording, the province scope, from the index alone (the
     # condition's column too: SQLite 3.40 reads the table to check the condition otherwise)
     __table_args__ = (Index("ix_faq_log_misses", "question_key", "created_at", "user_id", "outcome",
-                            sqlite_where=text(MISSED_LOG), postgresql_where=text(MISSED_LOG)),)
+                            sqlite_where=text(MISSED_LOG), postgresql_where=text(MISSED_LOG)),
+                      Index("ix_faq_log_created", "created_at", "user_id", "outcome"))   # the report's activity
 
 
 class Feedback(Base):
@@ -364,7 +366,8 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
                       Index("ix_deliveries_broadcast", "broadcast_id", "status"),
-                      Index("ix_deliveries_identity_sent", "identity_id", "sent_at"))
+                      Index("ix_deliveries_identity_sent", "identity_id", "sent_at"),
+                      Index("ix_deliveries_sent", "sent_at", "identity_id"))     # the report's activity of today
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(16))        # broadcast | reminder | answer | notice
