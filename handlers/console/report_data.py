@@ -10,7 +10,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, distinct, func, or_, select, union
+from sqlalchemy import case, distinct, exists, func, or_, select, union
 
 from core.reference import all_groups
 from handlers.console.activity import activity as per_person
@@ -267,20 +267,23 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
     users = _users_in_scope(viewer)
     # people reached and FAQ questions: settled days cached per person, today live (handlers/console/activity.py)
     figures = await per_person(db, start, end, tz)
-    # live (answers are rewritten and deleted), counted against the scope's people like the figures above
-    dossier_q = select(FlowAnswer.user_id).where(
-        FlowAnswer.flow == "dossier", FlowAnswer.updated_at >= start, FlowAnswer.updated_at < end).distinct()
+    # live: dossier answers are rewritten and deleted, and questions answered later
+    in_period = FlowAnswer.flow == "dossier", FlowAnswer.updated_at >= start, FlowAnswer.updated_at < end
+    dossier_q = select(func.count(distinct(FlowAnswer.user_id))).where(*in_period)
     period = OfficerQuestion.created_at >= start, OfficerQuestion.created_at < end
     asked_q = select(func.count()).select_from(OfficerQuestion).where(*period)
     answered_q = select(OfficerQuestion.created_at, OfficerQuestion.answered_at).where(
         *period, OfficerQuestion.status == "answered", OfficerQuestion.answered_at.is_not(None))
     people = None
     if users is not None:
-        people = set((await _run(db, users)).scalars())
+        sub = users.subquery()
+        people = set((await _run(db, select(sub.c[0]))).scalars())
+        # one probe per person in scope (the unique (user_id, flow, node) index), not a scan of every answer
+        dossier_q = select(func.count()).select_from(sub).where(
+            exists().where(FlowAnswer.user_id == sub.c[0], *in_period))
         asked_q = asked_q.where(OfficerQuestion.province.in_(_variants(viewer)))
         answered_q = answered_q.where(OfficerQuestion.province.in_(_variants(viewer)))
     asked, fallbacks = figures.questions(people)
-    dossier = set((await _run(db, dossier_q)).scalars())
     questions = await db.scalar(asked_q) or 0
     answered = (await _run(db, answered_q)).all()
     waits = [(aware(q.answered_at) - aware(q.created_at)).total_seconds() / 3600 for q in answered]
@@ -291,7 +294,7 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
             ["Câu hỏi gửi cán bộ", questions],
             ["— đã trả lời", len(answered)],
             ["— thời gian trả lời (trung vị)", median],
-            ["Người dùng hướng dẫn hồ sơ (/hoso)", len(dossier if people is None else dossier & people)]]
+            ["Người dùng hướng dẫn hồ sơ (/hoso)", await db.scalar(dossier_q) or 0]]
     return Table("bot", f"Hoạt động của bot từ {tu:%d/%m/%Y} đến {den:%d/%m/%Y}", ["Chỉ tiêu", "Số lượng"], rows, None,
                  "Hướng dẫn hồ sơ: người đã trả lời ít nhất một bước trong kỳ.")
 
