@@ -78,8 +78,9 @@ async def test_cached_report_figures_stay_exact(db_url, make_core, today):
                            chat_id="1", status="sent", sent_at=at, created_at=at))
             s.add(FaqLog(user_id=people[who], question="q", outcome="fallback" if n % 2 else "answer", created_at=at))
         s.add(FaqLog(user_id=None, question="q", outcome="answer", created_at=midnight - timedelta(days=2)))
-        s.add(FlowAnswer(user_id=people[0], flow="dossier", node="a", value="co",
-                         updated_at=midnight - timedelta(days=2)))
+        for who in (0, 2):
+            s.add(FlowAnswer(user_id=people[who], flow="dossier", node="a", value="co",
+                             updated_at=midnight - timedelta(days=2)))
         s.add(OfficerQuestion(user_id=people[0], province="Cao Bằng", question="?", status="open",
                               created_at=midnight - timedelta(days=5)))
         await s.commit()
@@ -88,6 +89,10 @@ async def test_cached_report_figures_stay_exact(db_url, make_core, today):
     assert (await bot(core, *year))[:3] == [["Chủ thể nhận được tin của bot (nhắc hạn, thông báo, trả lời)", 4],
                                              ["Câu hỏi hỏi đáp gửi cho bot", 5],
                                              ["— bot chưa trả lời được (chuyển hướng)", 2]]
+    # Cao Bằng: its two residents and the owner of its product; one of them walked /hoso
+    rows = await bot(core, CAO_BANG, *year[1:])
+    assert (rows[0][1], rows[1][1], rows[-1][1]) == (3, 3, 1)
+    assert (await bot(core, *year))[-1][1] == 2
 
     async with core.sessionmaker() as s:                        # a certificate edit: another owner, another star
         cert = await s.scalar(select(Certificate))
