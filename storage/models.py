@@ -367,7 +367,9 @@ class Delivery(Base):
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
                       Index("ix_deliveries_broadcast", "broadcast_id", "status"),
                       Index("ix_deliveries_identity_sent", "identity_id", "sent_at"),
-                      Index("ix_deliveries_sent", "sent_at", "identity_id"))     # the report's activity of today
+                      # the report's activity of today; sent rows only (not every queued row of a broadcast)
+                      Index("ix_deliveries_sent", "sent_at", "identity_id", sqlite_where=text("sent_at IS NOT NULL"),
+                            postgresql_where=text("sent_at IS NOT NULL")))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(16))        # broadcast | reminder | answer | notice

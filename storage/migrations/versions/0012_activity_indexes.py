@@ -5,6 +5,7 @@ Revision ID: 0012_activity_indexes
 Revises: 0010_broadcast_counts
 Create Date: 2026-12-02 06:00:00
 """
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -15,7 +16,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_deliveries_sent', 'deliveries', ['sent_at', 'identity_id'])
+    sent = sa.text('sent_at IS NOT NULL')     # sent rows only: queued rows of a broadcast are not indexed
+    op.create_index('ix_deliveries_sent', 'deliveries', ['sent_at', 'identity_id'], sqlite_where=sent,
+                    postgresql_where=sent)
     op.create_index('ix_faq_log_created', 'faq_log', ['created_at', 'user_id', 'outcome'])
     op.create_index('ix_flow_answers_updated', 'flow_answers', ['flow', 'updated_at', 'user_id'])
 
