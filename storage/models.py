@@ -70,7 +70,8 @@ class Conversation(Base):
 class FlowAnswer(Base):
     """Answers of a Smart-Answers style flow, keyed by node id; the step is derived by replay."""
     __tablename__ = "flow_answers"
-    __table_args__ = (UniqueConstraint("user_id", "flow", "node"),)
+    __table_args__ = (UniqueConstraint("user_id", "flow", "node"),
+                      Index("ix_flow_answers_updated", "flow", "updated_at", "user_id"))    # the report's activity
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     flow: Mapped[str] = mapped_column(String(32))
@@ -147,7 +148,8 @@ class FaqLog(Base):
     # the misses page: grouping, the latest wording, the province scope, from the index alone (the
     # condition's column too: SQLite 3.40 reads the table to check the condition otherwise)
     __table_args__ = (Index("ix_faq_log_misses", "question_key", "created_at", "user_id", "outcome",
-                            sqlite_where=text(MISSED_LOG), postgresql_where=text(MISSED_LOG)),)
+                            sqlite_where=text(MISSED_LOG), postgresql_where=text(MISSED_LOG)),
+                      Index("ix_faq_log_created", "created_at", "user_id", "outcome"))   # the report's activity
 
 
 class Feedback(Base):
@@ -373,7 +375,10 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
                       Index("ix_deliveries_broadcast", "broadcast_id", "status"),
-                      Index("ix_deliveries_identity_sent", "identity_id", "sent_at"))
+                      Index("ix_deliveries_identity_sent", "identity_id", "sent_at"),
+                      # the report's activity of today; sent rows only (not every queued row of a broadcast)
+                      Index("ix_deliveries_sent", "sent_at", "identity_id", sqlite_where=text("sent_at IS NOT NULL"),
+                            postgresql_where=text("sent_at IS NOT NULL")))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(16))        # broadcast | reminder | answer | notice
@@ -406,7 +411,7 @@ class CallListEntry(ProvinceId, Base):
     province: Mapped[str] = mapped_column(String(64), default="", index=True)
     product: Mapped[str] = mapped_column(String(200), default="")
     producer: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
     commune: Mapped[str | None] = mapped_column(String(100))
     expires_on: Mapped[date | None] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date)

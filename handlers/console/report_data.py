@@ -10,14 +10,15 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, distinct, func, or_, select, union
+from sqlalchemy import case, distinct, exists, func, or_, select, union
 
 from core.reference import all_groups
+from handlers.console.activity import activity as per_person
 from handlers.console.queries import (PRODUCER_TYPES, RECOGNITION_KINDS, group_name, scoped, subgroup_options,
                                       unindexed)
 from handlers.console.snapshot import cached, scope_key
 from core.permissions import province_name
-from storage.models import (Certificate, Delivery, EvaluationRound, FaqLog, FlowAnswer, Identity, OfficerQuestion,
+from storage.models import (Certificate, EvaluationRound, FlowAnswer, OfficerQuestion,
                             PlanTarget, User)
 from storage.users import aware
 
@@ -257,36 +258,33 @@ async def activity(db, viewer, tu: date, den: date, tz) -> Table:
     start = datetime.combine(tu, time(0), tz)
     end = datetime.combine(den + timedelta(days=1), time(0), tz)
     users = _users_in_scope(viewer)
-    # one index-only probe per identity (ix_deliveries_identity_sent holds sent_at), not a scan of every delivery
-    # in the period: a scalar subquery with LIMIT 1 is never flattened into a join. At national size (10,000
-    # identities, 880,000 of 1,000,000 deliveries in the year) the probes take 50-65 ms on PostgreSQL and 25 ms on
-    # SQLite; COUNT(DISTINCT) over the period's deliveries joined to identities took 750-830 ms, even with an
-    # index on (sent_at, identity_id) (bench/web.py; tests/web/test_report_reach.py holds the figure)
-    probe = (select(Delivery.sent_at).where(Delivery.identity_id == Identity.id, Delivery.sent_at >= start,
-                                            Delivery.sent_at < end).limit(1).scalar_subquery())
-    reached_q = select(func.count(distinct(Identity.user_id))).where(probe.is_not(None))
-    # one row, no GROUP BY (SQLite sorted 200,000 rows in a temporary B-tree for two groups)
-    faq_q = select(func.count(), func.sum(case((FaqLog.outcome == "fallback", 1), else_=0))).where(
-        FaqLog.created_at >= start, FaqLog.created_at < end)
-    dossier_q = select(func.count(distinct(FlowAnswer.user_id))).where(
-        FlowAnswer.flow == "dossier", FlowAnswer.updated_at >= start, FlowAnswer.updated_at < end)
-    qq = select(OfficerQuestion.status, OfficerQuestion.created_at, OfficerQuestion.answered_at).where(
-        OfficerQuestion.created_at >= start, OfficerQuestion.created_at < end)
+    # people reached and FAQ questions: settled days cached per person, today live (handlers/console/activity.py)
+    figures = await per_person(db, start, end, tz)
+    # live: dossier answers are rewritten and deleted, and questions answered later
+    in_period = FlowAnswer.flow == "dossier", FlowAnswer.updated_at >= start, FlowAnswer.updated_at < end
+    dossier_q = select(func.count(distinct(FlowAnswer.user_id))).where(*in_period)
+    period = OfficerQuestion.created_at >= start, OfficerQuestion.created_at < end
+    asked_q = select(func.count()).select_from(OfficerQuestion).where(*period)
+    answered_q = select(OfficerQuestion.created_at, OfficerQuestion.answered_at).where(
+        *period, OfficerQuestion.status == "answered", OfficerQuestion.answered_at.is_not(None))
+    people = None
     if users is not None:
         sub = users.subquery()
-        reached_q = reached_q.where(Identity.user_id.in_(select(sub.c[0])))
-        faq_q = faq_q.where(FaqLog.user_id.in_(select(sub.c[0])))
-        dossier_q = dossier_q.where(FlowAnswer.user_id.in_(select(sub.c[0])))
-        qq = qq.where(OfficerQuestion.province.in_(sorted(viewer.provinces)))
-    asked, fallbacks = (await _run(db, faq_q)).one()
-    questions = (await _run(db, qq)).all()
-    answered = [q for q in questions if q.status == "answered" and q.answered_at]
+        people = set((await _run(db, select(sub.c[0]))).scalars())
+        # one probe per person in scope (the unique (user_id, flow, node) index), not a scan of every answer
+        dossier_q = select(func.count()).select_from(sub).where(
+            exists().where(FlowAnswer.user_id == sub.c[0], *in_period))
+        asked_q = asked_q.where(OfficerQuestion.province.in_(sorted(viewer.provinces)))
+        answered_q = answered_q.where(OfficerQuestion.province.in_(sorted(viewer.provinces)))
+    asked, fallbacks = figures.questions(people)
+    questions = await db.scalar(asked_q) or 0
+    answered = (await _run(db, answered_q)).all()
     waits = [(aware(q.answered_at) - aware(q.created_at)).total_seconds() / 3600 for q in answered]
     median = f"{statistics.median(waits):.1f} giờ" if waits else "—"
-    rows = [["Chủ thể nhận được tin của bot (nhắc hạn, thông báo, trả lời)", await db.scalar(reached_q) or 0],
+    rows = [["Chủ thể nhận được tin của bot (nhắc hạn, thông báo, trả lời)", figures.reached(people)],
             ["Câu hỏi hỏi đáp gửi cho bot", asked or 0],
             ["— bot chưa trả lời được (chuyển hướng)", int(fallbacks or 0)],
-            ["Câu hỏi gửi cán bộ", len(questions)],
+            ["Câu hỏi gửi cán bộ", questions],
             ["— đã trả lời", len(answered)],
             ["— thời gian trả lời (trung vị)", median],
             ["Người dùng hướng dẫn hồ sơ (/hoso)", await db.scalar(dossier_q) or 0]]

@@ -17,8 +17,9 @@ _cache: OrderedDict = OrderedDict()
 
 
 async def cached(db, key: tuple, compute):
-    """await compute() once per register version for this key (the value is shared: never mutate it)."""
-    full = (await cert_version(db), *key)
+    """await compute() once per register version for this key (the value is shared: never mutate it). The
+    database is part of the key: every fresh database starts at the same version («initial»)."""
+    full = (str(db.bind.url), await cert_version(db), *key)
     if full in _cache:
         _cache.move_to_end(full)
         return _cache[full]
