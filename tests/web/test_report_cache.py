@@ -15,7 +15,7 @@ from handlers.products.importer import import_certificates
 from storage.models import Certificate, Delivery, FaqLog, FlowAnswer, Identity, OfficerQuestion, User
 
 NATIONAL = Viewer(user_id=0, name="A", admin=True, national=True, provinces=frozenset())
-CAO_BANG = Viewer(user_id=0, name="B", admin=False, national=False, provinces=frozenset({"Cao Bằng"}))
+CAO_BANG = Viewer(user_id=0, name="B", admin=False, national=False, provinces=frozenset({"cao_bang"}))
 CSV = ("Tên sản phẩm,Chủ thể,Xã/phường,Tỉnh/thành,Nhóm,Số sao,Số quyết định,Ngày công nhận\n"
        "Miến dong,HTX Miến,Xã Nguyên Bình,Cao Bằng,Thực phẩm,4,12/QĐ-UBND,5/3/2026\n")
 
