@@ -107,6 +107,9 @@ class FaqEngine:
                                              for t in (e.question,) + e.paraphrases + (_strip_markup(e.answer),))
             self.ent_pairs.append(frozenset(features(all_toks)[len(all_toks):])
                                   | frozenset(features(answer_toks)[len(answer_toks):]))
+        # each entry's variants are consecutive documents of var_index: (first, end) per entry of self.order
+        self.var_span = [(v[0], v[-1] + 1) if (v := self.entry_vars.get(eid)) else (0, 0) for eid in self.order]
+        assert all(self.entry_vars[eid] == list(range(a, b)) for eid, (a, b) in zip(self.order, self.var_span) if b)
         self.vocab_of = dict(zip(self.order, self.ent_vocab))
         self.pairs_of = dict(zip(self.order, self.ent_pairs))
         self.exact: dict[str, str] = {}          # normalised question/paraphrase -> entry id
@@ -125,6 +128,9 @@ class FaqEngine:
         self.places = _place_words()
         self.ent_text_padded = {eid: f" {t} " for eid, t in self.ent_text.items()}
         self._off_cache: dict[str, list[tuple[str, ...]]] = {}
+        self._off_by_word: dict[str, list[int]] = {}   # first word of a term -> its positions in off_topic
+        for k, t in enumerate(self.off_topic):
+            self._off_by_word.setdefault(t[0].split()[0] if t[0].split() else "", []).append(k)
         self.negative = {eid: [tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
                                for t in terms] for eid, terms in data.negative.items()}
         self.requires = {eid: [f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in terms]
@@ -136,7 +142,8 @@ class FaqEngine:
             self.var_words[e.id] = " | ".join(" ".join(self.norm.expand(raw_tokens(t))) for t in (e.question,) + e.paraphrases)
         self.var_vocab = {eid: frozenset(self.var_words[eid].split()) - {"|"} for eid in self.var_words}
         self.canonical = {e.id: f" {' '.join(raw_tokens(e.question))} " for e in entries}   # what a bare yes/no answers
-        self.ident = [f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.identifier_words]
+        self.ident = [re.compile(re.escape(f" {' '.join(self.norm.expand(raw_tokens(t)))} ") + r"(\d+) ")
+                      for t in data.identifier_words]
 
     # ----------------------------------------------------------------------------------------
     def match(self, text: str) -> Match:
@@ -205,16 +212,14 @@ class FaqEngine:
         qf = features(q)
         var_ceil = self.var_index.ceiling(qf) or 1.0
         ent_ceil = self.ent_index.ceiling(qf) or 1.0
-        best: dict[str, float] = {}             # entry -> its best variant's raw score
-        var_entry, get = self.var_entry, best.get
-        for i, s in self.var_index.scores(qf).items():
-            eid = var_entry[i]
-            if s > get(eid, 0.0):
-                best[eid] = s
-        s_var = {e: s / var_ceil for e, s in best.items()}
-        s_ent = {self.order[i]: s / ent_ceil for i, s in self.ent_index.scores(qf).items()}
-        pre = sorted(set(s_var) | set(s_ent),
-                     key=lambda e: -(p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0)))[:8]
+        var, ent = self.var_index.scores(qf), self.ent_index.scores(qf)
+        s_var, s_ent, pre_score = {}, {}, {}
+        for eid, (a, b), es in zip(self.order, self.var_span, ent):
+            vs = max(var[a:b], default=0.0)     # the entry's best variant
+            if vs or es:
+                s_var[eid], s_ent[eid] = vs / var_ceil, es / ent_ceil
+                pre_score[eid] = p.w_var * s_var[eid] + p.w_ent * s_ent[eid]
+        pre = sorted(pre_score, key=lambda e: -pre_score[e])[:8]
         qtext = " ".join(q)
         owner = [e for e in pre for _ in self.entry_vars.get(e, ())]
         texts = [self.var_text[i] for e in pre for i in self.entry_vars.get(e, ())]
@@ -308,8 +313,10 @@ class FaqEngine:
 
     def identifiers(self, q: list[str]) -> set[str]:
         """Numbers that name a document or form: "quyết định 1489", "mẫu 03" -> {"1489", "3"}."""
+        if not any(t.isdigit() for t in q):
+            return set()
         text = f" {' '.join(q)} "
-        return {m.group(1) for w in self.ident for m in re.finditer(re.escape(w) + r"(\d+) ", text)}
+        return {m.group(1) for pattern in self.ident for m in pattern.finditer(text)}
 
     def fits_context(self, text: str, entry_id: str) -> bool:
         """An answer found for the question clause must still fit the whole message (its subject
@@ -388,8 +395,9 @@ class FaqEngine:
         """The off-topic terms a question's words contain (memoised per question)."""
         hits = self._off_cache.get(joined)
         if hits is None:
-            text = f" {joined} "
-            hits = [t for t in self.off_topic if all(p in text for p in t)]
+            text, by_word, terms = f" {joined} ", self._off_by_word, self.off_topic
+            found = sorted({k for w in {"", *joined.split()} for k in by_word.get(w, ())})
+            hits = [terms[k] for k in found if all(p in text for p in terms[k])]
             if len(self._off_cache) > 4096:
                 self._off_cache.clear()
             self._off_cache[joined] = hits
