@@ -213,13 +213,12 @@ class FaqEngine:
         var_ceil = self.var_index.ceiling(qf) or 1.0
         ent_ceil = self.ent_index.ceiling(qf) or 1.0
         var, ent = self.var_index.scores(qf), self.ent_index.scores(qf)
-        s_var, s_ent, pre_score = {}, {}, {}
-        for eid, (a, b), es in zip(self.order, self.var_span, ent):
-            vs = max(var[a:b], default=0.0)     # the entry's best variant
-            if vs or es:
-                s_var[eid], s_ent[eid] = vs / var_ceil, es / ent_ceil
-                pre_score[eid] = p.w_var * s_var[eid] + p.w_ent * s_ent[eid]
-        pre = sorted(pre_score, key=lambda e: -pre_score[e])[:8]
+        best = [max(var[a:b]) if b else 0.0 for a, b in self.var_span]    # each entry's best variant
+        pre_score = [p.w_var * (v / var_ceil) + p.w_ent * (e / ent_ceil) for v, e in zip(best, ent)]
+        top = sorted((k for k, (v, e) in enumerate(zip(best, ent)) if v or e), key=pre_score.__getitem__, reverse=True)[:8]
+        pre = [self.order[k] for k in top]
+        s_var = {self.order[k]: best[k] / var_ceil for k in top}
+        s_ent = {self.order[k]: ent[k] / ent_ceil for k in top}
         qtext = " ".join(q)
         owner = [e for e in pre for _ in self.entry_vars.get(e, ())]
         texts = [self.var_text[i] for e in pre for i in self.entry_vars.get(e, ())]
