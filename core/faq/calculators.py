@@ -73,8 +73,13 @@ def load_calc_data(directory: Path = FAQ_DIR) -> CalcData:
     return CalcData(**{k: tuple(fold(str(p)) for p in raw.get(k) or []) for k in CalcData.__dataclass_fields__})
 
 
+@lru_cache(maxsize=64)
+def _padded(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f" {p} " for p in phrases)
+
+
 def _has(text: str, phrases: tuple[str, ...]) -> bool:
-    return any(f" {p} " in text for p in phrases)
+    return any(map(text.__contains__, _padded(phrases)))
 
 
 class Calculators:

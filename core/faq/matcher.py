@@ -118,9 +118,11 @@ class FaqEngine:
         self.var_index = BM25(var_docs, p.k1, p.b)
         self.ent_index = BM25(ent_docs, p.k1, p.b)
         self.norm.set_vocab(set().union(*self.ent_vocab) if self.ent_vocab else set())
-        self.smalltalk = {kind: {k for k in (tuple(t for t in ph.split() if t not in SMALLTALK_FILLERS)
-                                             for ph in phrases) if k}
-                          for kind, phrases in data.smalltalk.items()}
+        self.smalltalk_of: dict[tuple[str, ...], str] = {}     # small-talk phrase (no fillers) -> its first kind
+        for kind, phrases in data.smalltalk.items():
+            for ph in phrases:
+                if key := tuple(t for t in ph.split() if t not in SMALLTALK_FILLERS):
+                    self.smalltalk_of.setdefault(key, kind)
         self.anchors = [f" {t} " for t in data.domain_terms]
         self.strong = [f" {t} " for t in data.strong_terms]
         self.off_topic = sorted({tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
@@ -417,7 +419,7 @@ class FaqEngine:
         found, i = set(), 0
         while i < len(toks):
             for n in range(min(4, len(toks) - i), 0, -1):
-                kind = next((k for k, phrases in self.smalltalk.items() if tuple(toks[i:i + n]) in phrases), None)
+                kind = self.smalltalk_of.get(tuple(toks[i:i + n]))
                 if kind:
                     found.add(kind)
                     i += n
