@@ -24,6 +24,7 @@ from core.dates import DateError, parse_vn_date
 from core.faq import expiry, places, products, stars
 from core.faq.content import FAQ_DIR
 from core.reference import all_groups, province_label
+from core.faq.normalize import fast_fold
 from core.text import fold
 
 CALC_FILE = "_calculators.yml"
@@ -72,8 +73,13 @@ def load_calc_data(directory: Path = FAQ_DIR) -> CalcData:
     return CalcData(**{k: tuple(fold(str(p)) for p in raw.get(k) or []) for k in CalcData.__dataclass_fields__})
 
 
+@lru_cache(maxsize=64)
+def _padded(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f" {p} " for p in phrases)
+
+
 def _has(text: str, phrases: tuple[str, ...]) -> bool:
-    return any(f" {p} " in text for p in phrases)
+    return any(map(text.__contains__, _padded(phrases)))
 
 
 class Calculators:
@@ -85,7 +91,7 @@ class Calculators:
         self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
 
     def detect(self, question: str) -> CalcResult | None:
-        folded = fold(question)
+        folded = fast_fold(question)
         words = f" {' '.join(self.expand(question))} "
         for calc in (self._live, self._expiry, self._stars, self._province, self._product):
             hit = calc(question, folded, words)

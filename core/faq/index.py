@@ -29,13 +29,12 @@ class BM25:
             self.weights[term] = [
                 (i, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * self.lengths[i] / self.avgdl))) for i, tf in plist]
 
-    def scores(self, query: list[str]) -> dict[int, float]:
-        """doc index -> BM25 score (query terms counted once)."""
-        out: dict[int, float] = {}
-        get = out.get
+    def scores(self, query: list[str]) -> list[float]:
+        """BM25 score of every document (query terms counted once), 0.0 without any query term."""
+        out = [0.0] * self.n
         for term in set(query):
             for i, w in self.weights.get(term, ()):
-                out[i] = get(i, 0.0) + w
+                out[i] += w
         return out
 
     def ceiling(self, query: list[str]) -> float:

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process
 
 from core.faq.content import Entry, MatchData
 from core.faq.index import BM25, features
-from core.faq.normalize import Normalizer, raw_tokens
+from core.faq.normalize import Normalizer, fast_fold, raw_tokens
 from core.text import fold
 
 SMALLTALK_FILLERS = frozenset(
@@ -107,6 +107,9 @@ class FaqEngine:
                                              for t in (e.question,) + e.paraphrases + (_strip_markup(e.answer),))
             self.ent_pairs.append(frozenset(features(all_toks)[len(all_toks):])
                                   | frozenset(features(answer_toks)[len(answer_toks):]))
+        # each entry's variants are consecutive documents of var_index: (first, end) per entry of self.order
+        self.var_span = [(v[0], v[-1] + 1) if (v := self.entry_vars.get(eid)) else (0, 0) for eid in self.order]
+        assert all(self.entry_vars[eid] == list(range(a, b)) for eid, (a, b) in zip(self.order, self.var_span) if b)
         self.vocab_of = dict(zip(self.order, self.ent_vocab))
         self.pairs_of = dict(zip(self.order, self.ent_pairs))
         self.exact: dict[str, str] = {}          # normalised question/paraphrase -> entry id
@@ -115,9 +118,11 @@ class FaqEngine:
         self.var_index = BM25(var_docs, p.k1, p.b)
         self.ent_index = BM25(ent_docs, p.k1, p.b)
         self.norm.set_vocab(set().union(*self.ent_vocab) if self.ent_vocab else set())
-        self.smalltalk = {kind: {k for k in (tuple(t for t in ph.split() if t not in SMALLTALK_FILLERS)
-                                             for ph in phrases) if k}
-                          for kind, phrases in data.smalltalk.items()}
+        self.smalltalk_of: dict[tuple[str, ...], str] = {}     # small-talk phrase (no fillers) -> its first kind
+        for kind, phrases in data.smalltalk.items():
+            for ph in phrases:
+                if key := tuple(t for t in ph.split() if t not in SMALLTALK_FILLERS):
+                    self.smalltalk_of.setdefault(key, kind)
         self.anchors = [f" {t} " for t in data.domain_terms]
         self.strong = [f" {t} " for t in data.strong_terms]
         self.off_topic = sorted({tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
@@ -125,6 +130,9 @@ class FaqEngine:
         self.places = _place_words()
         self.ent_text_padded = {eid: f" {t} " for eid, t in self.ent_text.items()}
         self._off_cache: dict[str, list[tuple[str, ...]]] = {}
+        self._off_by_word: dict[str, list[int]] = {}   # first word of a term -> its positions in off_topic
+        for k, t in enumerate(self.off_topic):
+            self._off_by_word.setdefault(t[0].split()[0] if t[0].split() else "", []).append(k)
         self.negative = {eid: [tuple(f" {' '.join(self.norm.expand(raw_tokens(part)))} " for part in t.split("+"))
                                for t in terms] for eid, terms in data.negative.items()}
         self.requires = {eid: [f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in terms]
@@ -136,7 +144,8 @@ class FaqEngine:
             self.var_words[e.id] = " | ".join(" ".join(self.norm.expand(raw_tokens(t))) for t in (e.question,) + e.paraphrases)
         self.var_vocab = {eid: frozenset(self.var_words[eid].split()) - {"|"} for eid in self.var_words}
         self.canonical = {e.id: f" {' '.join(raw_tokens(e.question))} " for e in entries}   # what a bare yes/no answers
-        self.ident = [f" {' '.join(self.norm.expand(raw_tokens(t)))} " for t in data.identifier_words]
+        self.ident = [re.compile(re.escape(f" {' '.join(self.norm.expand(raw_tokens(t)))} ") + r"(\d+) ")
+                      for t in data.identifier_words]
 
     # ----------------------------------------------------------------------------------------
     def match(self, text: str) -> Match:
@@ -193,7 +202,7 @@ class FaqEngine:
 
     def question_clause(self, text: str) -> str:
         """The last clause of a long message that has a question word ('' when there is one clause)."""
-        clauses = [c.strip() for c in CLAUSE_SPLIT.split(fold(text)) if c and c.strip()]
+        clauses = [c.strip() for c in CLAUSE_SPLIT.split(fast_fold(text)) if c and c.strip()]
         if len(clauses) < 2:
             return ""
         asking = [c for c in clauses if QUESTION_WORDS & set(c.split())]
@@ -205,16 +214,13 @@ class FaqEngine:
         qf = features(q)
         var_ceil = self.var_index.ceiling(qf) or 1.0
         ent_ceil = self.ent_index.ceiling(qf) or 1.0
-        best: dict[str, float] = {}             # entry -> its best variant's raw score
-        var_entry, get = self.var_entry, best.get
-        for i, s in self.var_index.scores(qf).items():
-            eid = var_entry[i]
-            if s > get(eid, 0.0):
-                best[eid] = s
-        s_var = {e: s / var_ceil for e, s in best.items()}
-        s_ent = {self.order[i]: s / ent_ceil for i, s in self.ent_index.scores(qf).items()}
-        pre = sorted(set(s_var) | set(s_ent),
-                     key=lambda e: -(p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0)))[:8]
+        var, ent = self.var_index.scores(qf), self.ent_index.scores(qf)
+        best = [max(var[a:b]) if b else 0.0 for a, b in self.var_span]    # each entry's best variant
+        pre_score = [p.w_var * (v / var_ceil) + p.w_ent * (e / ent_ceil) for v, e in zip(best, ent)]
+        top = sorted((k for k, (v, e) in enumerate(zip(best, ent)) if v or e), key=pre_score.__getitem__, reverse=True)[:8]
+        pre = [self.order[k] for k in top]
+        s_var = {self.order[k]: best[k] / var_ceil for k in top}
+        s_ent = {self.order[k]: ent[k] / ent_ceil for k in top}
         qtext = " ".join(q)
         owner = [e for e in pre for _ in self.entry_vars.get(e, ())]
         texts = [self.var_text[i] for e in pre for i in self.entry_vars.get(e, ())]
@@ -308,8 +314,10 @@ class FaqEngine:
 
     def identifiers(self, q: list[str]) -> set[str]:
         """Numbers that name a document or form: "quyết định 1489", "mẫu 03" -> {"1489", "3"}."""
+        if not any(t.isdigit() for t in q):
+            return set()
         text = f" {' '.join(q)} "
-        return {m.group(1) for w in self.ident for m in re.finditer(re.escape(w) + r"(\d+) ", text)}
+        return {m.group(1) for pattern in self.ident for m in pattern.finditer(text)}
 
     def fits_context(self, text: str, entry_id: str) -> bool:
         """An answer found for the question clause must still fit the whole message (its subject
@@ -388,8 +396,9 @@ class FaqEngine:
         """The off-topic terms a question's words contain (memoised per question)."""
         hits = self._off_cache.get(joined)
         if hits is None:
-            text = f" {joined} "
-            hits = [t for t in self.off_topic if all(p in text for p in t)]
+            text, by_word, terms = f" {joined} ", self._off_by_word, self.off_topic
+            found = sorted({k for w in {"", *joined.split()} for k in by_word.get(w, ())})
+            hits = [terms[k] for k in found if all(p in text for p in terms[k])]
             if len(self._off_cache) > 4096:
                 self._off_cache.clear()
             self._off_cache[joined] = hits
@@ -410,7 +419,7 @@ class FaqEngine:
         found, i = set(), 0
         while i < len(toks):
             for n in range(min(4, len(toks) - i), 0, -1):
-                kind = next((k for k, phrases in self.smalltalk.items() if tuple(toks[i:i + n]) in phrases), None)
+                kind = self.smalltalk_of.get(tuple(toks[i:i + n]))
                 if kind:
                     found.add(kind)
                     i += n

@@ -20,6 +20,7 @@ from functools import lru_cache
 import yaml
 
 from core.reference import DATA, group_by_id
+from core.faq.normalize import fast_fold
 from core.text import fold
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -59,8 +60,11 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFC", (text or "").lower()))
 
 
+_fold_word = lru_cache(maxsize=16384)(fast_fold)     # one word at a time: a bounded, pure table
+
+
 def _has_marks(word: str) -> bool:
-    return fold(word) != word
+    return _fold_word(word) != word
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +88,7 @@ class Gazetteer:
     def lookup(self, text: str) -> list[Match]:
         """Products named in `text`, left to right, longest names first, no overlaps."""
         raw = _words(text)
-        folded = [fold(w) for w in raw]
+        folded = [_fold_word(w) for w in raw]
         out: list[Match] = []
         i = 0
         while i < len(raw):
