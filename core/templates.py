@@ -29,8 +29,9 @@ def _vn_number(value) -> str:
 
 @lru_cache(maxsize=4)
 def environment(path: str = str(TEMPLATE_DIR)) -> Environment:
+    # templates ship with the code (a content change is a deploy and a restart): no stat() per render
     env = Environment(loader=FileSystemLoader(path), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=False)
     env.filters["vndate"] = _vn_date
     env.filters["vnnum"] = _vn_number
     env.filters["province"] = province_name        # a stored province id -> its official name
