@@ -17,10 +17,21 @@ def clean_input(text: str) -> str:
     return _CTRL.sub("", unicodedata.normalize("NFC", text or "")).strip()
 
 
+def _fold_slow(text: str) -> str:
+    t = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
+    return "".join(ch for ch in t if unicodedata.category(ch) != "Mn")
+
+
+# Latin letters (Vietnamese included) and combining marks fold one character at a time: a table lookup
+_LATIN = [*range(0x250), *range(0x300, 0x370), *range(0x1E00, 0x1F00)]
+_FOLD_CHAR = {c: _fold_slow(chr(c)) for c in _LATIN}
+_NOT_LATIN = re.compile(r"[^\u0000-\u024f\u0300-\u036f\u1e00-\u1eff]")
+
+
 def fold(text: str) -> str:
     """Lower-case, remove Vietnamese tones/marks (đ->d), collapse whitespace."""
-    t = unicodedata.normalize("NFD", (text or "").lower().replace("đ", "d").replace("Đ", "d"))
-    t = "".join(ch for ch in t if unicodedata.category(ch) != "Mn")
+    text = text or ""
+    t = _fold_slow(text) if _NOT_LATIN.search(text) else text.translate(_FOLD_CHAR)
     return _WS.sub(" ", t).strip()
 
 

@@ -24,7 +24,6 @@ from core.dates import DateError, parse_vn_date
 from core.faq import expiry, places, products, stars
 from core.faq.content import FAQ_DIR
 from core.reference import all_groups, province_label
-from core.faq.normalize import fast_fold
 from core.text import fold
 
 CALC_FILE = "_calculators.yml"
@@ -91,7 +90,7 @@ class Calculators:
         self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
 
     def detect(self, question: str) -> CalcResult | None:
-        folded = fast_fold(question)
+        folded = fold(question)
         words = f" {' '.join(self.expand(question))} "
         for calc in (self._live, self._expiry, self._stars, self._province, self._product):
             hit = calc(question, folded, words)

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process
 
 from core.faq.content import Entry, MatchData
 from core.faq.index import BM25, features
-from core.faq.normalize import Normalizer, fast_fold, raw_tokens
+from core.faq.normalize import Normalizer, raw_tokens
 from core.text import fold
 
 SMALLTALK_FILLERS = frozenset(
@@ -202,7 +202,7 @@ class FaqEngine:
 
     def question_clause(self, text: str) -> str:
         """The last clause of a long message that has a question word ('' when there is one clause)."""
-        clauses = [c.strip() for c in CLAUSE_SPLIT.split(fast_fold(text)) if c and c.strip()]
+        clauses = [c.strip() for c in CLAUSE_SPLIT.split(fold(text)) if c and c.strip()]
         if len(clauses) < 2:
             return ""
         asking = [c for c in clauses if QUESTION_WORDS & set(c.split())]

@@ -8,7 +8,6 @@ rapidfuzz nearest word of the vocabulary), then abbreviations are expanded ("gcn
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from rapidfuzz import process
@@ -22,24 +21,11 @@ _NUM_SEP = re.compile(r"(?<=\d)[.,](?=\d{3}\b)")        # 17.316 -> 17316
 _TOKEN = re.compile(r"[a-z0-9]+")
 _TELEX_PAIRS = (("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"), ("dd", "d"))
 MIN_FIX_LEN = 3
-# Latin letters (Vietnamese included) and combining marks: for these, core.text.fold is per character
-_LATIN = [*range(0x250), *range(0x300, 0x370), *range(0x1E00, 0x1F00)]
-_FOLD_CHAR = {c: "".join(ch for ch in unicodedata.normalize("NFD", chr(c).lower().replace("đ", "d"))
-                         if unicodedata.category(ch) != "Mn") for c in _LATIN}
-_NOT_LATIN = re.compile(r"[^\u0000-\u024f\u0300-\u036f\u1e00-\u1eff]")
-_WS = re.compile(r"\s+")
-
-
-def fast_fold(text: str) -> str:
-    """core.text.fold by a table lookup per character (same result; other scripts go to fold)."""
-    if _NOT_LATIN.search(text):
-        return fold(text)
-    return _WS.sub(" ", text.translate(_FOLD_CHAR)).strip()
 
 
 def raw_tokens(text: str) -> list[str]:
     """Folded syllables of `text`; numbers lose thousands separators and leading zeros."""
-    t = _STAR.sub(r"\1 sao ", fast_fold(text).replace("đ", "d"))
+    t = _STAR.sub(r"\1 sao ", fold(text).replace("đ", "d"))
     t = _NUM_SEP.sub("", t)
     out = []
     for tok in _TOKEN.findall(t):

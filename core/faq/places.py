@@ -14,7 +14,6 @@ from functools import lru_cache
 import yaml
 
 from core.reference import DATA, Province, all_provinces, province_label
-from core.faq.normalize import fast_fold
 from core.text import fold
 
 _SEP = re.compile(r"[\s\-–.,;:!?()/]+")
@@ -85,7 +84,7 @@ def _index() -> tuple[dict[tuple[str, ...], tuple[str, str, str, Province]], int
 def find_all(text: str) -> list[Place]:
     """Every place named in `text`, left to right, longest names first."""
     index, longest = _index()
-    words = [w for w in _SEP.split(fast_fold(text)) if w]
+    words = [w for w in _SEP.split(fold(text)) if w]
     out, i = [], 0
     while i < len(words):
         for n in range(min(longest, len(words) - i), 0, -1):

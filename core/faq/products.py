@@ -20,7 +20,6 @@ from functools import lru_cache
 import yaml
 
 from core.reference import DATA, group_by_id
-from core.faq.normalize import fast_fold
 from core.text import fold
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -60,7 +59,7 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFC", (text or "").lower()))
 
 
-_fold_word = lru_cache(maxsize=16384)(fast_fold)     # one word at a time: a bounded, pure table
+_fold_word = lru_cache(maxsize=16384)(fold)     # one word at a time: a bounded, pure table
 
 
 def _has_marks(word: str) -> bool:
