@@ -88,7 +88,7 @@ class TelegramSender:
             return result
         finally:
             PREPAID.set(False)
-        return SendResult.ok(sent[-1].message_id if sent else "")
+        return SendResult.ok(sent[-1] if sent else "")
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> SendResult:
         """Replace a progress message's text (first 4096 characters) and inline keyboard."""

@@ -41,6 +41,7 @@ synchronously (SET LOCAL synchronous_commit TO on).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -52,7 +53,6 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from core.messages import Incoming
 from storage import users
-from storage.sql import upsert
 from storage.models import Conversation, Identity, ProcessedEvent, User, utcnow
 
 log = logging.getLogger("ocop.group_commit")
@@ -71,6 +71,17 @@ _LOAD = (text("SELECT " + ", ".join(f"{a}.{c.name} AS {a}_{c.key}" for a, t in _
               + " WHERE i.channel = :channel AND i.external_id IN :ids")
          .bindparams(bindparam("ids", expanding=True))
          .columns(*[column(f"{a}_{c.key}", c.type) for a, t in _PARTS for c in t.c]))
+# Claim a batch's event ids: one statement whatever the batch size (a multi-row VALUES would be
+# compiled again for every new size), the ids passed as arrays (PostgreSQL) or one JSON list (SQLite).
+_CLAIM_INTO = f"INSERT INTO {_E.name} (channel, event_id, created_at) "
+_CLAIM_TAIL = " ON CONFLICT (channel, event_id) DO NOTHING RETURNING channel, event_id"
+_CLAIM = {
+    "postgresql": text(_CLAIM_INTO + "SELECT c, e, :now FROM unnest(CAST(:channels AS TEXT[]), "
+                       "CAST(:events AS TEXT[])) AS t(c, e)" + _CLAIM_TAIL),
+    "sqlite": text(_CLAIM_INTO + "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), :now "
+                   "FROM json_each(:pairs) WHERE true" + _CLAIM_TAIL),     # WHERE: SQLite's upsert syntax
+}
+_CLAIM = {k: v.bindparams(bindparam("now", type_=_E.c.created_at.type)) for k, v in _CLAIM.items()}
 _SET_SEEN = (update(_I).where(_I.c.id == bindparam("_id"))
              .values(last_interaction_at=bindparam("_at"), chat_id=bindparam("_chat"),
                      last_message_id=bindparam("_mid")))
@@ -144,11 +155,12 @@ class GroupCommit:
         event id (msg.event_id) was processed before, by this or another instance."""
         return await self._submit(("touch", msg))
 
-    def insert(self, table: Table, values: dict) -> asyncio.Future:
-        """Insert one row into `table` with the next batch, without waiting: await the result for
-        its id (then it is committed). A row nobody awaits is committed all the same; its failure
-        is logged."""
-        fut = self._submit(("insert", table, values))
+    def insert(self, table: Table, values: dict, with_id: bool = False) -> asyncio.Future:
+        """Insert one row into `table` with the next batch, without waiting: await the result (the
+        row's id with `with_id`, else None) to know it is committed. A row nobody awaits is committed
+        all the same; its failure is logged. Rows without an id asked for go in one executemany per
+        table; with ids, SQLite inserts them one by one (it does not promise RETURNING's order)."""
+        fut = self._submit(("insert", table, values, with_id))
         fut.add_done_callback(_log_lost)
         return fut
 
@@ -244,28 +256,46 @@ def flush(conn: Connection, items: list[tuple]) -> list:
     if touches:
         for (n, _), snap in zip(touches, _touch(conn, [m for _, m in touches])):
             results[n] = snap
-    by_table: dict[Table, list[tuple[int, dict]]] = {}
+    by_table: dict[tuple[Table, bool], list[tuple[int, dict]]] = {}
     for n, it in enumerate(items):
         if it[0] == "insert":
-            by_table.setdefault(it[1], []).append((n, it[2]))
-    for table, rows in by_table.items():
-        ids = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                           [values for _, values in rows]).scalars().all()
+            by_table.setdefault((it[1], it[3]), []).append((n, it[2]))
+    for (table, with_id), rows in by_table.items():
+        values = [v for _, v in rows]
+        if not with_id:
+            conn.execute(_insert(table, False), values)
+            continue
+        ids = conn.execute(_insert(table, True), values).scalars().all()
         for (n, _), new_id in zip(rows, ids):
             results[n] = new_id
     return results
 
 
+_INSERTS: dict[tuple[Table, bool], object] = {}
+
+
+def _insert(table: Table, with_id: bool):
+    """INSERT into `table` (… RETURNING id in the rows' order with `with_id`), built once."""
+    stmt = _INSERTS.get((table, with_id))
+    if stmt is None:
+        stmt = insert(table)
+        if with_id:
+            stmt = stmt.returning(table.c.id, sort_by_parameter_order=True)
+        stmt = _INSERTS[(table, with_id)] = stmt
+    return stmt
+
+
 def _claim_events(conn: Connection, msgs: list[Incoming]) -> list[bool]:
     """Record the messages' event ids in processed_events; False for an id seen before (a second
     poller, a webhook re-delivery, the same update twice in this batch). No id: always True."""
-    keys = list(dict.fromkeys((m.channel, m.event_id) for m in msgs if m.event_id))
+    keys = list(dict.fromkeys((m.channel, m.event_id[:128]) for m in msgs if m.event_id))
     if not keys:
         return [True] * len(msgs)
-    now = utcnow()
-    stmt = upsert(conn, _E, [{"channel": c, "event_id": e[:128], "created_at": now} for c, e in keys],
-                  key=["channel", "event_id"]).returning(_E.c.channel, _E.c.event_id)
-    new = {tuple(r) for r in conn.execute(stmt)}
+    if conn.dialect.name == "postgresql":
+        params = {"channels": [c for c, _ in keys], "events": [e for _, e in keys]}
+    else:
+        params = {"pairs": json.dumps(keys)}
+    new = {tuple(r) for r in conn.execute(_CLAIM[conn.dialect.name], params | {"now": utcnow()})}
     out = []
     for m in msgs:
         key = (m.channel, m.event_id[:128])

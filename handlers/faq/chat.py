@@ -108,8 +108,8 @@ async def faq_replies(ctx: Ctx, text: str) -> list[Reply]:
         live = await LIVE[ans.kind](ctx, ans)
         if live:                                # None: no register figures, keep the entry's answer
             ans.text, ans.faq_id = live, ans.calc.faq_id
-    logged = ctx.record(FaqLog, user_id=ctx.user.id, question=question, faq_id=ans.faq_id,
-                        score=ans.score, outcome=ans.outcome)     # awaited only for its id
+    logged = ctx.record(FaqLog, user_id=ctx.user_id, question=question, faq_id=ans.faq_id, score=ans.score,
+                        outcome=ans.outcome, with_id=ans.outcome in ("suggest", "fallback"))   # id: for a button
     if ans.outcome == "answer":
         return [Reply(ans.text, feedback_buttons(ans.faq_id))]
     if ans.outcome == "suggest":

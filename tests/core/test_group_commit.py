@@ -231,3 +231,26 @@ async def test_postgresql_batches_commit_asynchronously_except_new_and_returning
     async with core.sessionmaker() as s, s.begin():
         await s.execute(update(Identity).where(Identity.external_id == "1").values(active=False))
     assert await level(msg(1, mid="back")) == "on"                     # came back after blocking the bot
+
+
+async def test_records_without_ids_share_one_insert_and_ids_come_back_in_order(db_url, make_core):
+    """Log rows nobody needs the id of are one executemany for the whole batch; rows whose id is
+    asked for get their own ids, in the rows' order (SQLite inserts those one by one)."""
+    from sqlalchemy import event
+    core = make_core(db_url)
+    await core.handle(msg(1))
+    [snap] = await asyncio.gather(core.writes.touch(msg(1)))
+    inserts = []
+    event.listen(core.engine.sync_engine, "before_cursor_execute",
+                 lambda conn, cur, stmt, params, ctx, many: inserts.append(stmt) if "faq_log" in stmt else None)
+    uid, table = snap.user["id"], FaqLog.__table__
+    plain = [core.writes.insert(table, {"user_id": uid, "question": f"q{n}", "outcome": "answer"}) for n in range(5)]
+    with_id = [core.writes.insert(table, {"user_id": uid, "question": f"id{n}", "outcome": "fallback"}, with_id=True)
+               for n in range(3)]
+    assert await asyncio.gather(*plain) == [None] * 5
+    ids = await asyncio.gather(*with_id)
+    plain_inserts = [s for s in inserts if "RETURNING" not in s.upper()]
+    assert len(plain_inserts) == 1                          # five rows, one statement
+    by_id = {r.id: r.question for r in await rows(core, FaqLog)}
+    assert [by_id[i] for i in ids] == ["id0", "id1", "id2"]
+    assert sorted(q for q in by_id.values() if q.startswith("q")) == [f"q{n}" for n in range(5)]

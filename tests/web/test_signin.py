@@ -148,8 +148,9 @@ async def test_sign_in_link_is_sent_to_telegram_without_link_preview():
         def __init__(self):
             self.calls = []
 
-        async def send_message(self, chat_id, text, **kw):
-            self.calls.append(kw)
+        async def do_api_request(self, endpoint, api_kwargs=None, **kw):
+            self.calls.append(api_kwargs)
+            return {"message_id": len(self.calls)}
 
     bot = Bot()
     await send_reply(bot, 1, Reply('<a href="http://x/quantri/dang-nhap/t">link</a>', no_preview=True))
