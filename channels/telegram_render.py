@@ -9,8 +9,7 @@ import html
 import re
 import warnings
 
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, LinkPreviewOptions,
-                      ReplyKeyboardMarkup, ReplyKeyboardRemove)
+from telegram import InputFile, KeyboardButton, LinkPreviewOptions, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.constants import ParseMode
 from telegram.warnings import PTBUserWarning
 
@@ -101,10 +100,12 @@ def _split_html(text: str, limit: int) -> list[str]:
     return out
 
 
-def inline_markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    rows = [[InlineKeyboardButton(b.label, url=b.url) if b.url else InlineKeyboardButton(b.label, callback_data=b.data)
-             for b in row] for row in reply.buttons if row]
-    return InlineKeyboardMarkup(rows) if rows else None
+def inline_markup(reply: Reply) -> dict | None:
+    """The reply's inline keyboard as the Bot API's JSON (PTB sends a dict as it is: no
+    InlineKeyboardButton objects to build and serialise again for every message)."""
+    rows = [[{"text": b.label, "url": b.url} if b.url else {"text": b.label, "callback_data": b.data} for b in row]
+            for row in reply.buttons if row]
+    return {"inline_keyboard": rows} if rows else None
 
 
 def contact_keyboard() -> ReplyKeyboardMarkup:

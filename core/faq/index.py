@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from itertools import repeat
 
 
 def features(tokens: list[str]) -> list[str]:
@@ -31,12 +32,21 @@ class BM25:
 
     def scores(self, query: list[str]) -> list[float]:
         """BM25 score of every document (query terms counted once), 0.0 without any query term."""
+        return self.scores_of(set(query))
+
+    def scores_of(self, terms: set[str]) -> list[float]:
+        """scores() for the set of a query's terms (the caller builds it once for several indexes)."""
         out = [0.0] * self.n
-        for term in set(query):
-            for i, w in self.weights.get(term, ()):
+        get = self.weights.get
+        for term in terms:
+            for i, w in get(term, ()):
                 out[i] += w
         return out
 
     def ceiling(self, query: list[str]) -> float:
         """Upper bound of a score for this query (every known term matched, tf saturated)."""
-        return sum(self.idf.get(t, 0.0) for t in set(query)) * (self.k1 + 1)
+        return self.ceiling_of(set(query))
+
+    def ceiling_of(self, terms: set[str]) -> float:
+        """ceiling() for the set of a query's terms."""
+        return sum(map(self.idf.get, terms, repeat(0.0))) * (self.k1 + 1)

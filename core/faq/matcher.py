@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz.process import extractOne
 
 from core.faq.content import Entry, MatchData
 from core.faq.index import BM25, features
@@ -110,6 +111,10 @@ class FaqEngine:
         # each entry's variants are consecutive documents of var_index: (first, end) per entry of self.order
         self.var_span = [(v[0], v[-1] + 1) if (v := self.entry_vars.get(eid)) else (0, 0) for eid in self.order]
         assert all(self.entry_vars[eid] == list(range(a, b)) for eid, (a, b) in zip(self.order, self.var_span) if b)
+        # per entry of self.order: its variants' texts (fuzzy re-rank) and, when every entry has
+        # variants, the slices of its variant scores (None: the generic path of rank)
+        self._texts_of = [[self.var_text[i] for i in self.entry_vars.get(eid, ())] for eid in self.order]
+        self._var_slices = [slice(a, b) for a, b in self.var_span] if all(b for _, b in self.var_span) else None
         self.vocab_of = dict(zip(self.order, self.ent_vocab))
         self.pairs_of = dict(zip(self.order, self.ent_pairs))
         self.exact: dict[str, str] = {}          # normalised question/paraphrase -> entry id
@@ -212,23 +217,27 @@ class FaqEngine:
         """Entries by combined score: BM25 on variants and on entries, then a fuzzy re-rank of the top 8."""
         p = self.params
         qf = features(q)
-        var_ceil = self.var_index.ceiling(qf) or 1.0
-        ent_ceil = self.ent_index.ceiling(qf) or 1.0
-        var, ent = self.var_index.scores(qf), self.ent_index.scores(qf)
-        best = [max(var[a:b]) if b else 0.0 for a, b in self.var_span]    # each entry's best variant
-        pre_score = [p.w_var * (v / var_ceil) + p.w_ent * (e / ent_ceil) for v, e in zip(best, ent)]
-        top = sorted((k for k, (v, e) in enumerate(zip(best, ent)) if v or e), key=pre_score.__getitem__, reverse=True)[:8]
-        pre = [self.order[k] for k in top]
-        s_var = {self.order[k]: best[k] / var_ceil for k in top}
-        s_ent = {self.order[k]: ent[k] / ent_ceil for k in top}
+        terms = set(qf)
+        var_ceil = self.var_index.ceiling_of(terms) or 1.0
+        ent_ceil = self.ent_index.ceiling_of(terms) or 1.0
+        var, ent = self.var_index.scores_of(terms), self.ent_index.scores_of(terms)
+        if self._var_slices is not None:        # each entry's best variant (every entry has one)
+            best = list(map(max, map(var.__getitem__, self._var_slices)))
+        else:
+            best = [max(var[a:b]) if b else 0.0 for a, b in self.var_span]
+        w_var, w_ent = p.w_var, p.w_ent
+        pre_score = {k: w_var * (v / var_ceil) + w_ent * (e / ent_ceil)
+                     for k, (v, e) in enumerate(zip(best, ent)) if v or e}
+        # sorted() is stable: among equal scores the lower entry position comes first, as before
+        top = sorted(pre_score, key=pre_score.__getitem__, reverse=True)[:8]
         qtext = " ".join(q)
-        owner = [e for e in pre for _ in self.entry_vars.get(e, ())]
-        texts = [self.var_text[i] for e in pre for i in self.entry_vars.get(e, ())]
-        fz = dict.fromkeys(pre, 0.0)
-        for _, score, k in process.extract(qtext, texts, scorer=fuzz.token_set_ratio, limit=None):
-            if score > fz[owner[k]]:
-                fz[owner[k]] = score
-        final = {e: p.w_var * s_var.get(e, 0) + p.w_ent * s_ent.get(e, 0) + p.w_fuzz * fz[e] / 100 for e in pre}
+        w_fuzz, ratio, texts_of, order = p.w_fuzz, fuzz.token_set_ratio, self._texts_of, self.order
+        final = {}
+        for k in top:
+            # the best fuzzy ratio of the entry's variants (extractOne: the plain maximum, in C)
+            hit = extractOne(qtext, texts_of[k], scorer=ratio)
+            # w_var * s_var + w_ent * s_ent (= pre_score) + w_fuzz * that ratio
+            final[order[k]] = pre_score[k] + w_fuzz * (hit[1] if hit else 0.0) / 100
         exact = self.exact.get(qtext)
         if exact is not None:                   # the question is (after normalising) a known one
             final[exact] = final.get(exact, 0.0) + p.exact_bonus

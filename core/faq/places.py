@@ -81,12 +81,26 @@ def _index() -> tuple[dict[tuple[str, ...], tuple[str, str, str, Province]], int
     return index, max(len(k) for k in index)
 
 
+@lru_cache(maxsize=1)
+def _starts() -> dict[str, int]:
+    """First word of a name -> the length of the longest name starting with it (find_all's shortcut)."""
+    out: dict[str, int] = {}
+    for k in _index()[0]:
+        out[k[0]] = max(out.get(k[0], 0), len(k))
+    return out
+
+
 def find_all(text: str) -> list[Place]:
     """Every place named in `text`, left to right, longest names first."""
-    index, longest = _index()
+    index, _ = _index()
+    starts = _starts()
     words = [w for w in _SEP.split(fold(text)) if w]
     out, i = [], 0
     while i < len(words):
+        longest = starts.get(words[i])
+        if longest is None:             # no name starts with this word
+            i += 1
+            continue
         for n in range(min(longest, len(words) - i), 0, -1):
             hit = index.get(tuple(words[i:i + n]))
             if hit:

@@ -84,15 +84,27 @@ class Gazetteer:
     max_len: int
     source: str
 
+    def __post_init__(self):
+        # first folded word of a name or blocked phrase -> the longest such key starting with it
+        self._starts: dict[str, int] = {}
+        for key in (*self.keys, *self.blocked):
+            if key:
+                self._starts[key[0]] = max(self._starts.get(key[0], 0), min(len(key), self.max_len))
+
     def lookup(self, text: str) -> list[Match]:
         """Products named in `text`, left to right, longest names first, no overlaps."""
         raw = _words(text)
         folded = [_fold_word(w) for w in raw]
         out: list[Match] = []
+        starts = self._starts
         i = 0
         while i < len(raw):
             step = 1
-            for n in range(min(self.max_len, len(raw) - i), 0, -1):
+            longest = starts.get(folded[i])
+            if longest is None:         # no name (nor blocked phrase) starts with this word
+                i += 1
+                continue
+            for n in range(min(longest, len(raw) - i), 0, -1):
                 key = tuple(folded[i:i + n])
                 if key in self.blocked:
                     step = n

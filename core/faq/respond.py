@@ -41,6 +41,7 @@ class Renderer:
         self.templates = {eid: env.from_string(_BARE_AMP.sub("&amp;", e.answer))
                           for eid, e in engine.entries.items()}
         self.wants_province = {eid for eid, e in engine.entries.items() if "province_note" in e.answer}
+        self._html: dict[tuple[str, str], str] = {}    # (entry id, province note) -> entry_html
         self.old_names = old_province_notes()
         self.calculators = Calculators(lambda text: engine.norm.query_words(text)[0])
 
@@ -56,10 +57,17 @@ class Renderer:
         return all(t in places or t in data.light_words or t in data.stopwords for t in raw_tokens(question))
 
     def entry_html(self, entry_id: str, question: str = "") -> str:
-        entry = self.engine.entries[entry_id]
+        """The entry's answer with its legal basis (and the note on an old province name the question
+        uses): rendered once per entry and note, as the content is fixed for this renderer (an edit
+        installs a new one)."""
         note = province_note(question, self.old_names) if entry_id in self.wants_province else ""
-        body = self.templates[entry_id].render(province_note=note).strip()
-        return render("faq/answer", body=Markup(body), basis=entry.basis)
+        html = self._html.get((entry_id, note))
+        if html is None:
+            body = self.templates[entry_id].render(province_note=note).strip()
+            html = render("faq/answer", body=Markup(body), basis=self.engine.entries[entry_id].basis)
+            if len(self._html) < 10_000:
+                self._html[(entry_id, note)] = html
+        return html
 
     def calc_html(self, calc: CalcResult, **extra) -> str:
         body = render(calc.template, **(calc.ctx | extra))
