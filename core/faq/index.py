@@ -30,12 +30,8 @@ class BM25:
             self.weights[term] = [
                 (i, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * self.lengths[i] / self.avgdl))) for i, tf in plist]
 
-    def scores(self, query: list[str]) -> list[float]:
-        """BM25 score of every document (query terms counted once), 0.0 without any query term."""
-        return self.scores_of(set(query))
-
-    def scores_of(self, terms: set[str]) -> list[float]:
-        """scores() for the set of a query's terms (the caller builds it once for several indexes)."""
+    def scores(self, terms: set[str]) -> list[float]:
+        """BM25 score of every document for the set of a query's terms, 0.0 without any of them."""
         out = [0.0] * self.n
         get = self.weights.get
         for term in terms:
@@ -43,10 +39,6 @@ class BM25:
                 out[i] += w
         return out
 
-    def ceiling(self, query: list[str]) -> float:
-        """Upper bound of a score for this query (every known term matched, tf saturated)."""
-        return self.ceiling_of(set(query))
-
-    def ceiling_of(self, terms: set[str]) -> float:
-        """ceiling() for the set of a query's terms."""
+    def ceiling(self, terms: set[str]) -> float:
+        """Upper bound of a score for this set of query terms (every known term matched, tf saturated)."""
         return sum(map(self.idf.get, terms, repeat(0.0))) * (self.k1 + 1)

@@ -111,10 +111,9 @@ class FaqEngine:
         # each entry's variants are consecutive documents of var_index: (first, end) per entry of self.order
         self.var_span = [(v[0], v[-1] + 1) if (v := self.entry_vars.get(eid)) else (0, 0) for eid in self.order]
         assert all(self.entry_vars[eid] == list(range(a, b)) for eid, (a, b) in zip(self.order, self.var_span) if b)
-        # per entry of self.order: its variants' texts (fuzzy re-rank) and, when every entry has
-        # variants, the slices of its variant scores (None: the generic path of rank)
+        # per entry of self.order: its variants' texts (fuzzy re-rank) and the slice of their scores
         self._texts_of = [[self.var_text[i] for i in self.entry_vars.get(eid, ())] for eid in self.order]
-        self._var_slices = [slice(a, b) for a, b in self.var_span] if all(b for _, b in self.var_span) else None
+        self._var_slices = [slice(a, b) for a, b in self.var_span]
         self.vocab_of = dict(zip(self.order, self.ent_vocab))
         self.pairs_of = dict(zip(self.order, self.ent_pairs))
         self.exact: dict[str, str] = {}          # normalised question/paraphrase -> entry id
@@ -218,13 +217,10 @@ class FaqEngine:
         p = self.params
         qf = features(q)
         terms = set(qf)
-        var_ceil = self.var_index.ceiling_of(terms) or 1.0
-        ent_ceil = self.ent_index.ceiling_of(terms) or 1.0
-        var, ent = self.var_index.scores_of(terms), self.ent_index.scores_of(terms)
-        if self._var_slices is not None:        # each entry's best variant (every entry has one)
-            best = list(map(max, map(var.__getitem__, self._var_slices)))
-        else:
-            best = [max(var[a:b]) if b else 0.0 for a, b in self.var_span]
+        var_ceil = self.var_index.ceiling(terms) or 1.0
+        ent_ceil = self.ent_index.ceiling(terms) or 1.0
+        var, ent = self.var_index.scores(terms), self.ent_index.scores(terms)
+        best = [max(var[s], default=0.0) for s in self._var_slices]     # each entry's best variant
         w_var, w_ent = p.w_var, p.w_ent
         pre_score = {k: w_var * (v / var_ceil) + w_ent * (e / ent_ceil)
                      for k, (v, e) in enumerate(zip(best, ent)) if v or e}

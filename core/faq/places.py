@@ -43,7 +43,9 @@ def _key(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _index() -> tuple[dict[tuple[str, ...], tuple[str, str, str, Province]], int]:
+def _index() -> tuple[dict[tuple[str, ...], tuple[str, str, str, Province]], dict[str, int]]:
+    """Folded name words -> (name, kind, old province, province); and first word of a name -> the
+    length of the longest name starting with it (find_all tries only those lengths)."""
     provinces = all_provinces()
     by_old = {fold(old): p for p in provinces for old in p.formed_from}
     by_name = {fold(p.name): p for p in provinces}
@@ -78,22 +80,15 @@ def _index() -> tuple[dict[tuple[str, ...], tuple[str, str, str, Province]], int
         p = next(x for x in provinces if x.id == entry["id"])
         for alias in entry.get("aliases") or []:
             add(alias, (p.name, "current", "", p))
-    return index, max(len(k) for k in index)
-
-
-@lru_cache(maxsize=1)
-def _starts() -> dict[str, int]:
-    """First word of a name -> the length of the longest name starting with it (find_all's shortcut)."""
-    out: dict[str, int] = {}
-    for k in _index()[0]:
-        out[k[0]] = max(out.get(k[0], 0), len(k))
-    return out
+    starts: dict[str, int] = {}
+    for k in index:
+        starts[k[0]] = max(starts.get(k[0], 0), len(k))
+    return index, starts
 
 
 def find_all(text: str) -> list[Place]:
     """Every place named in `text`, left to right, longest names first."""
-    index, _ = _index()
-    starts = _starts()
+    index, starts = _index()
     words = [w for w in _SEP.split(fold(text)) if w]
     out, i = [], 0
     while i < len(words):
